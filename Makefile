@@ -1,0 +1,44 @@
+# pixmill — `make run` starts the local stack, `make test` runs every test.
+# Both install what is missing (libvips from Debian, tools from the Go module
+# proxy) before they start.
+
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/pixmill
+PHOTOS := $(CURDIR)/.cache/photos
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+export PIXMILL_PHOTOS := $(PHOTOS)
+
+.PHONY: all deps photos build run test vet lint unit e2e bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+photos:
+	@scripts/fetch-photos.sh $(PHOTOS)
+
+build: deps
+	$(GO) build -o $(BIN) ./platform/cmd/pixmill
+
+## run: the local stack on embedded defaults (queue, bucket, gateway, workers)
+run: build
+	$(BIN) up $(ARGS)
+
+## test: static checks, unit tests with the race detector, end-to-end tests
+test: deps photos vet lint
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+
+lint:
+	$(STATICCHECK) ./...
+
+bench: deps photos
+	$(GO) test -run '^$$' -bench . -benchmem ./... | tee bench.txt
+
+clean:
+	rm -rf bin .cache

@@ -1,0 +1,113 @@
+// Package edit is the edit function: for each task.requested event it reads
+// the original picture from the bucket, applies the task's ops, stores the
+// result under the task's output key and publishes task.completed — or
+// task.failed with a reason the owner can read.
+//
+// It keeps no state between events. The output key comes from the request, so
+// a request delivered twice writes the same object and publishes an
+// equivalent completion; the results function absorbs the duplicate.
+//
+// # Errors and retries
+//
+// Handle returns nil when the task is finished, successfully or not: a
+// permanent failure (unreadable picture, an op that does not fit it, a limit)
+// is reported to the owner with task.failed and must not be retried. It
+// returns a fault.Transient error when storage or the responses topic failed,
+// so the delivery layer retries the request; a fault.InvalidArgument error
+// when the event itself is malformed (there is nobody to tell, so the
+// delivery layer dead-letters it); and context errors unchanged.
+package edit
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+	"gocloud.dev/pubsub"
+
+	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/functions/imaging"
+)
+
+// Function edits pictures.
+type Function struct {
+	Bucket    *blob.Bucket
+	Responses *pubsub.Topic
+	// Now is the clock that stamps response events.
+	Now func() time.Time
+}
+
+// Handle processes one task.requested event.
+func (f *Function) Handle(ctx context.Context, e cloudevents.Event) error {
+	var req events.TaskRequested
+	if err := events.Decode(e, &req); err != nil {
+		return fault.Wrap(fault.InvalidArgument, err, "edit: the request event is malformed")
+	}
+	attempt := events.AttemptFrom(ctx)
+	if err := f.emit(ctx, events.TaskStarted{Job: req.Job, Task: req.Task, Owner: req.Owner, Attempt: attempt}); err != nil {
+		return err
+	}
+	res, err := f.process(ctx, req)
+	if err != nil {
+		if ctx.Err() != nil || fault.Retryable(err) {
+			return err
+		}
+		return f.emit(ctx, events.TaskFailed{
+			Job: req.Job, Task: req.Task, Owner: req.Owner, Attempt: attempt,
+			Kind: string(fault.KindOf(err)), Reason: fault.Message(err),
+		})
+	}
+	return f.emit(ctx, events.TaskCompleted{Job: req.Job, Task: req.Task, Owner: req.Owner, Attempt: attempt, Result: res})
+}
+
+func (f *Function) process(ctx context.Context, req events.TaskRequested) (events.Result, error) {
+	ops := make([]imaging.Op, len(req.Ops))
+	for i, raw := range req.Ops {
+		op, err := imaging.Parse(raw)
+		if err != nil {
+			return events.Result{}, err
+		}
+		ops[i] = op
+	}
+	src, err := f.Bucket.ReadAll(ctx, req.Original)
+	if err != nil {
+		if gcerrors.Code(err) == gcerrors.NotFound {
+			return events.Result{}, fault.Wrap(fault.Permanent, err, "the original picture is no longer stored")
+		}
+		return events.Result{}, storage(err, "reading the original picture")
+	}
+	out, err := imaging.Process(ctx, src, ops, imaging.Output{Format: req.Output.Format, Quality: req.Output.Quality, Strip: true})
+	if err != nil {
+		return events.Result{}, err
+	}
+	if err := f.Bucket.WriteAll(ctx, req.Output.Key, out.Bytes, &blob.WriterOptions{ContentType: out.ContentType}); err != nil {
+		return events.Result{}, storage(err, "storing the result")
+	}
+	return events.Result{
+		Key: req.Output.Key, Format: out.Format, ContentType: out.ContentType,
+		Width: out.Width, Height: out.Height, Bytes: int64(len(out.Bytes)),
+	}, nil
+}
+
+func (f *Function) emit(ctx context.Context, d events.Data) error {
+	e, err := events.New(events.SourceEdit, f.Now(), d)
+	if err != nil {
+		return fault.Wrap(fault.Permanent, err, "edit: the response event is malformed")
+	}
+	if err := events.Send(ctx, f.Responses, e); err != nil {
+		return storage(err, "publishing "+e.Type())
+	}
+	return nil
+}
+
+// storage marks an I/O failure as transient, passing context errors through.
+func storage(err error, what string) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fault.Wrap(fault.Transient, err, "%s failed", what)
+}

@@ -1,0 +1,27 @@
+// Package records keeps pixmill's shared state as small JSON objects in the
+// bucket, so that any number of gateway replicas and results functions see the
+// same answers without a database.
+//
+// # Layout
+//
+//	records/images/{image}.json               written once, at upload
+//	records/jobs/{job}/job.json               written once, when the job is created
+//	records/jobs/{job}/tasks/{task}/started-{attempt}.json
+//	records/jobs/{job}/tasks/{task}/succeeded.json
+//	records/jobs/{job}/tasks/{task}/failed.json
+//
+// # Why one object per fact
+//
+// Task records are never read, changed and written back: each event writes
+// its own object, named by what happened, and a task's state is derived when
+// it is read (succeeded beats failed beats started beats nothing). So two
+// results handlers that process a task's events at once cannot lose an update,
+// and a duplicated event rewrites an object with the same content — duplicates
+// change nothing. A whole job's state is one listing of its prefix plus a read
+// of each terminal record.
+//
+// # Errors
+//
+// A missing image or job is a fault.NotFound; storage failures are
+// fault.Transient.
+package records

@@ -1,0 +1,314 @@
+package records
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+
+	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/functions/fault"
+)
+
+// Store reads and writes records in a bucket.
+type Store struct {
+	bucket *blob.Bucket
+}
+
+// NewStore returns a Store on b. The caller keeps ownership of b.
+func NewStore(b *blob.Bucket) *Store { return &Store{bucket: b} }
+
+// Image is an uploaded original.
+type Image struct {
+	ID      string    `json:"id"`
+	Owner   string    `json:"owner"`
+	Name    string    `json:"name"`
+	Key     string    `json:"key"`
+	Format  string    `json:"format"`
+	Width   int       `json:"width"`
+	Height  int       `json:"height"`
+	Bytes   int64     `json:"bytes"`
+	Created time.Time `json:"created"`
+}
+
+// Job is what a user asked for: the same ops on a set of images.
+type Job struct {
+	ID      string            `json:"id"`
+	Owner   string            `json:"owner"`
+	Created time.Time         `json:"created"`
+	Ops     []json.RawMessage `json:"ops"`
+	Format  string            `json:"format,omitempty"`
+	Quality int               `json:"quality,omitempty"`
+	Tasks   []JobTask         `json:"tasks"`
+}
+
+// JobTask is one image of a job.
+type JobTask struct {
+	ID    string `json:"id"`
+	Image string `json:"image"`
+	// Name is the original's file name, for archives and listings.
+	Name   string        `json:"name"`
+	Output events.Output `json:"output"`
+}
+
+// ImageKey is the bucket key of an original picture.
+func ImageKey(id string) string { return "originals/" + id }
+
+// OutputKey is the bucket key of a task's result. It depends on the ids only,
+// so a task processed twice overwrites the same object.
+func OutputKey(job, task, ext string) string { return "results/" + job + "/" + task + "." + ext }
+
+func imageRecordKey(id string) string { return "records/images/" + id + ".json" }
+func jobKey(id string) string         { return "records/jobs/" + id + "/job.json" }
+func tasksPrefix(job string) string   { return "records/jobs/" + job + "/tasks/" }
+func taskKey(job, task, fact string) string {
+	return tasksPrefix(job) + task + "/" + fact + ".json"
+}
+
+// PutImage stores an image record.
+func (s *Store) PutImage(ctx context.Context, img Image) error {
+	return s.put(ctx, imageRecordKey(img.ID), img)
+}
+
+// Image reads the record of image id owned by owner. Someone else's image is
+// reported as not found, so ids cannot be probed.
+func (s *Store) Image(ctx context.Context, owner, id string) (Image, error) {
+	var img Image
+	if err := s.get(ctx, imageRecordKey(id), &img); err != nil {
+		return Image{}, err
+	}
+	if img.Owner != owner {
+		return Image{}, notFound(imageRecordKey(id))
+	}
+	return img, nil
+}
+
+// PutJob stores a job record.
+func (s *Store) PutJob(ctx context.Context, j Job) error {
+	return s.put(ctx, jobKey(j.ID), j)
+}
+
+// Job reads the record of job id owned by owner; someone else's job is not
+// found.
+func (s *Store) Job(ctx context.Context, owner, id string) (Job, error) {
+	var j Job
+	if err := s.get(ctx, jobKey(id), &j); err != nil {
+		return Job{}, err
+	}
+	if j.Owner != owner {
+		return Job{}, notFound(jobKey(id))
+	}
+	return j, nil
+}
+
+// started is the content of a started-{attempt} record.
+type started struct {
+	Attempt int       `json:"attempt"`
+	At      time.Time `json:"at"`
+}
+
+// succeeded is the content of a succeeded record.
+type succeeded struct {
+	Attempt int           `json:"attempt"`
+	Result  events.Result `json:"result"`
+	At      time.Time     `json:"at"`
+}
+
+// failed is the content of a failed record.
+type failed struct {
+	Attempt      int       `json:"attempt"`
+	Kind         string    `json:"kind"`
+	Reason       string    `json:"reason"`
+	DeadLettered bool      `json:"dead_lettered,omitempty"`
+	At           time.Time `json:"at"`
+}
+
+// MarkStarted records that attempt e.Attempt of a task began at at.
+func (s *Store) MarkStarted(ctx context.Context, e events.TaskStarted, at time.Time) error {
+	return s.put(ctx, taskKey(e.Job, e.Task, "started-"+strconv.Itoa(e.Attempt)), started{Attempt: e.Attempt, At: at.UTC()})
+}
+
+// MarkCompleted records a task's result.
+func (s *Store) MarkCompleted(ctx context.Context, e events.TaskCompleted, at time.Time) error {
+	return s.put(ctx, taskKey(e.Job, e.Task, "succeeded"), succeeded{Attempt: e.Attempt, Result: e.Result, At: at.UTC()})
+}
+
+// MarkFailed records that a task ended without a result.
+func (s *Store) MarkFailed(ctx context.Context, e events.TaskFailed, at time.Time) error {
+	return s.put(ctx, taskKey(e.Job, e.Task, "failed"), failed{Attempt: e.Attempt, Kind: e.Kind, Reason: e.Reason, DeadLettered: e.DeadLettered, At: at.UTC()})
+}
+
+// State is the state of a task or a job.
+type State string
+
+// Task and job states. Partial is for jobs only: every task ended, some failed.
+const (
+	Queued    State = "queued"
+	Running   State = "running"
+	Succeeded State = "succeeded"
+	Failed    State = "failed"
+	Partial   State = "partial"
+)
+
+// Final reports whether no more change is expected.
+func (s State) Final() bool { return s == Succeeded || s == Failed || s == Partial }
+
+// TaskStatus is a task's state as derived from its records.
+type TaskStatus struct {
+	JobTask
+	State        State
+	Attempts     int
+	Error        string
+	ErrorKind    string
+	DeadLettered bool
+	Result       *events.Result
+	Updated      time.Time
+}
+
+// Tasks derives the status of each task of j, in the job's order.
+func (s *Store) Tasks(ctx context.Context, j Job) ([]TaskStatus, error) {
+	facts := map[string][]string{}
+	it := s.bucket.List(&blob.ListOptions{Prefix: tasksPrefix(j.ID)})
+	for {
+		obj, err := it.Next(ctx)
+		if err != nil {
+			if err == io.EOF {
+				break
+			}
+			return nil, storageErr("listing tasks of job "+j.ID, err)
+		}
+		task, fact, ok := strings.Cut(strings.TrimPrefix(obj.Key, tasksPrefix(j.ID)), "/")
+		if !ok {
+			continue
+		}
+		facts[task] = append(facts[task], strings.TrimSuffix(fact, ".json"))
+	}
+	out := make([]TaskStatus, len(j.Tasks))
+	for i, t := range j.Tasks {
+		st, err := s.derive(ctx, j.ID, t, facts[t.ID])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = st
+	}
+	return out, nil
+}
+
+func (s *Store) derive(ctx context.Context, job string, t JobTask, facts []string) (TaskStatus, error) {
+	st := TaskStatus{JobTask: t, State: Queued}
+	var done, fail bool
+	for _, f := range facts {
+		switch {
+		case f == "succeeded":
+			done = true
+		case f == "failed":
+			fail = true
+		case strings.HasPrefix(f, "started-"):
+			if n, err := strconv.Atoi(strings.TrimPrefix(f, "started-")); err == nil && n > st.Attempts {
+				st.Attempts = n
+			}
+			st.State = Running
+		}
+	}
+	switch {
+	case done:
+		var r succeeded
+		if err := s.get(ctx, taskKey(job, t.ID, "succeeded"), &r); err != nil {
+			return st, err
+		}
+		st.State, st.Result, st.Updated = Succeeded, &r.Result, r.At
+		st.Attempts = max(st.Attempts, r.Attempt)
+	case fail:
+		var r failed
+		if err := s.get(ctx, taskKey(job, t.ID, "failed"), &r); err != nil {
+			return st, err
+		}
+		st.State, st.Error, st.ErrorKind, st.DeadLettered, st.Updated = Failed, r.Reason, r.Kind, r.DeadLettered, r.At
+		st.Attempts = max(st.Attempts, r.Attempt)
+	}
+	return st, nil
+}
+
+// JobState sums up task states: queued until a task starts, running until
+// every task has ended, then succeeded, failed or partial.
+func JobState(tasks []TaskStatus) State {
+	var queued, ok, bad int
+	for _, t := range tasks {
+		switch t.State {
+		case Queued:
+			queued++
+		case Succeeded:
+			ok++
+		case Failed:
+			bad++
+		}
+	}
+	switch {
+	case len(tasks) == 0:
+		return Succeeded
+	case ok == len(tasks):
+		return Succeeded
+	case bad == len(tasks):
+		return Failed
+	case ok+bad == len(tasks):
+		return Partial
+	case queued == len(tasks):
+		return Queued
+	default:
+		return Running
+	}
+}
+
+// Counts tallies tasks by state.
+func Counts(tasks []TaskStatus) map[State]int {
+	c := map[State]int{}
+	for _, t := range tasks {
+		c[t.State]++
+	}
+	return c
+}
+
+func (s *Store) put(ctx context.Context, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("records: encoding %s: %w", key, err)
+	}
+	if err := s.bucket.WriteAll(ctx, key, b, &blob.WriterOptions{ContentType: "application/json"}); err != nil {
+		return storageErr("writing "+key, err)
+	}
+	return nil
+}
+
+func (s *Store) get(ctx context.Context, key string, v any) error {
+	b, err := s.bucket.ReadAll(ctx, key)
+	if err != nil {
+		if gcerrors.Code(err) == gcerrors.NotFound {
+			return notFound(key)
+		}
+		return storageErr("reading "+key, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fault.Wrap(fault.Permanent, err, "records: %s is corrupt", key)
+	}
+	return nil
+}
+
+func notFound(key string) error {
+	return fault.New(fault.NotFound, "records: %s not found", key)
+}
+
+// storageErr marks a bucket failure as transient; context errors pass through
+// unchanged so callers can tell cancellation from failure.
+func storageErr(what string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fault.Wrap(fault.Transient, err, "records: %s", what)
+}

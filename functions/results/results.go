@@ -1,0 +1,56 @@
+// Package results is the results function: it consumes the response events
+// (task.started, task.completed, task.failed) and keeps the per-task records
+// that the gateway answers from.
+//
+// It is stateless and idempotent: every event writes one record named by the
+// fact it reports (see package records), so a duplicated or re-ordered
+// delivery changes nothing. Any number of instances may run.
+//
+// # Errors
+//
+// An event that is not one of pixmill's response events, or whose data does
+// not follow the contract, is a fault.InvalidArgument: retrying it cannot
+// help. Storage failures are fault.Transient and the event should be
+// redelivered.
+package results
+
+import (
+	"context"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/functions/records"
+)
+
+// Function handles response events.
+type Function struct {
+	Store *records.Store
+}
+
+// Handle records what e reports.
+func (f *Function) Handle(ctx context.Context, e cloudevents.Event) error {
+	switch e.Type() {
+	case events.TypeTaskStarted:
+		var d events.TaskStarted
+		if err := events.Decode(e, &d); err != nil {
+			return fault.Wrap(fault.InvalidArgument, err, "results: the response event is malformed")
+		}
+		return f.Store.MarkStarted(ctx, d, e.Time())
+	case events.TypeTaskCompleted:
+		var d events.TaskCompleted
+		if err := events.Decode(e, &d); err != nil {
+			return fault.Wrap(fault.InvalidArgument, err, "results: the response event is malformed")
+		}
+		return f.Store.MarkCompleted(ctx, d, e.Time())
+	case events.TypeTaskFailed:
+		var d events.TaskFailed
+		if err := events.Decode(e, &d); err != nil {
+			return fault.Wrap(fault.InvalidArgument, err, "results: the response event is malformed")
+		}
+		return f.Store.MarkFailed(ctx, d, e.Time())
+	default:
+		return fault.New(fault.InvalidArgument, "results: event type %q is not a response event", e.Type())
+	}
+}

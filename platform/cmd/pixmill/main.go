@@ -1,0 +1,79 @@
+// Command pixmill runs pixmill: the local stack, a worker, or a batch
+// submission from the command line.
+//
+//	pixmill up        queue, bucket, gateway, results handler and workers
+//	pixmill worker    one worker process (started by up, or by a fleet manager)
+//	pixmill submit    upload pictures, run edits, wait and download
+//	pixmill ops       list the edit ops and their fields
+//
+// Run `pixmill COMMAND -h` for a command's flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "gocloud.dev/blob/fileblob"
+
+	_ "github.com/pixmill/pixmill/platform/jetstream"
+)
+
+const usage = `pixmill — a serverless image-processing pipeline
+
+Usage:
+  pixmill up [flags]                 start the local stack (gateway on 127.0.0.1:8080)
+  pixmill worker [flags]             run one worker process
+  pixmill submit [flags] FILES...    upload pictures, apply edits, wait, download
+  pixmill ops                        list the edit ops and their fields
+
+Run "pixmill COMMAND -h" for the flags of a command.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	cmd, args := os.Args[1], os.Args[2:]
+	var err error
+	switch cmd {
+	case "up":
+		err = runUp(ctx, args)
+	case "worker":
+		err = runWorker(ctx, args)
+	case "submit":
+		err = runSubmit(ctx, args)
+	case "ops":
+		err = runOps(os.Stdout)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(os.Stdout, usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "pixmill: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pixmill %s: %v\n", cmd, err)
+		os.Exit(1)
+	}
+}
+
+func logger(w io.Writer, component string) *slog.Logger {
+	level := slog.LevelInfo
+	if os.Getenv("PIXMILL_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})).With("process", component, "pid", os.Getpid())
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/platform/client"
+)
+
+type opList []json.RawMessage
+
+func (o *opList) String() string { return fmt.Sprint(len(*o), " ops") }
+func (o *opList) Set(s string) error {
+	raw, err := imaging.ParseCompact(s)
+	if err != nil {
+		return err
+	}
+	*o = append(*o, raw)
+	return nil
+}
+
+func runSubmit(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("pixmill submit", flag.ContinueOnError)
+	server := os.Getenv("PIXMILL_SERVER")
+	if server == "" {
+		server = "http://127.0.0.1:8080"
+	}
+	opts := client.SubmitOptions{Progress: os.Stderr}
+	var ops opList
+	fs.StringVar(&opts.Server, "server", server, "gateway URL (env PIXMILL_SERVER)")
+	fs.Var(&ops, "op", "an edit, repeatable, applied in order: NAME:FIELD=VALUE,… e.g. thumbnail:width=256,height=256 (see pixmill ops)")
+	fs.StringVar(&opts.Format, "format", "", "output format (jpeg, png, webp, …); default: the original's")
+	fs.IntVar(&opts.Quality, "quality", 0, "output quality 1-100 (0: the format's default)")
+	fs.BoolVar(&opts.Wait, "wait", false, "wait for the job to finish, showing progress")
+	fs.StringVar(&opts.Out, "out", "", "download the edited pictures to this folder (implies --wait)")
+	fs.IntVar(&opts.Parallel, "parallel", client.DefaultParallel, "concurrent uploads and downloads")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: pixmill submit --op OP [--op OP …] [--wait] [--out DIR] FILES…\n\nExample:\n  pixmill submit --op 'thumbnail:width=256,height=256' --op 'brightness:factor=1.2' photos/*.jpg --wait --out edited/\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	// Flags may follow the files, as in the example.
+	var paths []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		paths = append(paths, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(ops) == 0 {
+		return fmt.Errorf("no --op given; for example --op 'thumbnail:width=256,height=256' (see pixmill ops)")
+	}
+	opts.Paths, opts.Ops = paths, ops
+	if opts.Out != "" {
+		opts.Wait = true
+	}
+	rep, err := client.Submit(ctx, opts)
+	if rep.Job != "" {
+		fmt.Fprintf(os.Stdout, "job %s\n", rep.Job)
+	}
+	return err
+}
+
+func runOps(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, op := range imaging.Catalogue() {
+		fmt.Fprintf(tw, "%s\t%s\n", op.Name, op.Help)
+		for _, f := range op.Fields {
+			var notes []string
+			if f.Required {
+				notes = append(notes, "required")
+			}
+			if len(f.Enum) > 0 {
+				notes = append(notes, "one of "+strings.Join(f.Enum, "|"))
+			}
+			if f.Min != nil || f.Max != nil {
+				notes = append(notes, fmt.Sprintf("range %s..%s", num(f.Min), num(f.Max)))
+			}
+			if f.Default != nil {
+				notes = append(notes, fmt.Sprintf("default %v", f.Default))
+			}
+			fmt.Fprintf(tw, "  %s=%s\t%s\t%s\n", f.Name, f.Type, f.Help, strings.Join(notes, ", "))
+		}
+	}
+	return tw.Flush()
+}
+
+func num(p *float64) string {
+	if p == nil {
+		return ""
+	}
+	return fmt.Sprint(*p)
+}

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/pixmill/pixmill/platform/stack"
+)
+
+func runUp(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("pixmill up", flag.ContinueOnError)
+	var cfg stack.Config
+	cfg.BindFlags(fs, os.Getenv)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: pixmill up [flags]\n\nStarts the local stack: an embedded NATS JetStream queue and a file bucket under\n--data (unless queue and bucket URLs are given), the HTTP gateway, the results\nhandler and a fleet of worker processes. Stop it with Ctrl-C: workers finish\nwhat they hold, queued requests wait on disk for the next start.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return stack.Up(ctx, cfg, logger(os.Stderr, "up"))
+}
+
+func runWorker(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("pixmill worker", flag.ContinueOnError)
+	var cfg stack.WorkerConfig
+	cfg.BindFlags(fs, os.Getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return stack.Worker(ctx, cfg, logger(os.Stderr, "worker"))
+}

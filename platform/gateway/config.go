@@ -1,0 +1,72 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Config holds the gateway's limits. Zero values take the defaults.
+type Config struct {
+	// MaxFileBytes is the largest accepted upload, per file (default 64 MiB).
+	MaxFileBytes int64
+	// MaxRequestBytes bounds one upload request's body (default 1 GiB).
+	MaxRequestBytes int64
+	// MaxPixels is the largest accepted width×height, read from the file's
+	// header before any pixel is decoded (default 50 megapixels), so a small
+	// file that unpacks to gigabytes is turned away.
+	MaxPixels int64
+	// MaxTasksPerJob bounds the images in one job (default 1000).
+	MaxTasksPerJob int
+	// Formats are the accepted upload formats (default jpeg, png, webp,
+	// gif, tiff, heif, avif).
+	Formats []string
+}
+
+// Defaults.
+const (
+	DefaultMaxFileBytes    = 64 << 20
+	DefaultMaxRequestBytes = 1 << 30
+	DefaultMaxPixels       = 50_000_000
+	DefaultMaxTasksPerJob  = 1000
+)
+
+// DefaultFormats are the upload formats accepted unless configured.
+var DefaultFormats = []string{"jpeg", "png", "webp", "gif", "tiff", "heif", "avif"}
+
+func (c *Config) setDefaults() error {
+	var errs []error
+	def := func(v *int64, d int64, name string) {
+		switch {
+		case *v == 0:
+			*v = d
+		case *v < 0:
+			errs = append(errs, fmt.Errorf("gateway: %s must be positive, got %d", name, *v))
+		}
+	}
+	def(&c.MaxFileBytes, DefaultMaxFileBytes, "max file bytes")
+	def(&c.MaxRequestBytes, DefaultMaxRequestBytes, "max request bytes")
+	def(&c.MaxPixels, DefaultMaxPixels, "max pixels")
+	if c.MaxTasksPerJob == 0 {
+		c.MaxTasksPerJob = DefaultMaxTasksPerJob
+	}
+	if c.MaxTasksPerJob < 0 {
+		errs = append(errs, fmt.Errorf("gateway: max tasks per job must be positive, got %d", c.MaxTasksPerJob))
+	}
+	if len(c.Formats) == 0 {
+		c.Formats = DefaultFormats
+	}
+	return errors.Join(errs...)
+}
+
+// Owners tells who sends a request. The local default has one owner; an
+// API-token or session implementation slots in here without reshaping the
+// handlers, which already scope every lookup by owner.
+type Owners func(r *http.Request) (string, error)
+
+// LocalOwner is the single owner of an open, loopback-only gateway.
+const LocalOwner = "local"
+
+// Clock gives the time of day.
+type Clock func() time.Time

@@ -1,0 +1,134 @@
+// Package gateway is pixmill's HTTP API: upload originals, submit jobs, follow
+// their progress and download results. It writes originals to the bucket,
+// job records through package records, and one task.requested event per
+// picture to the requests topic; it never touches pixels beyond reading
+// headers, so it stays up and accepting work while processing is down.
+//
+// # Routes
+//
+//	POST /v1/images                          multipart upload, parts named "file"
+//	GET  /v1/images/{id}                     the original bytes
+//	POST /v1/jobs                            {"images":[…],"ops":[…],"format":"jpeg"}
+//	GET  /v1/jobs/{id}                       job and task states
+//	GET  /v1/jobs/{id}/tasks/{task}/output   the edited bytes
+//	GET  /v1/jobs/{id}/archive               a zip of every output
+//	GET  /v1/ops                             the op catalogue, for forms
+//	GET  /healthz
+//
+// # Errors
+//
+// Every error is a JSON body {"error": "…"} that says what was wrong. The
+// status follows the error's fault kind: 400 for invalid input, 404 for an
+// unknown id — including ids of other owners, which are never revealed —,
+// 413 for a limit, 422 for a picture that cannot be processed, 503 when
+// storage or the queue is unavailable.
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/pubsub"
+
+	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/functions/records"
+)
+
+// Deps are the gateway's connections to the rest of the platform.
+type Deps struct {
+	Bucket   *blob.Bucket
+	Requests *pubsub.Topic
+	// Owners identifies the caller (default: everyone is LocalOwner).
+	Owners Owners
+	// Now is the clock (default time.Now).
+	Now Clock
+	Log *slog.Logger
+}
+
+// Gateway serves the HTTP API.
+type Gateway struct {
+	cfg    Config
+	deps   Deps
+	store  *records.Store
+	mux    *http.ServeMux
+	log    *slog.Logger
+}
+
+// New returns a gateway, or an error naming the first invalid setting.
+func New(cfg Config, deps Deps) (*Gateway, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if deps.Bucket == nil || deps.Requests == nil {
+		return nil, errors.New("gateway: a bucket and a requests topic are required")
+	}
+	if deps.Owners == nil {
+		deps.Owners = func(*http.Request) (string, error) { return LocalOwner, nil }
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	g := &Gateway{cfg: cfg, deps: deps, store: records.NewStore(deps.Bucket), mux: http.NewServeMux(), log: deps.Log}
+	g.mux.HandleFunc("POST /v1/images", g.owned(g.uploadImages))
+	g.mux.HandleFunc("GET /v1/images/{id}", g.owned(g.getImage))
+	g.mux.HandleFunc("POST /v1/jobs", g.owned(g.createJob))
+	g.mux.HandleFunc("GET /v1/jobs/{id}", g.owned(g.getJob))
+	g.mux.HandleFunc("GET /v1/jobs/{id}/tasks/{task}/output", g.owned(g.getOutput))
+	g.mux.HandleFunc("GET /v1/jobs/{id}/archive", g.owned(g.getArchive))
+	g.mux.HandleFunc("GET /v1/ops", g.getOps)
+	g.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	return g, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.mux.ServeHTTP(w, r) }
+
+type ownedHandler func(w http.ResponseWriter, r *http.Request, owner string)
+
+func (g *Gateway) owned(h ownedHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		owner, err := g.deps.Owners(r)
+		if err != nil {
+			writeJSON(w, http.StatusUnauthorized, errorBody{Error: err.Error()})
+			return
+		}
+		h(w, r, owner)
+	}
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+// fail answers with err's status and public message. Messages of transient
+// errors may carry infrastructure detail, so they are logged and replaced.
+func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := fault.HTTPStatus(err)
+	msg := fault.Message(err)
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	if status >= 500 {
+		g.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = "storage or queue unavailable, please retry"
+	}
+	writeJSON(w, status, errorBody{Error: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

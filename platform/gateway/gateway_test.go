@@ -1,0 +1,437 @@
+package gateway
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/memblob"
+	"gocloud.dev/pubsub"
+	"gocloud.dev/pubsub/mempubsub"
+
+	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/functions/records"
+)
+
+func TestMain(m *testing.M) {
+	if err := imaging.Startup(imaging.DefaultConfig()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	imaging.Shutdown()
+	os.Exit(code)
+}
+
+type env struct {
+	srv    *httptest.Server
+	bucket *blob.Bucket
+	sub    *pubsub.Subscription
+	store  *records.Store
+}
+
+// newEnv serves a gateway over a real socket. The owner is taken from the
+// X-Owner header so tests can act as two people.
+func newEnv(t *testing.T, cfg Config) *env {
+	t.Helper()
+	ctx := context.Background()
+	bucket := memblob.OpenBucket(nil)
+	topic := mempubsub.NewTopic()
+	sub := mempubsub.NewSubscription(topic, time.Minute)
+	t.Cleanup(func() {
+		_ = sub.Shutdown(ctx)
+		_ = topic.Shutdown(ctx)
+		_ = bucket.Close()
+	})
+	gw, err := New(cfg, Deps{Bucket: bucket, Requests: topic, Owners: func(r *http.Request) (string, error) {
+		if o := r.Header.Get("X-Owner"); o != "" {
+			return o, nil
+		}
+		return LocalOwner, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw)
+	t.Cleanup(srv.Close)
+	return &env{srv: srv, bucket: bucket, sub: sub, store: records.NewStore(bucket)}
+}
+
+func jpegBytes(t *testing.T, w, h int, c color.RGBA) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{c.R, c.G, uint8(int(c.B) + x%16), 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+type file struct {
+	name string
+	data []byte
+}
+
+func (e *env) upload(t *testing.T, owner string, files ...file) (int, uploadBody) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, f := range files {
+		w, err := mw.CreateFormFile("file", f.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = w.Write(f.data)
+	}
+	_ = mw.Close()
+	req, _ := http.NewRequest("POST", e.srv.URL+"/v1/images", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-Owner", owner)
+	var out uploadBody
+	status := e.do(t, req, &out)
+	return status, out
+}
+
+func (e *env) do(t *testing.T, req *http.Request, out any) int {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %d %q is not JSON: %v", req.Method, req.URL.Path, resp.StatusCode, b, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (e *env) postJSON(t *testing.T, owner, path string, in, out any) int {
+	t.Helper()
+	b, _ := json.Marshal(in)
+	req, _ := http.NewRequest("POST", e.srv.URL+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Owner", owner)
+	return e.do(t, req, out)
+}
+
+func (e *env) get(t *testing.T, owner, path string) (int, http.Header, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+	req.Header.Set("X-Owner", owner)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+func TestUploadBadInputKeepsTheRest(t *testing.T) {
+	e := newEnv(t, Config{MaxFileBytes: 64 << 10})
+	good := jpegBytes(t, 64, 48, color.RGBA{200, 100, 50, 255})
+	big := jpegBytes(t, 1500, 1500, color.RGBA{10, 200, 50, 255})
+	if len(big) <= 64<<10 {
+		t.Fatalf("test picture too small: %d bytes", len(big))
+	}
+	status, body := e.upload(t, LocalOwner,
+		file{"first.jpg", good},
+		file{"empty.jpg", nil},
+		file{"notes.jpg", []byte("these are my holiday notes, not a picture\n")},
+		file{"truncated.jpg", good[:len(good)/2]},
+		file{"huge.jpg", big},
+		file{"../../last.jpg", good},
+	)
+	if status != http.StatusCreated {
+		t.Fatalf("status %d, want 201: %+v", status, body)
+	}
+	want := []struct{ name, err string }{
+		{"first.jpg", ""},
+		{"empty.jpg", "empty.jpg: the file is empty"},
+		{"notes.jpg", "notes.jpg: "},
+		{"truncated.jpg", "truncated.jpg: "},
+		{"huge.jpg", "huge.jpg: the file is larger than the 64 KiB limit"},
+		{"last.jpg", ""},
+	}
+	if len(body.Images) != len(want) {
+		t.Fatalf("%d entries, want %d: %+v", len(body.Images), len(want), body.Images)
+	}
+	for i, w := range want {
+		got := body.Images[i]
+		if got.Name != w.name {
+			t.Errorf("entry %d name %q, want %q", i, got.Name, w.name)
+		}
+		if w.err == "" {
+			if got.Error != "" || got.ID == "" || got.Width != 64 || got.Height != 48 || got.Format != "jpeg" || got.Bytes != int64(len(good)) {
+				t.Errorf("entry %d: %+v, want an accepted 64x48 jpeg", i, got)
+			}
+			st, h, b := e.get(t, LocalOwner, "/v1/images/"+got.ID)
+			if st != 200 || !bytes.Equal(b, good) || h.Get("Content-Type") != "image/jpeg" {
+				t.Errorf("GET original: %d %s %d bytes", st, h.Get("Content-Type"), len(b))
+			}
+			continue
+		}
+		if got.ID != "" || !strings.HasPrefix(got.Error, w.err) || len(got.Error) <= len(got.Name)+2 {
+			t.Errorf("entry %d error %q, want prefix %q and a reason", i, got.Error, w.err)
+		}
+	}
+	t.Logf("reasons: %q %q %q", body.Images[2].Error, body.Images[3].Error, body.Images[4].Error)
+}
+
+func TestUploadNothingAccepted(t *testing.T) {
+	e := newEnv(t, Config{MaxFileBytes: 1 << 10})
+	tests := []struct {
+		name   string
+		files  []file
+		status int
+	}{
+		{"not pictures", []file{{"a.jpg", []byte("text")}, {"b.png", nil}}, http.StatusBadRequest},
+		{"all too large", []file{{"a.jpg", bytes.Repeat([]byte{1}, 2<<10)}}, http.StatusRequestEntityTooLarge},
+		{"no file parts", nil, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := e.upload(t, LocalOwner, tt.files...)
+			if status != tt.status || body.Error == "" {
+				t.Errorf("status %d error %q, want %d and a message", status, body.Error, tt.status)
+			}
+		})
+	}
+}
+
+func TestUploadBodyOverLimit(t *testing.T) {
+	good := jpegBytes(t, 64, 48, color.RGBA{200, 100, 50, 255})
+	e := newEnv(t, Config{MaxRequestBytes: int64(2*len(good) + 1024)})
+	status, body := e.upload(t, LocalOwner, file{"a.jpg", good}, file{"b.jpg", good}, file{"c.jpg", good}, file{"d.jpg", good})
+	if status != http.StatusCreated {
+		t.Fatalf("status %d: %+v", status, body)
+	}
+	if n := len(body.Images); n != 3 || body.Images[0].ID == "" || body.Images[1].ID == "" {
+		t.Fatalf("entries %+v, want a and b stored and c cut", body.Images)
+	}
+	if c := body.Images[2]; c.Name != "c.jpg" || !strings.Contains(c.Error, "c.jpg: the request body is larger than") || !strings.Contains(body.Error, "not read") {
+		t.Errorf("cut file entry %+v, error %q", c, body.Error)
+	}
+}
+
+func (e *env) uploadOK(t *testing.T, owner string, n int) []string {
+	t.Helper()
+	var files []file
+	for i := range n {
+		files = append(files, file{fmt.Sprintf("p%d.jpg", i), jpegBytes(t, 80+i, 60, color.RGBA{uint8(40 * i), 120, 60, 255})})
+	}
+	status, body := e.upload(t, owner, files...)
+	if status != http.StatusCreated {
+		t.Fatalf("upload: %d %+v", status, body)
+	}
+	var ids []string
+	for _, im := range body.Images {
+		ids = append(ids, im.ID)
+	}
+	return ids
+}
+
+func TestCreateJobRejectsAndEnqueuesNothing(t *testing.T) {
+	e := newEnv(t, Config{})
+	ids := e.uploadOK(t, LocalOwner, 2)
+	bobs := e.uploadOK(t, "bob", 1)
+	thumb := map[string]any{"op": "thumbnail", "width": 32, "height": 32}
+	tests := []struct {
+		name string
+		req  any
+		want string
+	}{
+		{"unknown op", map[string]any{"images": ids, "ops": []any{map[string]any{"op": "sparkle"}}}, `unknown op "sparkle"`},
+		{"missing field", map[string]any{"images": ids, "ops": []any{map[string]any{"op": "crop", "x": 0, "y": 0, "width": 10}}}, "height"},
+		{"out of range", map[string]any{"images": ids, "ops": []any{map[string]any{"op": "brightness", "factor": -1}}}, "factor"},
+		{"unknown field", map[string]any{"images": ids, "ops": []any{map[string]any{"op": "thumbnail", "widht": 3}}}, "widht"},
+		{"second op bad", map[string]any{"images": ids, "ops": []any{thumb, map[string]any{"op": "thumbnail", "width": 0}}}, "ops[1]"},
+		{"no ops", map[string]any{"images": ids, "ops": []any{}}, "ops: at least one"},
+		{"no images", map[string]any{"images": []string{}, "ops": []any{thumb}}, "images: at least one"},
+		{"unknown image", map[string]any{"images": []string{ids[0], events.NewID()}, "ops": []any{thumb}}, "images[1]: unknown image id"},
+		{"malformed id", map[string]any{"images": []string{"../etc"}, "ops": []any{thumb}}, "images[0]: unknown image id"},
+		{"someone else's image", map[string]any{"images": []string{ids[0], bobs[0]}, "ops": []any{thumb}}, "images[1]: unknown image id"},
+		{"duplicate image", map[string]any{"images": []string{ids[0], ids[0]}, "ops": []any{thumb}}, "listed twice"},
+		{"bad format", map[string]any{"images": ids, "ops": []any{thumb}, "format": "bmp"}, `format: "bmp"`},
+		{"bad quality", map[string]any{"images": ids, "ops": []any{thumb}, "quality": 101}, "quality"},
+		{"unknown top-level field", map[string]any{"images": ids, "ops": []any{thumb}, "colour": "red"}, "colour"},
+		{"not JSON", "just a string", "not valid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out errorBody
+			if status := e.postJSON(t, LocalOwner, "/v1/jobs", tt.req, &out); status != http.StatusBadRequest || !strings.Contains(out.Error, tt.want) {
+				t.Errorf("status %d error %q, want 400 mentioning %q", status, out.Error, tt.want)
+			}
+		})
+	}
+	// Nothing was queued by the rejected jobs: the first message on the
+	// queue belongs to the next valid one.
+	var job jobBody
+	if status := e.postJSON(t, LocalOwner, "/v1/jobs", map[string]any{"images": ids[:1], "ops": []any{thumb}}, &job); status != http.StatusAccepted {
+		t.Fatalf("valid job: %d", status)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m, err := e.sub.Receive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Ack()
+	ev, err := events.FromMessage(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req events.TaskRequested
+	if err := events.Decode(ev, &req); err != nil {
+		t.Fatal(err)
+	}
+	if req.Job != job.ID {
+		t.Errorf("first queued request is for job %s, want %s", req.Job, job.ID)
+	}
+}
+
+func TestJobLifecycle(t *testing.T) {
+	e := newEnv(t, Config{})
+	ids := e.uploadOK(t, LocalOwner, 3)
+	var job jobBody
+	status := e.postJSON(t, LocalOwner, "/v1/jobs", map[string]any{"images": ids, "ops": []any{map[string]any{"op": "thumbnail", "width": 32}}, "format": "png"}, &job)
+	if status != http.StatusAccepted || job.State != "queued" || len(job.Tasks) != 3 {
+		t.Fatalf("create: %d %+v", status, job)
+	}
+	// Read the queued requests, as a worker would.
+	ctx := context.Background()
+	reqs := map[string]events.TaskRequested{}
+	for range 3 {
+		m, err := e.sub.Receive(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Ack()
+		ev, _ := events.FromMessage(m)
+		var r events.TaskRequested
+		if err := events.Decode(ev, &r); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(r.Output.Key, "results/"+job.ID+"/"+r.Task+".png") || string(r.Ops[0]) == "" || !strings.Contains(string(r.Ops[0]), `"fit"`) {
+			t.Errorf("request %+v: want a png output key and canonical ops", r)
+		}
+		reqs[r.Task] = r
+	}
+	// Task 0 succeeds, task 1 fails, task 2 is running: the job is running.
+	t0, t1, t2 := job.Tasks[0].ID, job.Tasks[1].ID, job.Tasks[2].ID
+	png := []byte("\x89PNG fake result")
+	if err := e.bucket.WriteAll(ctx, reqs[t0].Output.Key, png, &blob.WriterOptions{ContentType: "image/png"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	_ = e.store.MarkStarted(ctx, events.TaskStarted{Job: job.ID, Task: t0, Owner: LocalOwner, Attempt: 1}, now)
+	_ = e.store.MarkCompleted(ctx, events.TaskCompleted{Job: job.ID, Task: t0, Owner: LocalOwner, Attempt: 1, Result: events.Result{Key: reqs[t0].Output.Key, Format: "png", ContentType: "image/png", Width: 32, Height: 24, Bytes: int64(len(png))}}, now)
+	_ = e.store.MarkStarted(ctx, events.TaskStarted{Job: job.ID, Task: t1, Owner: LocalOwner, Attempt: 2}, now)
+	_ = e.store.MarkFailed(ctx, events.TaskFailed{Job: job.ID, Task: t1, Owner: LocalOwner, Attempt: 2, Kind: "permanent", Reason: "the picture is broken"}, now)
+	_ = e.store.MarkStarted(ctx, events.TaskStarted{Job: job.ID, Task: t2, Owner: LocalOwner, Attempt: 1}, now)
+
+	var got jobBody
+	st, _, b := e.get(t, LocalOwner, "/v1/jobs/"+job.ID)
+	if err := json.Unmarshal(b, &got); st != 200 || err != nil {
+		t.Fatalf("GET job: %d %s", st, b)
+	}
+	if got.State != "running" || got.Counts["succeeded"] != 1 || got.Counts["failed"] != 1 || got.Counts["running"] != 1 {
+		t.Errorf("job %+v", got)
+	}
+	if tk := got.Tasks[0]; tk.State != "succeeded" || tk.Output == nil || tk.Output.Width != 32 || tk.Output.Format != "png" {
+		t.Errorf("task 0: %+v", tk)
+	}
+	if tk := got.Tasks[1]; tk.State != "failed" || tk.Error != "the picture is broken" || tk.Attempts != 2 {
+		t.Errorf("task 1: %+v", tk)
+	}
+	st, h, b := e.get(t, LocalOwner, "/v1/jobs/"+job.ID+"/tasks/"+t0+"/output")
+	if st != 200 || !bytes.Equal(b, png) || h.Get("Content-Type") != "image/png" || !strings.Contains(h.Get("Content-Disposition"), "p0.png") {
+		t.Errorf("output: %d %q %v", st, b, h)
+	}
+	if st, _, _ := e.get(t, LocalOwner, "/v1/jobs/"+job.ID+"/tasks/"+t2+"/output"); st != 404 {
+		t.Errorf("output of a running task: %d, want 404", st)
+	}
+	st, h, b = e.get(t, LocalOwner, "/v1/jobs/"+job.ID+"/archive")
+	if st != 200 || h.Get("Content-Type") != "application/zip" {
+		t.Fatalf("archive: %d %v", st, h)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zr.File) != 1 || zr.File[0].Name != "p0.png" {
+		t.Errorf("archive holds %v, want [p0.png]", zr.File)
+	}
+	// Someone else sees nothing.
+	for _, p := range []string{"/v1/jobs/" + job.ID, "/v1/jobs/" + job.ID + "/archive", "/v1/jobs/" + job.ID + "/tasks/" + t0 + "/output", "/v1/images/" + ids[0], "/v1/jobs/nope", "/v1/images/" + events.NewID()} {
+		if st, _, b := e.get(t, "mallory", p); st != 404 || !strings.Contains(string(b), "not found") {
+			t.Errorf("GET %s as someone else: %d %s", p, st, b)
+		}
+	}
+}
+
+func TestOpsCatalogue(t *testing.T) {
+	e := newEnv(t, Config{})
+	st, _, b := e.get(t, LocalOwner, "/v1/ops")
+	var out struct {
+		Ops []struct {
+			Name string `json:"name"`
+		} `json:"ops"`
+		Formats []string `json:"formats"`
+	}
+	if err := json.Unmarshal(b, &out); st != 200 || err != nil {
+		t.Fatalf("%d %s", st, b)
+	}
+	names := map[string]bool{}
+	for _, o := range out.Ops {
+		names[o.Name] = true
+	}
+	for _, n := range []string{"thumbnail", "crop", "brightness"} {
+		if !names[n] {
+			t.Errorf("catalogue lacks %s: %s", n, b)
+		}
+	}
+	if len(out.Formats) == 0 {
+		t.Error("no output formats")
+	}
+}
+
+func TestDisplayName(t *testing.T) {
+	tests := map[string]string{
+		"photo.jpg":              "photo.jpg",
+		"../../etc/passwd":       "passwd",
+		`C:\Users\me\pic.jpg`:    "pic.jpg",
+		"":                       "unnamed",
+		"bad\x00name\n.jpg":      "badname.jpg",
+		strings.Repeat("é", 300): strings.Repeat("é", 100),
+	}
+	for in, want := range tests {
+		if got := displayName(in); got != want {
+			t.Errorf("displayName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,259 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gocloud.dev/blob"
+
+	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/functions/records"
+)
+
+// imageEntry is one file of an upload: an accepted image, or an error.
+type imageEntry struct {
+	ID     string `json:"id,omitempty"`
+	Name   string `json:"name"`
+	Format string `json:"format,omitempty"`
+	Width  int    `json:"width,omitempty"`
+	Height int    `json:"height,omitempty"`
+	Bytes  int64  `json:"bytes,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+type uploadBody struct {
+	Images []imageEntry `json:"images"`
+	Error  string       `json:"error,omitempty"`
+}
+
+// uploadImages stores each "file" part that is an accepted picture. A bad
+// file gets its own error entry and the others go on; the status is 4xx only
+// when nothing was accepted: 413 if every rejection was a size limit, else 400.
+func (g *Gateway) uploadImages(w http.ResponseWriter, r *http.Request, owner string) {
+	r.Body = http.MaxBytesReader(w, r.Body, g.cfg.MaxRequestBytes)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "expected a multipart/form-data body with one or more parts named \"file\""})
+		return
+	}
+	var body uploadBody
+	accepted, limited := 0, 0
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			body.Error = g.bodyMessage(err)
+			limited++
+			break
+		}
+		if part.FormName() != "file" {
+			_ = part.Close()
+			continue
+		}
+		entry := imageEntry{Name: displayName(part.FileName())}
+		rejected, err := g.storeUpload(r, owner, part, &entry)
+		_ = part.Close()
+		if err != nil {
+			if fault.KindOf(err) == fault.Transient && !isBodyError(err) {
+				g.fail(w, r, err)
+				return
+			}
+			// The body itself failed: nothing after this file can be read.
+			entry.Error = entry.Name + ": " + g.bodyMessage(err)
+			body.Images = append(body.Images, entry)
+			body.Error = entry.Error
+			if isTooLarge(err) {
+				limited++
+			}
+			break
+		}
+		if rejected != nil {
+			entry.Error = entry.Name + ": " + fault.Message(rejected)
+			if fault.KindOf(rejected) == fault.LimitExceeded {
+				limited++
+			}
+		} else {
+			accepted++
+		}
+		body.Images = append(body.Images, entry)
+	}
+	switch {
+	case accepted > 0:
+		writeJSON(w, http.StatusCreated, body)
+	case len(body.Images) == 0 && body.Error == "":
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "no file: send one or more parts named \"file\""})
+	default:
+		if body.Error == "" {
+			body.Error = "no file was accepted"
+		}
+		status := http.StatusBadRequest
+		if limited == max(len(body.Images), 1) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		writeJSON(w, status, body)
+	}
+}
+
+// storeUpload reads one file, checks it and stores it. rejected says why the
+// file was turned away; err is a failure of the request itself (its body or
+// storage), after which no other file can be handled.
+func (g *Gateway) storeUpload(r *http.Request, owner string, part io.Reader, entry *imageEntry) (rejected, err error) {
+	data, err := io.ReadAll(io.LimitReader(part, g.cfg.MaxFileBytes+1))
+	if err != nil {
+		return nil, bodyError{err}
+	}
+	if int64(len(data)) > g.cfg.MaxFileBytes {
+		// Read past the rest of the file so the next part can be reached.
+		if _, err := io.Copy(io.Discard, part); err != nil {
+			return nil, bodyError{err}
+		}
+		return fault.New(fault.LimitExceeded, "the file is larger than the %s limit", humanBytes(g.cfg.MaxFileBytes)), nil
+	}
+	if len(data) == 0 {
+		return fault.New(fault.InvalidArgument, "the file is empty"), nil
+	}
+	info, err := imaging.Probe(data)
+	if err != nil {
+		return err, nil
+	}
+	if !slices.Contains(g.cfg.Formats, info.Format) {
+		return fault.New(fault.InvalidArgument, "%s pictures are not accepted (accepted: %s)", info.Format, strings.Join(g.cfg.Formats, ", ")), nil
+	}
+	if px := int64(info.Width) * int64(info.Height); px > g.cfg.MaxPixels {
+		return fault.New(fault.LimitExceeded, "the picture is %dx%d, over the %d megapixel limit", info.Width, info.Height, g.cfg.MaxPixels/1_000_000), nil
+	}
+	img := records.Image{
+		ID: events.NewID(), Owner: owner, Name: entry.Name, Format: info.Format,
+		Width: info.Width, Height: info.Height, Bytes: int64(len(data)), Created: g.deps.Now().UTC(),
+	}
+	img.Key = records.ImageKey(img.ID)
+	ctx := r.Context()
+	if err := g.deps.Bucket.WriteAll(ctx, img.Key, data, &blob.WriterOptions{ContentType: contentType(info.Format)}); err != nil {
+		return nil, fault.Wrap(fault.Transient, err, "storing the original")
+	}
+	if err := g.store.PutImage(ctx, img); err != nil {
+		return nil, err
+	}
+	entry.ID, entry.Format, entry.Width, entry.Height, entry.Bytes = img.ID, img.Format, img.Width, img.Height, img.Bytes
+	return nil, nil
+}
+
+// bodyError is a failure to read the request body.
+type bodyError struct{ err error }
+
+func (e bodyError) Error() string { return e.err.Error() }
+func (e bodyError) Unwrap() error { return e.err }
+
+func isBodyError(err error) bool {
+	var be bodyError
+	return errors.As(err, &be)
+}
+
+func (g *Gateway) getImage(w http.ResponseWriter, r *http.Request, owner string) {
+	id := r.PathValue("id")
+	if !events.ValidID(id) {
+		g.fail(w, r, fault.New(fault.NotFound, "image %q not found", id))
+		return
+	}
+	img, err := g.store.Image(r.Context(), owner, id)
+	if err != nil {
+		g.fail(w, r, notFoundAs(err, "image %q not found", id))
+		return
+	}
+	g.serveObject(w, r, img.Key, img.Name)
+}
+
+// serveObject streams a bucket object with its stored content type.
+func (g *Gateway) serveObject(w http.ResponseWriter, r *http.Request, key, name string) {
+	rd, err := g.deps.Bucket.NewReader(r.Context(), key, nil)
+	if err != nil {
+		g.fail(w, r, fault.Wrap(fault.Transient, err, "reading %s", key))
+		return
+	}
+	defer rd.Close()
+	h := w.Header()
+	h.Set("Content-Type", rd.ContentType())
+	h.Set("Content-Length", strconv.FormatInt(rd.Size(), 10))
+	h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name}))
+	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.Copy(w, rd)
+}
+
+// displayName keeps a file name fit to show and to put in an archive: its
+// base name, valid UTF-8, no control characters, at most 200 bytes. It is
+// never used to build a storage key.
+func displayName(name string) string {
+	name = strings.ToValidUTF8(name, "_")
+	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, name)
+	for len(name) > 200 {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	if name == "" || name == "." || name == "/" {
+		return "unnamed"
+	}
+	return name
+}
+
+func (g *Gateway) bodyMessage(err error) string {
+	if isTooLarge(err) {
+		return fmt.Sprintf("the request body is larger than the %s limit; files after this one were not read", humanBytes(g.cfg.MaxRequestBytes))
+	}
+	return "the upload was cut short: " + err.Error()
+}
+
+func isTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KiB", n>>10)
+	default:
+		return fmt.Sprintf("%d bytes", n)
+	}
+}
+
+// contentType is the media type of a format name.
+func contentType(format string) string {
+	if t := mime.TypeByExtension("." + extension(format)); t != "" {
+		return t
+	}
+	return "image/" + format
+}
+
+// extension is the file extension of a format name.
+func extension(format string) string {
+	switch format {
+	case "jpeg":
+		return "jpg"
+	case "tiff":
+		return "tif"
+	}
+	return format
+}

@@ -1,0 +1,331 @@
+package gateway
+
+import (
+	"archive/zip"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/functions/records"
+)
+
+type jobRequest struct {
+	Images  []string          `json:"images"`
+	Ops     []json.RawMessage `json:"ops"`
+	Format  string            `json:"format"`
+	Quality int               `json:"quality"`
+}
+
+type taskBody struct {
+	ID       string      `json:"id"`
+	Image    string      `json:"image"`
+	Name     string      `json:"name,omitempty"`
+	State    string      `json:"state"`
+	Attempts int         `json:"attempts"`
+	Error    string      `json:"error,omitempty"`
+	Output   *outputBody `json:"output,omitempty"`
+}
+
+type outputBody struct {
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Format string `json:"format"`
+	Bytes  int64  `json:"bytes"`
+}
+
+type jobBody struct {
+	ID     string         `json:"id"`
+	State  string         `json:"state"`
+	Counts map[string]int `json:"counts"`
+	Tasks  []taskBody     `json:"tasks"`
+}
+
+// maxJobBody bounds a job request: a thousand ids and a few ops fit easily.
+const maxJobBody = 1 << 20
+
+// createJob validates the whole request before anything is stored or queued:
+// an unknown op, a bad field or an unknown image is a 400 and nothing runs.
+func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string) {
+	req, err := decodeJobRequest(http.MaxBytesReader(w, r.Body, maxJobBody))
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	ops, err := g.validateJob(req)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	imgs := make([]records.Image, len(req.Images))
+	for i, id := range req.Images {
+		img, err := g.store.Image(ctx, owner, id)
+		if fault.KindOf(err) == fault.NotFound {
+			err = fault.New(fault.InvalidArgument, "images[%d]: unknown image id %q", i, id)
+		}
+		if err != nil {
+			g.fail(w, r, err)
+			return
+		}
+		imgs[i] = img
+	}
+	job := records.Job{ID: events.NewID(), Owner: owner, Created: g.deps.Now().UTC(), Ops: ops, Format: req.Format, Quality: req.Quality}
+	for _, img := range imgs {
+		task := records.JobTask{ID: events.NewID(), Image: img.ID, Name: img.Name}
+		format := outputFormat(req.Format, img.Format)
+		task.Output = events.Output{Key: records.OutputKey(job.ID, task.ID, extension(format)), Format: format, Quality: req.Quality}
+		job.Tasks = append(job.Tasks, task)
+	}
+	if err := g.store.PutJob(ctx, job); err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	if err := g.enqueue(r, job, imgs); err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	body := jobBody{ID: job.ID, State: string(records.Queued), Counts: map[string]int{string(records.Queued): len(job.Tasks)}}
+	for _, t := range job.Tasks {
+		body.Tasks = append(body.Tasks, taskBody{ID: t.ID, Image: t.Image, Name: t.Name, State: string(records.Queued)})
+	}
+	w.Header().Set("Location", "/v1/jobs/"+job.ID)
+	writeJSON(w, http.StatusAccepted, body)
+}
+
+func decodeJobRequest(r io.Reader) (jobRequest, error) {
+	var req jobRequest
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		if isTooLarge(err) {
+			return req, fault.New(fault.LimitExceeded, "the job request is larger than %d bytes", maxJobBody)
+		}
+		return req, fault.New(fault.InvalidArgument, "the job request is not valid JSON: %v", err)
+	}
+	return req, nil
+}
+
+// validateJob checks everything but image ownership and returns the ops in
+// canonical form (defaults filled), as they will be queued.
+func (g *Gateway) validateJob(req jobRequest) ([]json.RawMessage, error) {
+	if len(req.Images) == 0 {
+		return nil, fault.New(fault.InvalidArgument, "images: at least one image id is required")
+	}
+	if len(req.Images) > g.cfg.MaxTasksPerJob {
+		return nil, fault.New(fault.InvalidArgument, "images: %d images, over the limit of %d per job", len(req.Images), g.cfg.MaxTasksPerJob)
+	}
+	seen := make(map[string]bool, len(req.Images))
+	for i, id := range req.Images {
+		if !events.ValidID(id) {
+			return nil, fault.New(fault.InvalidArgument, "images[%d]: unknown image id %q", i, id)
+		}
+		if seen[id] {
+			return nil, fault.New(fault.InvalidArgument, "images[%d]: image %q is listed twice", i, id)
+		}
+		seen[id] = true
+	}
+	if len(req.Ops) == 0 {
+		return nil, fault.New(fault.InvalidArgument, "ops: at least one op is required")
+	}
+	ops := make([]json.RawMessage, len(req.Ops))
+	for i, raw := range req.Ops {
+		op, err := imaging.Parse(raw)
+		if err != nil {
+			return nil, fault.Wrap(fault.InvalidArgument, err, "ops[%d]: %s", i, fault.Message(err))
+		}
+		ops[i] = imaging.Canonical(op)
+	}
+	if req.Format != "" && !slices.Contains(imaging.Formats(), req.Format) {
+		return nil, fault.New(fault.InvalidArgument, "format: %q cannot be written (available: %s)", req.Format, strings.Join(imaging.Formats(), ", "))
+	}
+	if req.Quality < 0 || req.Quality > 100 {
+		return nil, fault.New(fault.InvalidArgument, "quality: must be between 0 and 100, got %d", req.Quality)
+	}
+	return ops, nil
+}
+
+// outputFormat is the requested format, else the original's if it can be
+// written, else JPEG.
+func outputFormat(requested, original string) string {
+	switch {
+	case requested != "":
+		return requested
+	case slices.Contains(imaging.Formats(), original):
+		return original
+	default:
+		return "jpeg"
+	}
+}
+
+// enqueue publishes one request per task. Sends run concurrently so the
+// broker's acknowledgements overlap; a task whose request could not be
+// queued is recorded as failed, so its owner is told instead of waiting.
+func (g *Gateway) enqueue(r *http.Request, job records.Job, imgs []records.Image) error {
+	ctx := r.Context()
+	var eg errgroup.Group
+	eg.SetLimit(32)
+	for i, t := range job.Tasks {
+		eg.Go(func() error {
+			e, err := events.New(events.SourceGateway, g.deps.Now(), events.TaskRequested{
+				Job: job.ID, Task: t.ID, Owner: job.Owner, Image: t.Image,
+				Original: imgs[i].Key, Ops: job.Ops, Output: t.Output,
+			})
+			if err == nil {
+				err = events.Send(ctx, g.deps.Requests, e)
+			}
+			if err == nil {
+				return nil
+			}
+			failed := events.TaskFailed{Job: job.ID, Task: t.ID, Owner: job.Owner, Attempt: 1, Kind: string(fault.Transient), Reason: "the task could not be queued; submit it again"}
+			if ferr := g.store.MarkFailed(ctx, failed, g.deps.Now()); ferr != nil {
+				g.log.Error("recording an unqueued task", "job", job.ID, "task", t.ID, "err", ferr)
+			}
+			return fault.Wrap(fault.Transient, err, "queueing task %s", t.ID)
+		})
+	}
+	return eg.Wait()
+}
+
+func (g *Gateway) loadJob(r *http.Request, owner string) (records.Job, error) {
+	id := r.PathValue("id")
+	if !events.ValidID(id) {
+		return records.Job{}, fault.New(fault.NotFound, "job %q not found", id)
+	}
+	j, err := g.store.Job(r.Context(), owner, id)
+	return j, notFoundAs(err, "job %q not found", id)
+}
+
+func (g *Gateway) getJob(w http.ResponseWriter, r *http.Request, owner string) {
+	j, err := g.loadJob(r, owner)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	tasks, err := g.store.Tasks(r.Context(), j)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	body := jobBody{ID: j.ID, State: string(records.JobState(tasks)), Counts: map[string]int{}}
+	for state, n := range records.Counts(tasks) {
+		body.Counts[string(state)] = n
+	}
+	for _, t := range tasks {
+		tb := taskBody{ID: t.ID, Image: t.Image, Name: t.Name, State: string(t.State), Attempts: t.Attempts, Error: t.Error}
+		if t.Result != nil {
+			tb.Output = &outputBody{Width: t.Result.Width, Height: t.Result.Height, Format: t.Result.Format, Bytes: t.Result.Bytes}
+		}
+		body.Tasks = append(body.Tasks, tb)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (g *Gateway) getOutput(w http.ResponseWriter, r *http.Request, owner string) {
+	j, err := g.loadJob(r, owner)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("task")
+	i := slices.IndexFunc(j.Tasks, func(t records.JobTask) bool { return t.ID == id })
+	if i < 0 {
+		g.fail(w, r, fault.New(fault.NotFound, "task %q not found in job %s", id, j.ID))
+		return
+	}
+	tasks, err := g.store.Tasks(r.Context(), records.Job{ID: j.ID, Tasks: j.Tasks[i : i+1]})
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	if t := tasks[0]; t.State != records.Succeeded {
+		g.fail(w, r, fault.New(fault.NotFound, "task %s has no output yet (state %s)", id, t.State))
+		return
+	}
+	g.serveObject(w, r, j.Tasks[i].Output.Key, outputName(j.Tasks[i]))
+}
+
+// getArchive streams a zip of every output that exists, stored without
+// compression: the pictures are compressed already.
+func (g *Gateway) getArchive(w http.ResponseWriter, r *http.Request, owner string) {
+	j, err := g.loadJob(r, owner)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	tasks, err := g.store.Tasks(ctx, j)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "pixmill-" + j.ID + ".zip"}))
+	zw := zip.NewWriter(w)
+	used := map[string]int{}
+	for _, t := range tasks {
+		if t.State != records.Succeeded {
+			continue
+		}
+		name := uniqueName(used, outputName(t.JobTask))
+		rd, err := g.deps.Bucket.NewReader(ctx, t.Output.Key, nil)
+		if err != nil {
+			// Headers are sent: the truncated zip is the only way left to
+			// say something went wrong.
+			g.log.Error("archive: reading output", "job", j.ID, "task", t.ID, "err", err)
+			return
+		}
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: t.Updated})
+		if err == nil {
+			_, err = io.Copy(fw, rd)
+		}
+		rd.Close()
+		if err != nil {
+			return
+		}
+	}
+	_ = zw.Close()
+}
+
+func (g *Gateway) getOps(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"ops": imaging.Catalogue(), "formats": imaging.Formats()})
+}
+
+// outputName is the original's name with the output's extension.
+func outputName(t records.JobTask) string {
+	base := strings.TrimSuffix(t.Name, path.Ext(t.Name))
+	if base == "" {
+		base = t.ID
+	}
+	return base + "." + extension(t.Output.Format)
+}
+
+// uniqueName adds -2, -3 … to names already used in an archive.
+func uniqueName(used map[string]int, name string) string {
+	used[name]++
+	if n := used[name]; n > 1 {
+		ext := path.Ext(name)
+		return uniqueName(used, strings.TrimSuffix(name, ext)+"-"+strconv.Itoa(n)+ext)
+	}
+	return name
+}
+
+// notFoundAs replaces a NotFound error's message (which names storage keys)
+// with one for the user; other errors pass through.
+func notFoundAs(err error, format string, args ...any) error {
+	if err == nil || fault.KindOf(err) != fault.NotFound {
+		return err
+	}
+	return fault.New(fault.NotFound, format, args...)
+}
+

@@ -1,0 +1,139 @@
+package stack
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"runtime"
+	"strconv"
+	"time"
+)
+
+// Environment variables that stand in for flags. Flags win.
+const (
+	EnvData                  = "PIXMILL_DATA"
+	EnvAddr                  = "PIXMILL_ADDR"
+	EnvWorkers               = "PIXMILL_WORKERS"
+	EnvBucket                = "PIXMILL_BUCKET"
+	EnvRequestsTopic         = "PIXMILL_REQUESTS_TOPIC"
+	EnvRequestsSubscription  = "PIXMILL_REQUESTS_SUBSCRIPTION"
+	EnvResponsesTopic        = "PIXMILL_RESPONSES_TOPIC"
+	EnvResponsesSubscription = "PIXMILL_RESPONSES_SUBSCRIPTION"
+	EnvAckWait               = "PIXMILL_ACK_WAIT"
+	EnvConcurrency           = "PIXMILL_CONCURRENCY"
+)
+
+// Queues are the URLs of the topics and subscriptions pixmill uses. Any
+// gocloud.dev pubsub URL works; empty ones take the embedded JetStream.
+type Queues struct {
+	RequestsTopic         string
+	RequestsSubscription  string
+	ResponsesTopic        string
+	ResponsesSubscription string
+}
+
+func (q Queues) complete() bool {
+	return q.RequestsTopic != "" && q.RequestsSubscription != "" && q.ResponsesTopic != "" && q.ResponsesSubscription != ""
+}
+
+func (q Queues) empty() bool {
+	return q.RequestsTopic == "" && q.RequestsSubscription == "" && q.ResponsesTopic == "" && q.ResponsesSubscription == ""
+}
+
+// Config is the configuration of `pixmill up`.
+type Config struct {
+	// Data is the directory that holds everything local: the embedded
+	// queue's store and the file bucket.
+	Data string
+	// Addr is the gateway's listen address.
+	Addr string
+	// Workers is the size of the worker fleet.
+	Workers int
+	// Bucket is a gocloud.dev blob URL; empty is file:// under Data.
+	Bucket string
+	Queues Queues
+	// AckWait is the lease a worker gets on a request.
+	AckWait time.Duration
+	// Concurrency is the number of tasks each worker runs at once.
+	Concurrency int
+
+	envErr error
+}
+
+// Defaults.
+const (
+	DefaultData    = "pixmill-data"
+	DefaultAddr    = "127.0.0.1:8080"
+	DefaultAckWait = 30 * time.Second
+)
+
+// DefaultWorkers is one worker process per core: a batch is many pictures,
+// and separate processes keep every core busy with no lock between them.
+func DefaultWorkers() int { return runtime.NumCPU() }
+
+// BindFlags registers the flags of Config on fs, with defaults taken from
+// the environment where set.
+func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.Data, "data", env(EnvData, DefaultData), "directory for all local state: queued requests, originals, results, records (env "+EnvData+")")
+	fs.StringVar(&c.Addr, "addr", env(EnvAddr, DefaultAddr), "gateway listen address; port 0 picks a free one (env "+EnvAddr+")")
+	c.Workers = DefaultWorkers()
+	fs.Func("workers", fmt.Sprintf("number of worker processes (env %s, default %d)", EnvWorkers, c.Workers), intFlag(&c.Workers, "workers", 0))
+	if v := getenv(EnvWorkers); v != "" {
+		c.envErr = errors.Join(c.envErr, intFlag(&c.Workers, EnvWorkers, 0)(v))
+	}
+	c.Concurrency = 1
+	fs.Func("concurrency", "tasks each worker runs at once (env "+EnvConcurrency+", default 1)", intFlag(&c.Concurrency, "concurrency", 1))
+	if v := getenv(EnvConcurrency); v != "" {
+		c.envErr = errors.Join(c.envErr, intFlag(&c.Concurrency, EnvConcurrency, 1)(v))
+	}
+	fs.StringVar(&c.Bucket, "bucket", env(EnvBucket, ""), "blob bucket URL, e.g. s3://photos?region=eu-west-1 (env "+EnvBucket+"; default file:// under --data)")
+	fs.StringVar(&c.Queues.RequestsTopic, "requests-topic", env(EnvRequestsTopic, ""), "pubsub topic URL for task requests (env "+EnvRequestsTopic+"; default: the embedded JetStream)")
+	fs.StringVar(&c.Queues.RequestsSubscription, "requests-subscription", env(EnvRequestsSubscription, ""), "pubsub subscription URL workers pull requests from (env "+EnvRequestsSubscription+")")
+	fs.StringVar(&c.Queues.ResponsesTopic, "responses-topic", env(EnvResponsesTopic, ""), "pubsub topic URL for task responses (env "+EnvResponsesTopic+")")
+	fs.StringVar(&c.Queues.ResponsesSubscription, "responses-subscription", env(EnvResponsesSubscription, ""), "pubsub subscription URL the results handler reads (env "+EnvResponsesSubscription+")")
+	c.AckWait = DefaultAckWait
+	fs.Func("ack-wait", "lease on a request before it is handed to another worker (env "+EnvAckWait+", default 30s)", durationFlag(&c.AckWait, "ack-wait"))
+	if v := getenv(EnvAckWait); v != "" {
+		c.envErr = errors.Join(c.envErr, durationFlag(&c.AckWait, EnvAckWait)(v))
+	}
+}
+
+// Validate reports every bad setting, each naming its key and value.
+func (c *Config) Validate() error {
+	errs := []error{c.envErr}
+	if c.Data == "" {
+		errs = append(errs, errors.New("data: a directory is required"))
+	}
+	if !c.Queues.empty() && !c.Queues.complete() {
+		errs = append(errs, errors.New("queues: give all four of --requests-topic, --requests-subscription, --responses-topic and --responses-subscription, or none for the embedded JetStream"))
+	}
+	return errors.Join(errs...)
+}
+
+func intFlag(dst *int, name string, min int) func(string) error {
+	return func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < min {
+			return fmt.Errorf("%s: %q is not a whole number of at least %d", name, s, min)
+		}
+		*dst = n
+		return nil
+	}
+}
+
+func durationFlag(dst *time.Duration, name string) func(string) error {
+	return func(s string) error {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < time.Second {
+			return fmt.Errorf("%s: %q is not a duration of at least 1s (e.g. 30s, 2m)", name, s)
+		}
+		*dst = d
+		return nil
+	}
+}
