@@ -65,8 +65,8 @@ func runSubmit(ctx context.Context, args []string) error {
 		opts.Wait = true
 	}
 	rep, err := client.Submit(ctx, opts)
-	if rep.Job != "" {
-		fmt.Fprintf(os.Stdout, "job %s\n", rep.Job)
+	if rep.JobID != "" {
+		fmt.Fprintf(os.Stdout, "job %s: %d succeeded, %d failed, %d files rejected\n", rep.JobID, rep.Succeeded, rep.Failed, rep.Rejected)
 	}
 	return err
 }

@@ -1,0 +1,216 @@
+package edit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/memblob"
+	"gocloud.dev/pubsub"
+	"gocloud.dev/pubsub/mempubsub"
+
+	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/functions/imaging"
+)
+
+func TestMain(m *testing.M) {
+	if err := imaging.Startup(imaging.DefaultConfig()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	imaging.Shutdown()
+	os.Exit(code)
+}
+
+var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+type rig struct {
+	fn     *Function
+	bucket *blob.Bucket
+	sub    *pubsub.Subscription
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	bucket := memblob.OpenBucket(nil)
+	topic := mempubsub.NewTopic()
+	sub := mempubsub.NewSubscription(topic, time.Minute)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		_ = sub.Shutdown(ctx)
+		_ = topic.Shutdown(ctx)
+	})
+	return &rig{fn: &Function{Bucket: bucket, Responses: topic, Now: func() time.Time { return now }}, bucket: bucket, sub: sub}
+}
+
+func photo(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.SetRGBA(x, y, color.RGBA{uint8(x), uint8(y), 100, 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func requested(t *testing.T, ops ...string) cloudevents.Event {
+	t.Helper()
+	var raw []json.RawMessage
+	for _, o := range ops {
+		raw = append(raw, json.RawMessage(o))
+	}
+	e, err := events.New(events.SourceGateway, now, events.TaskRequested{
+		Job: "job", Task: "task", Owner: "alice", Image: "img", Original: "originals/img",
+		Ops: raw, Output: events.Output{Key: "results/job/task.jpg", Format: "jpeg"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// responses reads n response events, ordered started, completed, failed:
+// the order on the wire is not promised.
+func (r *rig) responses(t *testing.T, n int) []cloudevents.Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var out []cloudevents.Event
+	for range n {
+		m, err := r.sub.Receive(ctx)
+		if err != nil {
+			t.Fatalf("after %d responses: %v", len(out), err)
+		}
+		m.Ack()
+		e, err := events.FromMessage(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	rank := map[string]int{events.TypeTaskStarted: 0, events.TypeTaskCompleted: 1, events.TypeTaskFailed: 2}
+	slices.SortStableFunc(out, func(a, b cloudevents.Event) int { return rank[a.Type()] - rank[b.Type()] })
+	return out
+}
+
+func TestEditStoresAndReports(t *testing.T) {
+	r := newRig(t)
+	ctx := events.WithAttempt(context.Background(), 2)
+	if err := r.bucket.WriteAll(ctx, "originals/img", photo(t, 400, 300), nil); err != nil {
+		t.Fatal(err)
+	}
+	e := requested(t, `{"op":"thumbnail","width":100,"height":100,"fit":"fit"}`, `{"op":"brightness","factor":1.2}`)
+	if err := r.fn.Handle(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.bucket.ReadAll(ctx, "results/job/task.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(out))
+	if err != nil || format != "jpeg" || cfg.Width != 100 || cfg.Height != 75 {
+		t.Fatalf("stored %s %dx%d (%v), want a 100x75 jpeg", format, cfg.Width, cfg.Height, err)
+	}
+	rs := r.responses(t, 2)
+	var started events.TaskStarted
+	if err := events.Decode(rs[0], &started); err != nil || started.Attempt != 2 || started.Task != "task" {
+		t.Errorf("first response %+v (%v), want task.started of attempt 2", started, err)
+	}
+	var done events.TaskCompleted
+	if err := events.Decode(rs[1], &done); err != nil {
+		t.Fatal(err)
+	}
+	want := events.Result{Key: "results/job/task.jpg", Format: "jpeg", ContentType: "image/jpeg", Width: 100, Height: 75, Bytes: int64(len(out))}
+	if done.Result != want || done.Attempt != 2 || !rs[1].Time().Equal(now) {
+		t.Errorf("completed %+v at %s, want %+v", done, rs[1].Time(), want)
+	}
+
+	// The same request again writes the same object and reports the same result.
+	if err := r.fn.Handle(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := r.bucket.ReadAll(ctx, "results/job/task.jpg")
+	var done2 events.TaskCompleted
+	_ = events.Decode(r.responses(t, 2)[1], &done2)
+	if !bytes.Equal(again, out) || done2.Result != done.Result {
+		t.Errorf("a duplicate delivery changed the result: %d vs %d bytes, %+v vs %+v", len(again), len(out), done2.Result, done.Result)
+	}
+}
+
+func TestEditPermanentFailuresAreReported(t *testing.T) {
+	tests := []struct {
+		name     string
+		original []byte
+		ops      []string
+		kind     fault.Kind
+		reason   string
+	}{
+		{"not a picture", []byte("hello"), []string{`{"op":"brightness","factor":1.1}`}, fault.Permanent, "not a readable image"},
+		{"crop outside", nil, []string{`{"op":"crop","x":0,"y":0,"width":500,"height":500}`}, fault.Permanent, "does not fit"},
+		{"original gone", []byte{}, []string{`{"op":"brightness","factor":1.1}`}, fault.Permanent, "no longer stored"},
+		{"op invalid", nil, []string{`{"op":"brightness","factor":99}`}, fault.InvalidArgument, "factor"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			ctx := context.Background()
+			switch {
+			case tt.original == nil:
+				_ = r.bucket.WriteAll(ctx, "originals/img", photo(t, 300, 200), nil)
+			case len(tt.original) > 0:
+				_ = r.bucket.WriteAll(ctx, "originals/img", tt.original, nil)
+			}
+			if err := r.fn.Handle(ctx, requested(t, tt.ops...)); err != nil {
+				t.Fatalf("Handle returned %v; a permanent failure is reported, not retried", err)
+			}
+			var failed events.TaskFailed
+			if err := events.Decode(r.responses(t, 2)[1], &failed); err != nil {
+				t.Fatal(err)
+			}
+			if failed.Kind != string(tt.kind) || !bytes.Contains([]byte(failed.Reason), []byte(tt.reason)) {
+				t.Errorf("failed %+v, want kind %s and a reason mentioning %q", failed, tt.kind, tt.reason)
+			}
+			if ok, _ := r.bucket.Exists(ctx, "results/job/task.jpg"); ok {
+				t.Error("a failed task left an output")
+			}
+		})
+	}
+}
+
+func TestEditTransientFailureIsRetried(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	_ = r.bucket.WriteAll(ctx, "originals/img", photo(t, 300, 200), nil)
+	_ = r.bucket.Close() // storage unreachable
+	err := r.fn.Handle(ctx, requested(t, `{"op":"brightness","factor":1.1}`))
+	if !fault.Retryable(err) {
+		t.Fatalf("Handle = %v, want a retryable error", err)
+	}
+}
+
+func TestEditMalformedEvent(t *testing.T) {
+	r := newRig(t)
+	e := requested(t, `{"op":"brightness","factor":1.1}`)
+	e.SetType(events.TypeTaskCompleted)
+	err := r.fn.Handle(context.Background(), e)
+	if fault.KindOf(err) != fault.InvalidArgument {
+		t.Fatalf("Handle = %v, want invalid argument", err)
+	}
+}
