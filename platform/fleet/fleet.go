@@ -108,6 +108,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 			f.keep(ctx, i)
 		}()
 	}
+	<-ctx.Done()
 	wg.Wait()
 	return nil
 }

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 	"gocloud.dev/blob"
 	"gocloud.dev/pubsub"
 
@@ -64,7 +66,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		cfg.Bucket = (&url.URL{Scheme: "file", Path: filepath.Join(data, "bucket"), RawQuery: "create_dir=1&no_tmp_dir=1"}).String()
 	}
 	if cfg.Queues.empty() {
-		nats, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(data, "queue"), Logger: log.With("component", "nats")})
+		nats, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(data, "queue"), Logger: quieter(log.With("component", "nats"), slog.LevelWarn)})
 		if err != nil {
 			return err
 		}
@@ -160,9 +162,18 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 // provision creates the embedded JetStream's streams and returns the URLs of
 // the topics and subscriptions on them.
 func provision(ctx context.Context, addr string, ackWait time.Duration) (Queues, error) {
+	nc, err := nats.Connect("nats://"+addr, nats.Name("pixmill provisioning"))
+	if err != nil {
+		return Queues{}, fmt.Errorf("connecting to the embedded JetStream: %w", err)
+	}
+	defer nc.Close()
+	js, err := natsjs.New(nc)
+	if err != nil {
+		return Queues{}, err
+	}
 	for name, subject := range map[string]string{"PIXMILL_REQUESTS": subjectRequests, "PIXMILL_RESPONSES": subjectResponses, "PIXMILL_DEADLETTER": subjectDeadletter} {
-		if err := jetstream.EnsureStream(ctx, "nats://"+addr, name, []string{subject}); err != nil {
-			return Queues{}, fmt.Errorf("creating stream %s: %w", name, err)
+		if _, err := jetstream.EnsureStream(ctx, js, name, []string{subject}, nil); err != nil {
+			return Queues{}, err
 		}
 	}
 	base := "jetstream://" + addr + "/"
@@ -188,4 +199,27 @@ func ignoreClosed(err error) error {
 		return nil
 	}
 	return err
+}
+
+// quieter passes on only records at min or above: the NATS server narrates
+// its start-up at info level, which buries pixmill's own lines.
+func quieter(log *slog.Logger, min slog.Level) *slog.Logger {
+	return slog.New(levelFloor{log.Handler(), min})
+}
+
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelFloor) WithAttrs(as []slog.Attr) slog.Handler {
+	return levelFloor{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h levelFloor) WithGroup(name string) slog.Handler {
+	return levelFloor{h.Handler.WithGroup(name), h.min}
 }

@@ -71,14 +71,14 @@ func moduleRoot() (string, error) {
 // Proc is a running `pixmill up`.
 type Proc struct {
 	// URL is the gateway's base URL.
-	URL string
-	cmd *exec.Cmd
-	log *syncBuffer
-	tb  testing.TB
+	URL  string
+	cmd  *exec.Cmd
+	log  *syncBuffer
+	tb   testing.TB
 	done chan error
 }
 
-var upLine = regexp.MustCompile(`msg="pixmill is up" url=(\S+)`)
+var upLine = regexp.MustCompile(`msg="pixmill is up" .*\burl=(\S+)`)
 
 // Up starts `pixmill up --data DATA --addr 127.0.0.1:0 ARGS…` and waits
 // until the gateway listens. The process is stopped when the test ends, and

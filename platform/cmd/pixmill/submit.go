@@ -68,6 +68,10 @@ func runSubmit(ctx context.Context, args []string) error {
 	if rep.JobID != "" {
 		fmt.Fprintf(os.Stdout, "job %s: %d succeeded, %d failed, %d files rejected\n", rep.JobID, rep.Succeeded, rep.Failed, rep.Rejected)
 	}
+	if err == nil && (rep.Failed > 0 || rep.Rejected > 0) {
+		// The report above lists each; the exit status tells scripts.
+		err = fmt.Errorf("%d tasks failed and %d files were rejected", rep.Failed, rep.Rejected)
+	}
 	return err
 }
 

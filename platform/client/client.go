@@ -1,0 +1,156 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// maxJSONBody bounds the JSON answers read into memory. A job of thousands
+// of tasks is well under a megabyte; the bound only stops a broken or
+// hostile server from making the client allocate without end.
+const maxJSONBody = 32 << 20
+
+// Client calls one pixmill server. It is safe for concurrent use.
+type Client struct {
+	base string
+	hc   *http.Client
+}
+
+// New returns a client of the server at baseURL (for example
+// "http://127.0.0.1:8080"). A nil httpClient means http.DefaultClient;
+// pass your own for timeouts, proxies or authentication.
+func New(baseURL string, httpClient *http.Client) *Client {
+	if httpClient == nil {
+		httpClient = http.DefaultClient
+	}
+	return &Client{base: strings.TrimRight(baseURL, "/"), hc: httpClient}
+}
+
+// CreateJob submits a job of edits and returns it as first recorded,
+// usually with every task queued.
+func (c *Client) CreateJob(ctx context.Context, job JobRequest) (Job, error) {
+	body, err := json.Marshal(job)
+	if err != nil {
+		return Job{}, fmt.Errorf("client: create job: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url("v1", "jobs"), bytes.NewReader(body))
+	if err != nil {
+		return Job{}, fmt.Errorf("client: create job: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	var created Job
+	if err := c.exchange(req, "create job", &created); err != nil {
+		return Job{}, err
+	}
+	return created, nil
+}
+
+// Job returns the current state of a job and its tasks.
+func (c *Client) Job(ctx context.Context, id string) (Job, error) {
+	what := fmt.Sprintf("get job %q", id)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url("v1", "jobs", id), nil)
+	if err != nil {
+		return Job{}, fmt.Errorf("client: %s: %w", what, err)
+	}
+	var job Job
+	if err := c.exchange(req, what, &job); err != nil {
+		return Job{}, err
+	}
+	return job, nil
+}
+
+// Output copies the edited picture of one task into w and returns its
+// content type.
+func (c *Client) Output(ctx context.Context, jobID, taskID string, w io.Writer) (contentType string, err error) {
+	what := fmt.Sprintf("get output of task %q in job %q", taskID, jobID)
+	return c.download(ctx, what, w, "v1", "jobs", jobID, "tasks", taskID, "output")
+}
+
+// Archive copies a zip of all the job's outputs into w.
+func (c *Client) Archive(ctx context.Context, jobID string, w io.Writer) error {
+	_, err := c.download(ctx, fmt.Sprintf("get archive of job %q", jobID), w, "v1", "jobs", jobID, "archive")
+	return err
+}
+
+// url joins the base URL and path segments, escaping each segment so an id
+// can never add path elements or a query.
+func (c *Client) url(segments ...string) string {
+	escaped := make([]string, len(segments))
+	for i, s := range segments {
+		escaped[i] = url.PathEscape(s)
+	}
+	return c.base + "/" + strings.Join(escaped, "/")
+}
+
+// send does one request. Context errors come back unchanged so callers can
+// test them with errors.Is; the transport's own *url.Error would hide them
+// behind the URL.
+func (c *Client) send(req *http.Request, what string) (*http.Response, error) {
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, fmt.Errorf("client: %s: %w", what, err)
+	}
+	return resp, nil
+}
+
+// exchange sends req and decodes its JSON answer into out. The body of an
+// error answer is decoded into out too, because the upload answer lists
+// each file's reason even when no file was accepted.
+func (c *Client) exchange(req *http.Request, what string, out any) error {
+	resp, err := c.send(req, what)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONBody+1))
+	if err != nil {
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			return ctxErr
+		}
+		return fmt.Errorf("client: %s: read answer: %w", what, err)
+	}
+	if len(body) > maxJSONBody {
+		return fmt.Errorf("client: %s: answer larger than %d bytes", what, maxJSONBody)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		_ = json.Unmarshal(body, out)
+		return fmt.Errorf("client: %s: %w", what, newAPIError(resp.StatusCode, body))
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("client: %s: decode answer: %w", what, err)
+	}
+	return nil
+}
+
+// download streams the answer of a GET into w.
+func (c *Client) download(ctx context.Context, what string, w io.Writer, segments ...string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(segments...), nil)
+	if err != nil {
+		return "", fmt.Errorf("client: %s: %w", what, err)
+	}
+	resp, err := c.send(req, what)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return "", fmt.Errorf("client: %s: %w", what, newAPIError(resp.StatusCode, body))
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return "", ctxErr
+		}
+		return "", fmt.Errorf("client: %s: %w", what, err)
+	}
+	return resp.Header.Get("Content-Type"), nil
+}
