@@ -52,11 +52,11 @@ type Deps struct {
 
 // Gateway serves the HTTP API.
 type Gateway struct {
-	cfg    Config
-	deps   Deps
-	store  *records.Store
-	mux    *http.ServeMux
-	log    *slog.Logger
+	cfg   Config
+	deps  Deps
+	store *records.Store
+	mux   *http.ServeMux
+	log   *slog.Logger
 }
 
 // New returns a gateway, or an error naming the first invalid setting.

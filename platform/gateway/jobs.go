@@ -328,4 +328,3 @@ func notFoundAs(err error, format string, args ...any) error {
 	}
 	return fault.New(fault.NotFound, format, args...)
 }
-
