@@ -1,0 +1,233 @@
+package imaging
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/pixmill/pixmill/functions/fault"
+)
+
+func TestMain(m *testing.M) {
+	if err := Startup(DefaultConfig()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	Shutdown()
+	os.Exit(code)
+}
+
+var (
+	red    = color.RGBA{220, 30, 30, 255}
+	green  = color.RGBA{30, 200, 40, 255}
+	blue   = color.RGBA{30, 40, 210, 255}
+	yellow = color.RGBA{230, 220, 40, 255}
+)
+
+func rgba(r, g, b uint8) color.RGBA { return color.RGBA{r, g, b, 255} }
+
+// quadrants draws a w×h picture whose four quarters are tl, tr, bl and br.
+func quadrants(w, h int, tl, tr, bl, br color.RGBA) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			c := tl
+			switch {
+			case x >= w/2 && y < h/2:
+				c = tr
+			case x < w/2 && y >= h/2:
+				c = bl
+			case x >= w/2 && y >= h/2:
+				c = br
+			}
+			img.SetRGBA(x, y, c)
+		}
+	}
+	return img
+}
+
+// stripes draws a w×h picture of vertical stripes of equal width.
+func stripes(w, h int, cs ...color.RGBA) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.SetRGBA(x, y, cs[x*len(cs)/w])
+		}
+	}
+	return img
+}
+
+// photo draws something with the statistics of a photo: smooth colour
+// gradients, mid-tones, a little texture, no clipped areas.
+func photo(w, h int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			fx, fy := float64(x)/float64(w), float64(y)/float64(h)
+			t := 8 * math.Sin(float64(x)/7) * math.Cos(float64(y)/5)
+			img.SetRGBA(x, y, color.RGBA{
+				uint8(60 + 90*fx + t),
+				uint8(50 + 70*fy + t),
+				uint8(90 - 40*fx + 30*fy + t),
+				255,
+			})
+		}
+	}
+	return img
+}
+
+func encodeJPEG(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func encodePNG(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func decodeImage(t testing.TB, b []byte) image.Image {
+	t.Helper()
+	img, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("decoding the result: %v", err)
+	}
+	return img
+}
+
+// withEXIF returns a JPEG with an EXIF APP1 segment, right after SOI, that
+// holds the camera make and the orientation.
+func withEXIF(t testing.TB, jpg []byte, orientation uint16, make string) []byte {
+	t.Helper()
+	be := binary.BigEndian
+	makeText := append([]byte(make), 0)
+	const ifdEnd = 8 + 2 + 2*12 + 4 // header, count, two entries, next-IFD offset
+	var tiff bytes.Buffer
+	tiff.WriteString("MM\x00\x2a")          // big-endian TIFF
+	binary.Write(&tiff, be, uint32(8))      // IFD0 right after the header
+	binary.Write(&tiff, be, uint16(2))      // entries, sorted by tag:
+	binary.Write(&tiff, be, uint16(0x010F)) // Make, ASCII, stored after the IFD
+	binary.Write(&tiff, be, uint16(2))
+	binary.Write(&tiff, be, uint32(len(makeText)))
+	binary.Write(&tiff, be, uint32(ifdEnd))
+	binary.Write(&tiff, be, uint16(0x0112)) // Orientation, one SHORT, left-justified
+	binary.Write(&tiff, be, uint16(3))
+	binary.Write(&tiff, be, uint32(1))
+	binary.Write(&tiff, be, orientation)
+	binary.Write(&tiff, be, uint16(0))
+	binary.Write(&tiff, be, uint32(0)) // no next IFD
+	tiff.Write(makeText)
+	payload := append([]byte("Exif\x00\x00"), tiff.Bytes()...)
+
+	var out bytes.Buffer
+	out.Write(jpg[:2]) // SOI
+	out.Write([]byte{0xFF, 0xE1})
+	binary.Write(&out, be, uint16(len(payload)+2))
+	out.Write(payload)
+	out.Write(jpg[2:])
+	return out.Bytes()
+}
+
+// lab converts an sRGB colour to CIELAB (D65).
+func lab(c color.Color) (l, a, b float64) {
+	r8, g8, b8, _ := c.RGBA()
+	lin := func(v uint32) float64 {
+		s := float64(v) / 0xffff
+		if s <= 0.04045 {
+			return s / 12.92
+		}
+		return math.Pow((s+0.055)/1.055, 2.4)
+	}
+	r, g, bl := lin(r8), lin(g8), lin(b8)
+	x := (0.4124*r + 0.3576*g + 0.1805*bl) / 0.95047
+	y := 0.2126*r + 0.7152*g + 0.0722*bl
+	z := (0.0193*r + 0.1192*g + 0.9505*bl) / 1.08883
+	f := func(t float64) float64 {
+		if t > 216.0/24389 {
+			return math.Cbrt(t)
+		}
+		return (24389.0/27*t + 16) / 116
+	}
+	fx, fy, fz := f(x), f(y), f(z)
+	return 116*fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+}
+
+// meanLab averages L*, a* and b* over r.
+func meanLab(img image.Image, r image.Rectangle) (l, a, b float64) {
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			pl, pa, pb := lab(img.At(x, y))
+			l, a, b = l+pl, a+pa, b+pb
+			n++
+		}
+	}
+	return l / float64(n), a / float64(n), b / float64(n)
+}
+
+// deltaE is the CIE76 colour difference: about 2.3 is just noticeable.
+func deltaE(c1, c2 color.Color) float64 {
+	l1, a1, b1 := lab(c1)
+	l2, a2, b2 := lab(c2)
+	return math.Sqrt((l1-l2)*(l1-l2) + (a1-a2)*(a1-a2) + (b1-b2)*(b1-b2))
+}
+
+// averageColour averages the colours in r.
+func averageColour(img image.Image, r image.Rectangle) color.RGBA {
+	var sr, sg, sb, n uint64
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			sr, sg, sb, n = sr+uint64(cr>>8), sg+uint64(cg>>8), sb+uint64(cb>>8), n+1
+		}
+	}
+	return color.RGBA{uint8(sr / n), uint8(sg / n), uint8(sb / n), 255}
+}
+
+// inset shrinks r by d on every side, to measure away from edges that
+// resampling and JPEG blur.
+func inset(r image.Rectangle, d int) image.Rectangle {
+	return image.Rect(r.Min.X+d, r.Min.Y+d, r.Max.X-d, r.Max.Y-d)
+}
+
+// process runs Process and fails the test on error.
+func process(t testing.TB, src []byte, out Output, ops ...Op) *Result {
+	t.Helper()
+	res, err := Process(context.Background(), src, ops, out)
+	if err != nil {
+		t.Fatalf("Process: %v", err)
+	}
+	return res
+}
+
+// wantFault fails unless err has the kind and its public message starts with prefix.
+func wantFault(t testing.TB, err error, kind fault.Kind, prefix string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want %s %q", kind, prefix)
+	}
+	if got := fault.KindOf(err); got != kind {
+		t.Errorf("kind = %s, want %s (error: %v)", got, kind, err)
+	}
+	if got := fault.Message(err); !strings.HasPrefix(got, prefix) {
+		t.Errorf("message = %q, want it to start with %q", got, prefix)
+	}
+}
