@@ -140,3 +140,11 @@ func Send(ctx context.Context, t *pubsub.Topic, e cloudevents.Event) error {
 	}
 	return t.Send(ctx, m)
 }
+
+// Attributes added to a message parked on the dead-letter topic, as
+// CloudEvents extensions (so they travel as ce- metadata like the others).
+const (
+	ExtDeadLetterReason   = "pixmilldlreason"
+	ExtDeadLetterKind     = "pixmilldlkind"
+	ExtDeadLetterAttempts = "pixmilldlattempts"
+)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -311,4 +312,69 @@ func storageErr(what string, err error) error {
 		return err
 	}
 	return fault.Wrap(fault.Transient, err, "records: %s", what)
+}
+
+// DeadLetter is a request parked on the dead-letter topic, kept so it can be
+// listed and redriven.
+type DeadLetter struct {
+	// Key identifies the record: the task id, or the event id of a
+	// message that was not a task request.
+	Key      string    `json:"key"`
+	Job      string    `json:"job,omitempty"`
+	Task     string    `json:"task,omitempty"`
+	Owner    string    `json:"owner,omitempty"`
+	Reason   string    `json:"reason"`
+	Kind     string    `json:"kind"`
+	Attempts int       `json:"attempts"`
+	At       time.Time `json:"at"`
+	// Body and Metadata are the parked message as it was sent, without the
+	// dead-letter attributes, ready to be sent again.
+	Body     []byte            `json:"body"`
+	Metadata map[string]string `json:"metadata"`
+}
+
+func deadLetterKey(key string) string { return "records/deadletter/" + key + ".json" }
+
+// PutDeadLetter stores a dead-letter record; the same request parked twice
+// overwrites its record.
+func (s *Store) PutDeadLetter(ctx context.Context, d DeadLetter) error {
+	return s.put(ctx, deadLetterKey(d.Key), d)
+}
+
+// DeadLetters lists every dead-letter record, oldest first.
+func (s *Store) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
+	var out []DeadLetter
+	it := s.bucket.List(&blob.ListOptions{Prefix: "records/deadletter/"})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, storageErr("listing dead letters", err)
+		}
+		var d DeadLetter
+		if err := s.get(ctx, obj.Key, &d); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b DeadLetter) int { return a.At.Compare(b.At) })
+	return out, nil
+}
+
+// DeleteDeadLetter removes a record after its request was sent again.
+func (s *Store) DeleteDeadLetter(ctx context.Context, key string) error {
+	if err := s.bucket.Delete(ctx, deadLetterKey(key)); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		return storageErr("deleting dead letter "+key, err)
+	}
+	return nil
+}
+
+// ClearFailed forgets that a task failed, before it is tried again.
+func (s *Store) ClearFailed(ctx context.Context, job, task string) error {
+	if err := s.bucket.Delete(ctx, taskKey(job, task, "failed")); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		return storageErr("clearing the failure of task "+task, err)
+	}
+	return nil
 }

@@ -1,16 +1,18 @@
 // Package runner is the pull runner that feeds a stateless function from a
-// gocloud.dev subscription: receive a message, decode its CloudEvent, call
-// the function, then ack or nack.
+// gocloud.dev subscription: receive a message, decode its CloudEvent, pass it
+// through the delivery wrappers (dead-letter, backoff, lease, timeout,
+// recover — each in its own file), call the function, then ack or nack.
 //
 // # Delivery semantics
 //
-// At least once. A message is acked only after the function returned nil,
-// that is after its result is stored and reported. A function error that
-// fault says is retryable (storage or broker trouble, a panic, a cancelled
-// handler) nacks the message so the broker redelivers it; where a broker
-// cannot nack, the lease simply runs out. A message that can never succeed —
-// it does not decode as a CloudEvent, or the function says the event is
-// invalid — is logged and acked, so it cannot block the queue.
+// At least once. A message is acked only after the handler chain returned
+// nil: the function stored and reported its result, or the dead-letter
+// wrapper parked the request and told its owner. A retryable error (storage
+// or broker trouble, a panic, a timeout, a cancelled handler) nacks the
+// message — after a back-off delay where the broker supports one — so it is
+// delivered again; where a broker cannot nack, the lease runs out instead. A
+// message that can never succeed and was not dead-lettered (no dead-letter
+// wrapper configured) is logged and acked, so it cannot block the queue.
 //
 // # Shutdown
 //
@@ -24,7 +26,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,8 +37,39 @@ import (
 	"github.com/pixmill/pixmill/functions/fault"
 )
 
-// Handler is a stateless function of one event.
-type Handler func(ctx context.Context, e cloudevents.Event) error
+// Func is a stateless function of one event, as the functions in
+// pixmill/functions are.
+type Func func(ctx context.Context, e cloudevents.Event) error
+
+// Delivery is one received message on its way to the function.
+type Delivery struct {
+	Msg *pubsub.Message
+	// Event is the decoded CloudEvent; when the message is not one,
+	// DecodeErr says why and Event is empty.
+	Event     cloudevents.Event
+	DecodeErr error
+	// Attempt is the broker's delivery count (1 for the first delivery),
+	// or 1 when the broker keeps none.
+	Attempt int
+}
+
+// Handler handles a delivery; the wrappers are Handlers around Handlers.
+type Handler func(ctx context.Context, d *Delivery) error
+
+// Middleware wraps a Handler in another.
+type Middleware func(Handler) Handler
+
+// Broker holds what the runner may ask of a broker beyond gocloud.dev's
+// portable API. Nil fields are capabilities the broker lacks.
+type Broker struct {
+	// DeliveryCount reads the broker's delivery count of a message.
+	DeliveryCount func(*pubsub.Message) (int, bool)
+	// ExtendLease restarts a message's lease while it is being worked on.
+	ExtendLease func(*pubsub.Message) error
+	// NackWithDelay asks for redelivery after a delay, and settles the
+	// message.
+	NackWithDelay func(*pubsub.Message, time.Duration) error
+}
 
 // Config tunes a Runner.
 type Config struct {
@@ -47,9 +79,9 @@ type Config struct {
 	// Drain is how long handlers may run on after Run's context ends
 	// (default 25s, inside Kubernetes' default 30s termination grace).
 	Drain time.Duration
-	// DeliveryCount reads the broker's delivery count of a message; nil or
-	// false means unknown, and the attempt is taken as 1.
-	DeliveryCount func(*pubsub.Message) (int, bool)
+	Broker Broker
+	// Middleware wraps the function, outermost first.
+	Middleware []Middleware
 }
 
 func (c *Config) setDefaults() error {
@@ -83,7 +115,8 @@ type Runner struct {
 	acked, nacked, rejected atomic.Int64
 }
 
-// New returns a runner of h on sub.
+// New returns a runner of h, wrapped in cfg.Middleware, on sub. Most
+// handlers are a function: New(sub, Call(fn), …).
 func New(sub *pubsub.Subscription, h Handler, cfg Config, log *slog.Logger) (*Runner, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
@@ -91,7 +124,21 @@ func New(sub *pubsub.Subscription, h Handler, cfg Config, log *slog.Logger) (*Ru
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
+		h = cfg.Middleware[i](h)
+	}
 	return &Runner{sub: sub, h: h, cfg: cfg, log: log}, nil
+}
+
+// Call makes the innermost handler of a function: it runs fn on the event,
+// with the delivery attempt in its context.
+func Call(fn Func) Handler {
+	return func(ctx context.Context, d *Delivery) error {
+		if d.DecodeErr != nil {
+			return fault.Wrap(fault.InvalidArgument, d.DecodeErr, "the message is not a CloudEvent pixmill can read")
+		}
+		return fn(events.WithAttempt(ctx, d.Attempt), d.Event)
+	}
 }
 
 // Stats returns the outcome counts so far.
@@ -145,31 +192,24 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 func (r *Runner) handle(ctx context.Context, m *pubsub.Message) {
-	e, err := events.FromMessage(m)
-	if err != nil {
-		r.log.Error("rejecting a message that is not a CloudEvent", "message", m.LoggableID, "err", err)
-		r.rejected.Add(1)
-		m.Ack()
-		return
-	}
-	attempt := 1
-	if r.cfg.DeliveryCount != nil {
-		if n, ok := r.cfg.DeliveryCount(m); ok && n > 0 {
-			attempt = n
+	d := &Delivery{Msg: m, Attempt: 1}
+	d.Event, d.DecodeErr = events.FromMessage(m)
+	if r.cfg.Broker.DeliveryCount != nil {
+		if n, ok := r.cfg.Broker.DeliveryCount(m); ok && n > 0 {
+			d.Attempt = n
 		}
 	}
-	log := r.log.With("event", e.ID(), "type", e.Type(), "subject", e.Subject(), "attempt", attempt)
-	err = r.call(events.WithAttempt(ctx, attempt), e)
+	log := r.log.With("message", m.LoggableID, "event", d.Event.ID(), "type", d.Event.Type(), "subject", d.Event.Subject(), "attempt", d.Attempt)
+	err := r.h(ctx, d)
 	switch {
 	case err == nil:
 		r.acked.Add(1)
 		m.Ack()
-	case isContext(err) || fault.Retryable(err):
-		log.Warn("handler failed, releasing for redelivery", "err", err)
+	case fault.Retryable(err):
+		delay, _ := RetryDelay(err)
+		log.Warn("handler failed, releasing for redelivery", "err", err, "delay", delay)
 		r.nacked.Add(1)
-		if m.Nackable() {
-			m.Nack()
-		}
+		r.release(m, delay, log)
 	default:
 		log.Error("rejecting an event that cannot succeed", "err", err, "kind", fault.KindOf(err))
 		r.rejected.Add(1)
@@ -177,18 +217,40 @@ func (r *Runner) handle(ctx context.Context, m *pubsub.Message) {
 	}
 }
 
-// call runs the handler, turning a panic into a transient error so one bad
-// event cannot take the process down with the messages it holds.
-func (r *Runner) call(ctx context.Context, e cloudevents.Event) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			r.log.Error("handler panicked", "panic", p, "stack", string(debug.Stack()))
-			err = fault.New(fault.Transient, "handler panicked: %v", p)
+// release hands m back for redelivery, after delay where the broker can wait.
+func (r *Runner) release(m *pubsub.Message, delay time.Duration, log *slog.Logger) {
+	if delay > 0 && r.cfg.Broker.NackWithDelay != nil {
+		if err := r.cfg.Broker.NackWithDelay(m, delay); err != nil {
+			log.Warn("delayed nack failed; redelivery may come sooner", "err", err)
 		}
-	}()
-	return r.h(ctx, e)
+		return
+	}
+	if m.Nackable() {
+		m.Nack()
+	}
 }
 
-func isContext(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+// retryDelay marks a retryable error with the back-off before redelivery.
+type retryDelay struct {
+	error
+	delay time.Duration
+}
+
+func (e retryDelay) Unwrap() error { return e.error }
+
+// WithRetryDelay asks for redelivery of a failed message after d.
+func WithRetryDelay(err error, d time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return retryDelay{err, d}
+}
+
+// RetryDelay returns the delay set by WithRetryDelay, if any.
+func RetryDelay(err error) (time.Duration, bool) {
+	var rd retryDelay
+	if errors.As(err, &rd) {
+		return rd.delay, true
+	}
+	return 0, false
 }

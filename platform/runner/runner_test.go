@@ -96,7 +96,7 @@ func TestOutcomes(t *testing.T) {
 				}
 				return tt.err(n)
 			}
-			r, err := New(sub, h, Config{}, nil)
+			r, err := New(sub, Call(h), Config{Middleware: []Middleware{Recover(nil)}}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,12 +117,12 @@ func TestOutcomes(t *testing.T) {
 
 func TestNotACloudEventIsRejected(t *testing.T) {
 	topic, sub := setup(t)
-	r, _ := New(sub, func(_ context.Context, e cloudevents.Event) error {
+	r, _ := New(sub, Call(func(_ context.Context, e cloudevents.Event) error {
 		if e.Subject() != "after" {
 			t.Errorf("handler called for %v", e)
 		}
 		return nil
-	}, Config{}, nil)
+	}), Config{}, nil)
 	if err := topic.Send(context.Background(), &pubsub.Message{Body: []byte("garbage")}); err != nil {
 		t.Fatal(err)
 	}
@@ -141,10 +141,10 @@ func TestNotACloudEventIsRejected(t *testing.T) {
 func TestAttemptFromDeliveryCount(t *testing.T) {
 	topic, sub := setup(t)
 	got := make(chan int, 1)
-	r, _ := New(sub, func(ctx context.Context, e cloudevents.Event) error {
+	r, _ := New(sub, Call(func(ctx context.Context, e cloudevents.Event) error {
 		got <- events.AttemptFrom(ctx)
 		return nil
-	}, Config{DeliveryCount: func(*pubsub.Message) (int, bool) { return 4, true }}, nil)
+	}), Config{Broker: Broker{DeliveryCount: func(*pubsub.Message) (int, bool) { return 4, true }}}, nil)
 	stop := run(t, r)
 	defer stop()
 	send(t, topic, "t")
@@ -156,11 +156,11 @@ func TestAttemptFromDeliveryCount(t *testing.T) {
 func TestDrainFinishesWorkInHand(t *testing.T) {
 	topic, sub := setup(t)
 	started, release := make(chan struct{}), make(chan struct{})
-	r, _ := New(sub, func(ctx context.Context, e cloudevents.Event) error {
+	r, _ := New(sub, Call(func(ctx context.Context, e cloudevents.Event) error {
 		close(started)
 		<-release
 		return ctx.Err()
-	}, Config{Drain: time.Minute}, nil)
+	}), Config{Drain: time.Minute}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
@@ -179,11 +179,11 @@ func TestDrainFinishesWorkInHand(t *testing.T) {
 func TestDrainDeadlineReleases(t *testing.T) {
 	topic, sub := setup(t)
 	started := make(chan struct{})
-	r, _ := New(sub, func(ctx context.Context, e cloudevents.Event) error {
+	r, _ := New(sub, Call(func(ctx context.Context, e cloudevents.Event) error {
 		close(started)
 		<-ctx.Done() // a task longer than the drain deadline
 		return ctx.Err()
-	}, Config{Drain: time.Millisecond}, nil)
+	}), Config{Drain: time.Millisecond}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()

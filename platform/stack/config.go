@@ -11,25 +11,32 @@ import (
 
 // Environment variables that stand in for flags. Flags win.
 const (
-	EnvData                  = "PIXMILL_DATA"
-	EnvAddr                  = "PIXMILL_ADDR"
-	EnvWorkers               = "PIXMILL_WORKERS"
-	EnvBucket                = "PIXMILL_BUCKET"
-	EnvRequestsTopic         = "PIXMILL_REQUESTS_TOPIC"
-	EnvRequestsSubscription  = "PIXMILL_REQUESTS_SUBSCRIPTION"
-	EnvResponsesTopic        = "PIXMILL_RESPONSES_TOPIC"
-	EnvResponsesSubscription = "PIXMILL_RESPONSES_SUBSCRIPTION"
-	EnvAckWait               = "PIXMILL_ACK_WAIT"
-	EnvConcurrency           = "PIXMILL_CONCURRENCY"
+	EnvData                   = "PIXMILL_DATA"
+	EnvAddr                   = "PIXMILL_ADDR"
+	EnvWorkers                = "PIXMILL_WORKERS"
+	EnvBucket                 = "PIXMILL_BUCKET"
+	EnvRequestsTopic          = "PIXMILL_REQUESTS_TOPIC"
+	EnvRequestsSubscription   = "PIXMILL_REQUESTS_SUBSCRIPTION"
+	EnvResponsesTopic         = "PIXMILL_RESPONSES_TOPIC"
+	EnvResponsesSubscription  = "PIXMILL_RESPONSES_SUBSCRIPTION"
+	EnvDeadletterTopic        = "PIXMILL_DEADLETTER_TOPIC"
+	EnvDeadletterSubscription = "PIXMILL_DEADLETTER_SUBSCRIPTION"
+	EnvAckWait                = "PIXMILL_ACK_WAIT"
+	EnvConcurrency            = "PIXMILL_CONCURRENCY"
+	EnvMaxAttempts            = "PIXMILL_MAX_ATTEMPTS"
 )
 
 // Queues are the URLs of the topics and subscriptions pixmill uses. Any
 // gocloud.dev pubsub URL works; empty ones take the embedded JetStream.
 type Queues struct {
-	RequestsTopic         string
-	RequestsSubscription  string
-	ResponsesTopic        string
-	ResponsesSubscription string
+	RequestsTopic         string `json:"requests_topic"`
+	RequestsSubscription  string `json:"requests_subscription"`
+	ResponsesTopic        string `json:"responses_topic"`
+	ResponsesSubscription string `json:"responses_subscription"`
+	// The dead-letter topic is optional: without it a request that cannot
+	// succeed is logged and dropped after its owner is told.
+	DeadletterTopic        string `json:"deadletter_topic,omitempty"`
+	DeadletterSubscription string `json:"deadletter_subscription,omitempty"`
 }
 
 func (q Queues) complete() bool {
@@ -37,7 +44,7 @@ func (q Queues) complete() bool {
 }
 
 func (q Queues) empty() bool {
-	return q.RequestsTopic == "" && q.RequestsSubscription == "" && q.ResponsesTopic == "" && q.ResponsesSubscription == ""
+	return q == Queues{}
 }
 
 // Config is the configuration of `pixmill up`.
@@ -56,15 +63,19 @@ type Config struct {
 	AckWait time.Duration
 	// Concurrency is the number of tasks each worker runs at once.
 	Concurrency int
+	// MaxAttempts is how many times a request is processed before it is
+	// dead-lettered.
+	MaxAttempts int
 
 	envErr error
 }
 
 // Defaults.
 const (
-	DefaultData    = "pixmill-data"
-	DefaultAddr    = "127.0.0.1:8080"
-	DefaultAckWait = 30 * time.Second
+	DefaultData        = "pixmill-data"
+	DefaultAddr        = "127.0.0.1:8080"
+	DefaultAckWait     = 30 * time.Second
+	DefaultMaxAttempts = 5
 )
 
 // DefaultWorkers is one worker process per core: a batch is many pictures,
@@ -97,6 +108,13 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.Queues.RequestsSubscription, "requests-subscription", env(EnvRequestsSubscription, ""), "pubsub subscription URL workers pull requests from (env "+EnvRequestsSubscription+")")
 	fs.StringVar(&c.Queues.ResponsesTopic, "responses-topic", env(EnvResponsesTopic, ""), "pubsub topic URL for task responses (env "+EnvResponsesTopic+")")
 	fs.StringVar(&c.Queues.ResponsesSubscription, "responses-subscription", env(EnvResponsesSubscription, ""), "pubsub subscription URL the results handler reads (env "+EnvResponsesSubscription+")")
+	fs.StringVar(&c.Queues.DeadletterTopic, "deadletter-topic", env(EnvDeadletterTopic, ""), "pubsub topic URL where requests that cannot succeed are parked (env "+EnvDeadletterTopic+")")
+	fs.StringVar(&c.Queues.DeadletterSubscription, "deadletter-subscription", env(EnvDeadletterSubscription, ""), "pubsub subscription URL on the dead-letter topic, recorded for pixmill dlq (env "+EnvDeadletterSubscription+")")
+	c.MaxAttempts = DefaultMaxAttempts
+	fs.Func("max-attempts", fmt.Sprintf("times a request is processed before it is dead-lettered (env %s, default %d)", EnvMaxAttempts, DefaultMaxAttempts), intFlag(&c.MaxAttempts, "max-attempts", 1))
+	if v := getenv(EnvMaxAttempts); v != "" {
+		c.envErr = errors.Join(c.envErr, intFlag(&c.MaxAttempts, EnvMaxAttempts, 1)(v))
+	}
 	c.AckWait = DefaultAckWait
 	fs.Func("ack-wait", "lease on a request before it is handed to another worker (env "+EnvAckWait+", default 30s)", durationFlag(&c.AckWait, "ack-wait"))
 	if v := getenv(EnvAckWait); v != "" {

@@ -12,9 +12,11 @@ package stack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -29,6 +31,7 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/pubsub"
 
+	deadletterfn "github.com/pixmill/pixmill/functions/deadletter"
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/functions/records"
 	"github.com/pixmill/pixmill/functions/results"
@@ -41,11 +44,12 @@ import (
 
 // Subjects and consumers of the embedded JetStream.
 const (
-	subjectRequests   = "pixmill.requests"
-	subjectResponses  = "pixmill.responses"
-	subjectDeadletter = "pixmill.deadletter"
-	consumerWorkers   = "workers"
-	consumerResults   = "results"
+	subjectRequests    = "pixmill.requests"
+	subjectResponses   = "pixmill.responses"
+	subjectDeadletter  = "pixmill.deadletter"
+	consumerWorkers    = "workers"
+	consumerResults    = "results"
+	consumerDeadletter = "deadletter"
 )
 
 // Up runs the whole local stack until ctx ends, then shuts it down in order:
@@ -108,10 +112,43 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 
-	resultsFn := &results.Function{Store: records.NewStore(bucket)}
-	resultsRunner, err := runner.New(responses, resultsFn.Handle, runner.Config{Concurrency: 16, DeliveryCount: deliveryCount(cfg.Queues.ResponsesSubscription)}, log.With("component", "results"))
+	deadletter, err := openTopic(ctx, "dead-letter topic", cfg.Queues.DeadletterTopic)
 	if err != nil {
 		return err
+	}
+	if deadletter != nil {
+		defer deadletter.Shutdown(context.Background())
+	}
+	store := records.NewStore(bucket)
+	resultsFn := &results.Function{Store: store}
+	resultsLog := log.With("component", "results")
+	resultsRunner, err := runner.New(responses, runner.Call(resultsFn.Handle), runner.Config{
+		Concurrency: 16,
+		Broker:      brokerFor(cfg.Queues.ResponsesSubscription),
+		// A response is never given up on for a transient failure: the
+		// task's record would stay "running" for good. Only events that
+		// can never be read are parked.
+		Middleware: append(delivery(deadletter, nil, math.MaxInt32, resultsLog), runner.Recover(resultsLog)),
+	}, resultsLog)
+	if err != nil {
+		return err
+	}
+	var parked *runner.Runner
+	if cfg.Queues.DeadletterSubscription != "" {
+		sub, err := pubsub.OpenSubscription(ctx, cfg.Queues.DeadletterSubscription)
+		if err != nil {
+			return fmt.Errorf("dead-letter subscription %q: %w", cfg.Queues.DeadletterSubscription, err)
+		}
+		defer sub.Shutdown(context.Background())
+		dl := &deadletterfn.Function{Store: store, Now: time.Now}
+		dlLog := log.With("component", "deadletter")
+		parked, err = runner.New(sub, func(ctx context.Context, d *runner.Delivery) error { return dl.HandleMessage(ctx, d.Msg) }, runner.Config{
+			Broker:     brokerFor(cfg.Queues.DeadletterSubscription),
+			Middleware: append(delivery(nil, nil, 0, dlLog), runner.Recover(dlLog)),
+		}, dlLog)
+		if err != nil {
+			return err
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -123,7 +160,10 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 			EnvBucket + "=" + cfg.Bucket,
 			EnvRequestsSubscription + "=" + cfg.Queues.RequestsSubscription,
 			EnvResponsesTopic + "=" + cfg.Queues.ResponsesTopic,
+			EnvDeadletterTopic + "=" + cfg.Queues.DeadletterTopic,
+			EnvAckWait + "=" + cfg.AckWait.String(),
 			fmt.Sprintf("%s=%d", EnvConcurrency, cfg.Concurrency),
+			fmt.Sprintf("%s=%d", EnvMaxAttempts, cfg.MaxAttempts),
 		},
 		Size:   cfg.Workers,
 		Output: os.Stderr,
@@ -132,8 +172,11 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 
+	if err := writeEndpoints(data, cfg); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 4)
 	fleetCtx, stopFleet := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFleet()
 	resultsCtx, stopResults := context.WithCancel(context.WithoutCancel(ctx))
@@ -142,6 +185,10 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	go func() { defer wg.Done(); errs <- ignoreClosed(srv.Serve(ln)) }()
 	go func() { defer wg.Done(); errs <- workers.Run(fleetCtx) }()
 	go func() { defer wg.Done(); errs <- resultsRunner.Run(resultsCtx) }()
+	if parked != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- parked.Run(resultsCtx) }()
+	}
 	log.Info("pixmill is up", "url", "http://"+ln.Addr().String(), "data", data, "workers", cfg.Workers, "bucket", cfg.Bucket)
 
 	var runErr error
@@ -178,20 +225,51 @@ func provision(ctx context.Context, addr string, ackWait time.Duration) (Queues,
 	}
 	base := "jetstream://" + addr + "/"
 	return Queues{
-		RequestsTopic:         base + subjectRequests,
-		RequestsSubscription:  base + subjectRequests + "?consumer=" + consumerWorkers + "&ack_wait=" + ackWait.String() + "&max_batch=1",
-		ResponsesTopic:        base + subjectResponses,
-		ResponsesSubscription: base + subjectResponses + "?consumer=" + consumerResults,
+		RequestsTopic:          base + subjectRequests,
+		RequestsSubscription:   base + subjectRequests + "?consumer=" + consumerWorkers + "&ack_wait=" + ackWait.String() + "&max_batch=1",
+		ResponsesTopic:         base + subjectResponses,
+		ResponsesSubscription:  base + subjectResponses + "?consumer=" + consumerResults,
+		DeadletterTopic:        base + subjectDeadletter,
+		DeadletterSubscription: base + subjectDeadletter + "?consumer=" + consumerDeadletter,
 	}, nil
 }
 
-// deliveryCount picks the broker's delivery count reader for a subscription
-// URL; brokers without one leave attempts to the platform.
-func deliveryCount(subURL string) func(*pubsub.Message) (int, bool) {
-	if strings.HasPrefix(subURL, "jetstream://") {
-		return jetstream.DeliveryCount
+// brokerFor picks what the runner can ask of the broker behind a
+// subscription URL beyond gocloud.dev's portable API.
+func brokerFor(subURL string) runner.Broker {
+	if strings.HasPrefix(subURL, jetstream.Scheme+"://") {
+		return runner.Broker{DeliveryCount: jetstream.DeliveryCount, ExtendLease: jetstream.ExtendLease, NackWithDelay: jetstream.NackWithDelay}
 	}
-	return nil
+	return runner.Broker{}
+}
+
+// Endpoints is what `pixmill up` tells other pixmill commands about where it
+// keeps things, in DATA/endpoints.json: the embedded queue's port changes
+// with every start.
+type Endpoints struct {
+	Bucket string `json:"bucket"`
+	Queues
+}
+
+// EndpointsFile is the file under the data directory that holds Endpoints.
+const EndpointsFile = "endpoints.json"
+
+func writeEndpoints(data string, cfg Config) error {
+	b, err := json.MarshalIndent(Endpoints{Bucket: cfg.Bucket, Queues: cfg.Queues}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(data, EndpointsFile), b, 0o600)
+}
+
+// ReadEndpoints reads what a running `pixmill up` on data wrote.
+func ReadEndpoints(data string) (Endpoints, error) {
+	var e Endpoints
+	b, err := os.ReadFile(filepath.Join(data, EndpointsFile))
+	if err != nil {
+		return e, fmt.Errorf("no running pixmill up on %s? %w", data, err)
+	}
+	return e, json.Unmarshal(b, &e)
 }
 
 func ignoreClosed(err error) error {

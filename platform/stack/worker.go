@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"gocloud.dev/blob"
@@ -21,9 +22,18 @@ type WorkerConfig struct {
 	Bucket               string
 	RequestsSubscription string
 	ResponsesTopic       string
+	DeadletterTopic      string
 	Concurrency          int
+	MaxAttempts          int
+	// AckWait is the subscription's lease; the worker extends it every
+	// third of it while it works on a request.
+	AckWait time.Duration
+	// Timeout bounds one attempt at one task.
+	Timeout time.Duration
 	// Drain is how long a stopping worker finishes what it holds.
 	Drain time.Duration
+
+	envErr error
 }
 
 // BindFlags registers the worker's flags on fs, with defaults from the
@@ -32,18 +42,28 @@ func (c *WorkerConfig) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.Bucket, "bucket", getenv(EnvBucket), "blob bucket URL (env "+EnvBucket+")")
 	fs.StringVar(&c.RequestsSubscription, "requests-subscription", getenv(EnvRequestsSubscription), "pubsub subscription URL to pull requests from (env "+EnvRequestsSubscription+")")
 	fs.StringVar(&c.ResponsesTopic, "responses-topic", getenv(EnvResponsesTopic), "pubsub topic URL for responses (env "+EnvResponsesTopic+")")
-	c.Concurrency = 1
-	if v := getenv(EnvConcurrency); v != "" {
-		_ = intFlag(&c.Concurrency, EnvConcurrency, 1)(v)
+	fs.StringVar(&c.DeadletterTopic, "deadletter-topic", getenv(EnvDeadletterTopic), "pubsub topic URL for requests that cannot succeed (env "+EnvDeadletterTopic+")")
+	set := func(key string, f func(string) error) {
+		if v := getenv(key); v != "" {
+			c.envErr = errors.Join(c.envErr, f(v))
+		}
 	}
+	c.Concurrency = 1
+	set(EnvConcurrency, intFlag(&c.Concurrency, EnvConcurrency, 1))
 	fs.Func("concurrency", "tasks run at once (env "+EnvConcurrency+", default 1)", intFlag(&c.Concurrency, "concurrency", 1))
-	c.Drain = 25 * time.Second
-	fs.DurationVar(&c.Drain, "drain", c.Drain, "on SIGTERM, how long to finish the tasks in hand before releasing them")
+	c.MaxAttempts = DefaultMaxAttempts
+	set(EnvMaxAttempts, intFlag(&c.MaxAttempts, EnvMaxAttempts, 1))
+	fs.Func("max-attempts", fmt.Sprintf("times a request is processed before it is dead-lettered (env %s, default %d)", EnvMaxAttempts, DefaultMaxAttempts), intFlag(&c.MaxAttempts, "max-attempts", 1))
+	c.AckWait = DefaultAckWait
+	set(EnvAckWait, durationFlag(&c.AckWait, EnvAckWait))
+	fs.Func("ack-wait", "the subscription's lease, extended every third of it while working (env "+EnvAckWait+", default 30s)", durationFlag(&c.AckWait, "ack-wait"))
+	fs.DurationVar(&c.Timeout, "timeout", 10*time.Minute, "the longest one attempt at a task may take")
+	fs.DurationVar(&c.Drain, "drain", 25*time.Second, "on SIGTERM, how long to finish the tasks in hand before releasing them")
 }
 
-// Validate names every missing setting.
+// Validate names every missing or bad setting.
 func (c *WorkerConfig) Validate() error {
-	var errs []error
+	errs := []error{c.envErr}
 	for _, s := range []struct{ name, v string }{{"bucket", c.Bucket}, {"requests-subscription", c.RequestsSubscription}, {"responses-topic", c.ResponsesTopic}} {
 		if s.v == "" {
 			errs = append(errs, fmt.Errorf("%s: a URL is required", s.name))
@@ -67,11 +87,18 @@ func Worker(ctx context.Context, cfg WorkerConfig, log *slog.Logger) error {
 		return fmt.Errorf("bucket %q: %w", cfg.Bucket, err)
 	}
 	defer bucket.Close()
-	responses, err := pubsub.OpenTopic(open, cfg.ResponsesTopic)
+	responses, err := openTopic(open, "responses topic", cfg.ResponsesTopic)
 	if err != nil {
-		return fmt.Errorf("responses topic %q: %w", cfg.ResponsesTopic, err)
+		return err
 	}
 	defer responses.Shutdown(context.Background())
+	deadletter, err := openTopic(open, "dead-letter topic", cfg.DeadletterTopic)
+	if err != nil {
+		return err
+	}
+	if deadletter != nil {
+		defer deadletter.Shutdown(context.Background())
+	}
 	requests, err := pubsub.OpenSubscription(open, cfg.RequestsSubscription)
 	if err != nil {
 		return fmt.Errorf("requests subscription %q: %w", cfg.RequestsSubscription, err)
@@ -79,13 +106,42 @@ func Worker(ctx context.Context, cfg WorkerConfig, log *slog.Logger) error {
 	defer requests.Shutdown(context.Background())
 
 	fn := &edit.Function{Bucket: bucket, Responses: responses, Now: time.Now}
-	r, err := runner.New(requests, fn.Handle, runner.Config{Concurrency: cfg.Concurrency, Drain: cfg.Drain, DeliveryCount: deliveryCount(cfg.RequestsSubscription)}, log)
+	broker := brokerFor(cfg.RequestsSubscription)
+	mw := delivery(deadletter, responses, cfg.MaxAttempts, log)
+	if broker.ExtendLease != nil {
+		mw = append(mw, runner.KeepLease(broker.ExtendLease, cfg.AckWait/3, log))
+	}
+	mw = append(mw, runner.Timeout(cfg.Timeout), runner.Recover(log))
+	r, err := runner.New(requests, runner.Call(fn.Handle), runner.Config{Concurrency: cfg.Concurrency, Drain: cfg.Drain, Broker: broker, Middleware: mw}, log)
 	if err != nil {
 		return err
 	}
-	log.Info("worker started", "concurrency", cfg.Concurrency)
+	log.Info("worker started", "concurrency", cfg.Concurrency, "max_attempts", cfg.MaxAttempts)
 	err = r.Run(ctx)
 	st := r.Stats()
 	log.Info("worker stopped", "acked", st.Acked, "nacked", st.Nacked, "rejected", st.Rejected)
 	return err
+}
+
+// delivery is the outer part of every runner's wrapper chain: park what
+// cannot succeed (when there is a dead-letter topic), then back off before
+// retries.
+func delivery(deadletter, responses *pubsub.Topic, maxAttempts int, log *slog.Logger) []runner.Middleware {
+	var mw []runner.Middleware
+	if deadletter != nil {
+		mw = append(mw, runner.DeadLetter(runner.DeadLetterConfig{MaxAttempts: maxAttempts, Topic: deadletter, Responses: responses}, log))
+	}
+	return append(mw, runner.Backoff(runner.BackoffPolicy{Base: time.Second, Max: time.Minute, Rand: rand.Float64}))
+}
+
+// openTopic opens url, or returns nil for an empty one.
+func openTopic(ctx context.Context, what, url string) (*pubsub.Topic, error) {
+	if url == "" {
+		return nil, nil
+	}
+	t, err := pubsub.OpenTopic(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: %w", what, url, err)
+	}
+	return t, nil
 }
