@@ -371,10 +371,24 @@ func (s *Store) DeleteDeadLetter(ctx context.Context, key string) error {
 	return nil
 }
 
-// ClearFailed forgets that a task failed, before it is tried again.
-func (s *Store) ClearFailed(ctx context.Context, job, task string) error {
-	if err := s.bucket.Delete(ctx, taskKey(job, task, "failed")); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
-		return storageErr("clearing the failure of task "+task, err)
+// ResetTask forgets a task's attempts and failure, before it is sent again
+// with a fresh attempt count. A success is kept: it cannot be undone.
+func (s *Store) ResetTask(ctx context.Context, job, task string) error {
+	prefix := tasksPrefix(job) + task + "/"
+	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return storageErr("listing the records of task "+task, err)
+		}
+		if strings.HasSuffix(obj.Key, "/succeeded.json") {
+			continue
+		}
+		if err := s.bucket.Delete(ctx, obj.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+			return storageErr("resetting task "+task, err)
+		}
 	}
-	return nil
 }

@@ -29,7 +29,8 @@ var (
 	buildErr  error
 )
 
-// Binary builds the pixmill command once and returns its path.
+// Binary builds the pixmill command once, with the test-only fault ops
+// (-tags pixmill_faults: crash, sleep), and returns its path.
 func Binary(tb testing.TB) string {
 	tb.Helper()
 	buildOnce.Do(func() {
@@ -44,7 +45,7 @@ func Binary(tb testing.TB) string {
 			return
 		}
 		binary = filepath.Join(dir, "pixmill")
-		cmd := exec.Command("go", "build", "-o", binary, "./platform/cmd/pixmill")
+		cmd := exec.Command("go", "build", "-tags", "pixmill_faults", "-o", binary, "./platform/cmd/pixmill")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("building pixmill: %v\n%s", err, out)
@@ -185,4 +186,17 @@ func Eventually(ctx context.Context, every time.Duration, cond func() (bool, err
 		case <-t.C:
 		}
 	}
+}
+
+// Command runs `pixmill ARGS…` to completion and returns its standard output.
+func Command(tb testing.TB, args ...string) (string, error) {
+	tb.Helper()
+	cmd := exec.Command(Binary(tb), args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return string(out), fmt.Errorf("pixmill %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out), nil
 }

@@ -5,6 +5,7 @@
 //	pixmill worker    one worker process (started by up, or by a fleet manager)
 //	pixmill submit    upload pictures, run edits, wait and download
 //	pixmill ops       list the edit ops and their fields
+//	pixmill dlq       list or redrive dead-lettered requests
 //
 // Run `pixmill COMMAND -h` for a command's flags.
 package main
@@ -32,6 +33,7 @@ Usage:
   pixmill worker [flags]             run one worker process
   pixmill submit [flags] FILES...    upload pictures, apply edits, wait, download
   pixmill ops                        list the edit ops and their fields
+  pixmill dlq list|redrive           show or resend requests parked on the dead-letter topic
 
 Run "pixmill COMMAND -h" for the flags of a command.
 `
@@ -52,6 +54,8 @@ func main() {
 		err = runWorker(ctx, args)
 	case "submit":
 		err = runSubmit(ctx, args)
+	case "dlq":
+		err = runDLQ(ctx, args)
 	case "ops":
 		err = runOps(os.Stdout)
 	case "-h", "-help", "--help", "help":
