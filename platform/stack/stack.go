@@ -21,9 +21,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -70,15 +73,12 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		cfg.Bucket = (&url.URL{Scheme: "file", Path: filepath.Join(data, "bucket"), RawQuery: "create_dir=1&no_tmp_dir=1"}).String()
 	}
 	if cfg.Queues.empty() {
-		nats, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(data, "queue"), Logger: quieter(log.With("component", "nats"), slog.LevelWarn)})
+		q, stop, err := startEmbedded(ctx, filepath.Join(data, "queue"), cfg.AckWait, log)
 		if err != nil {
 			return err
 		}
-		defer nats.Shutdown()
-		if cfg.Queues, err = provision(ctx, nats.Addr(), cfg.AckWait); err != nil {
-			return err
-		}
-		log.Info("embedded JetStream started", "url", nats.URL(), "store", filepath.Join(data, "queue"))
+		defer stop()
+		cfg.Queues = q
 	}
 
 	if err := imaging.Startup(imaging.DefaultConfig()); err != nil {
@@ -204,6 +204,56 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	stopResults()
 	wg.Wait()
 	return runErr
+}
+
+// startEmbedded starts the embedded JetStream on dir and provisions its
+// streams. On SIGUSR1 it restarts the server on the same port and store —
+// a broker outage drill for chaos tests; clients reconnect by themselves.
+func startEmbedded(ctx context.Context, dir string, ackWait time.Duration, log *slog.Logger) (Queues, func(), error) {
+	cfg := embedded.Config{Dir: dir, Logger: quieter(log.With("component", "nats"), slog.LevelWarn)}
+	nats, err := embedded.Start(ctx, cfg)
+	if err != nil {
+		return Queues{}, nil, err
+	}
+	q, err := provision(ctx, nats.Addr(), ackWait)
+	if err != nil {
+		nats.Shutdown()
+		return Queues{}, nil, err
+	}
+	log.Info("embedded JetStream started", "url", nats.URL(), "store", dir)
+	var mu sync.Mutex
+	restart := make(chan os.Signal, 1)
+	signal.Notify(restart, syscall.SIGUSR1)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-restart:
+			}
+			mu.Lock()
+			log.Warn("restarting the embedded JetStream (SIGUSR1)")
+			if nats != nil {
+				_, port, _ := net.SplitHostPort(nats.Addr())
+				cfg.Port, _ = strconv.Atoi(port)
+				nats.Shutdown()
+			}
+			if nats, err = embedded.Start(context.Background(), cfg); err != nil {
+				log.Error("the embedded JetStream did not come back", "err", err)
+			}
+			mu.Unlock()
+		}
+	}()
+	return q, func() {
+		signal.Stop(restart)
+		close(done)
+		mu.Lock()
+		defer mu.Unlock()
+		if nats != nil {
+			nats.Shutdown()
+		}
+	}, nil
 }
 
 // provision creates the embedded JetStream's streams and returns the URLs of

@@ -1,0 +1,120 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	natsjs "github.com/nats-io/nats.go/jetstream"
+	"gocloud.dev/pubsub"
+)
+
+// StreamOptions adjust the stream EnsureStream makes. The zero value is
+// pixmill's queue: one copy on disk, no limits, work-queue retention.
+type StreamOptions struct {
+	// Fanout keeps a message after it is acked (limits retention), so that
+	// several consumers can each receive every message. Without it the
+	// stream is a work queue: a message is deleted once acked, and the
+	// server refuses two consumers whose filters overlap.
+	Fanout bool
+
+	// MaxAge drops messages older than this; 0 keeps them until acked.
+	MaxAge time.Duration
+
+	// MaxBytes caps the stream's size; 0 is unlimited. When full the stream
+	// refuses new messages (Send fails with gcerrors.ResourceExhausted)
+	// rather than dropping queued work.
+	MaxBytes int64
+
+	// Duplicates is the window in which a second message with the same
+	// Nats-Msg-Id is dropped (see TopicOptions.MsgIDKey); 0 is the
+	// server's default, two minutes.
+	Duplicates time.Duration
+
+	// Replicas is the number of copies in a cluster; 0 means 1.
+	Replicas int
+}
+
+// EnsureStream creates the file-backed stream name on subjects, or updates
+// it to opts if it exists. A platform calls it at start-up for each of its
+// topics. Changes the server cannot apply in place (retention, storage) fail.
+func EnsureStream(ctx context.Context, js natsjs.JetStream, name string, subjects []string, opts *StreamOptions) (natsjs.Stream, error) {
+	var o StreamOptions
+	if opts != nil {
+		o = *opts
+	}
+	cfg := natsjs.StreamConfig{
+		Name:       name,
+		Subjects:   subjects,
+		Storage:    natsjs.FileStorage,
+		Retention:  natsjs.WorkQueuePolicy,
+		Discard:    natsjs.DiscardNew,
+		MaxAge:     o.MaxAge,
+		MaxBytes:   -1,
+		Duplicates: o.Duplicates,
+		Replicas:   max(o.Replicas, 1),
+	}
+	if o.Fanout {
+		cfg.Retention = natsjs.LimitsPolicy
+	}
+	if o.MaxBytes > 0 {
+		cfg.MaxBytes = o.MaxBytes
+	}
+	s, err := js.CreateOrUpdateStream(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: ensure stream %q on %q: %w", name, subjects, err)
+	}
+	return s, nil
+}
+
+// Backlog is the work waiting on a consumer, as an autoscaler reads it.
+type Backlog struct {
+	// Pending messages are stored and not yet delivered.
+	Pending uint64
+	// InFlight messages are delivered and not yet acked: being worked on,
+	// or waiting out the lease of a worker that died.
+	InFlight int
+	// Redelivered counts the in-flight messages delivered more than once.
+	Redelivered int
+	// Waiting is the number of pull requests waiting for messages: idle
+	// subscribers.
+	Waiting int
+}
+
+// ConsumerBacklog reads the backlog of the durable consumer on the stream
+// that holds subject, the two names in a subscription URL.
+func ConsumerBacklog(ctx context.Context, js natsjs.JetStream, subject, consumer string) (Backlog, error) {
+	stream, err := js.StreamNameBySubject(ctx, subject)
+	if err != nil {
+		return Backlog{}, fmt.Errorf("jetstream: find the stream that holds subject %q: %w", subject, err)
+	}
+	c, err := js.Consumer(ctx, stream, consumer)
+	if err != nil {
+		return Backlog{}, fmt.Errorf("jetstream: consumer %q on stream %q: %w", consumer, stream, err)
+	}
+	return backlog(ctx, c)
+}
+
+// SubscriptionBacklog reads the backlog of the consumer behind a
+// subscription opened by this package.
+func SubscriptionBacklog(ctx context.Context, s *pubsub.Subscription) (Backlog, error) {
+	var c natsjs.Consumer
+	if !s.As(&c) {
+		return Backlog{}, errors.New("jetstream: not a subscription opened by this package")
+	}
+	return backlog(ctx, c)
+}
+
+func backlog(ctx context.Context, c natsjs.Consumer) (Backlog, error) {
+	info, err := c.Info(ctx)
+	if err != nil {
+		return Backlog{}, fmt.Errorf("jetstream: consumer info: %w", err)
+	}
+	return Backlog{
+		Pending:     info.NumPending,
+		InFlight:    info.NumAckPending,
+		Redelivered: info.NumRedelivered,
+		Waiting:     info.NumWaiting,
+	}, nil
+}
