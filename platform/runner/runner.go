@@ -78,7 +78,7 @@ type Config struct {
 	Concurrency int
 	// Drain is how long handlers may run on after Run's context ends
 	// (default 25s, inside Kubernetes' default 30s termination grace).
-	Drain time.Duration
+	Drain  time.Duration
 	Broker Broker
 	// Middleware wraps the function, outermost first.
 	Middleware []Middleware
