@@ -9,7 +9,7 @@ PHOTOS := $(CURDIR)/.cache/photos
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export PIXMILL_PHOTOS := $(PHOTOS)
 
-.PHONY: all deps photos build run test vet lint unit e2e bench clean
+.PHONY: all deps photos build run test vet lint bench chaos clean
 
 all: build
 
@@ -36,6 +36,10 @@ vet:
 
 lint:
 	$(STATICCHECK) ./...
+
+## chaos: 1,000 tasks while workers are SIGKILLed every 250 ms and the broker restarts
+chaos: deps photos
+	PIXMILL_CHAOS_TASKS=1000 $(GO) test -count=1 -run '^TestChaos$$' -v -timeout 30m ./platform/stack/ | grep -E '^(chaos:|---|ok|FAIL|PASS)'
 
 bench: deps photos
 	$(GO) test -run '^$$' -bench . -benchmem ./... | tee bench.txt

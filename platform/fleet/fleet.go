@@ -55,6 +55,7 @@ func (c *Config) setDefaults() error {
 	if c.MaxBackoff == 0 {
 		c.MaxBackoff = 10 * time.Second
 	}
+	c.MinBackoff = min(c.MinBackoff, c.MaxBackoff)
 	return nil
 }
 
@@ -65,7 +66,7 @@ type Fleet struct {
 
 	mu      sync.Mutex
 	pids    map[int]struct{}
-	crashes int
+	crashes []time.Time // when workers exited unasked, oldest first
 }
 
 // New returns a fleet that is not yet running.
@@ -90,11 +91,18 @@ func (f *Fleet) PIDs() []int {
 	return out
 }
 
-// Crashes counts workers that exited without being asked to.
-func (f *Fleet) Crashes() int {
+// Crashes counts workers that exited without being asked to in the window
+// before now.
+func (f *Fleet) Crashes(now time.Time, window time.Duration) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.crashes
+	n := 0
+	for _, t := range f.crashes {
+		if now.Sub(t) <= window {
+			n++
+		}
+	}
+	return n
 }
 
 // Run keeps the fleet at its size until ctx ends, then stops every worker and
@@ -123,7 +131,10 @@ func (f *Fleet) keep(ctx context.Context, slot int) {
 			return
 		}
 		f.mu.Lock()
-		f.crashes++
+		f.crashes = append(f.crashes, time.Now())
+		if len(f.crashes) > 1000 {
+			f.crashes = f.crashes[len(f.crashes)-1000:]
+		}
 		f.mu.Unlock()
 		if time.Since(started) > time.Minute {
 			backoff = f.cfg.MinBackoff

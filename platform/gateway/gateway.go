@@ -30,6 +30,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"gocloud.dev/blob"
@@ -57,6 +58,10 @@ type Gateway struct {
 	store *records.Store
 	mux   *http.ServeMux
 	log   *slog.Logger
+
+	fleetMu   sync.Mutex
+	fleet     records.FleetStatus
+	fleetRead time.Time
 }
 
 // New returns a gateway, or an error naming the first invalid setting.
@@ -84,6 +89,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	g.mux.HandleFunc("GET /v1/jobs/{id}/tasks/{task}/output", g.owned(g.getOutput))
 	g.mux.HandleFunc("GET /v1/jobs/{id}/archive", g.owned(g.getArchive))
 	g.mux.HandleFunc("GET /v1/ops", g.getOps)
+	g.webRoutes()
 	g.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -39,6 +39,7 @@ func TestMain(m *testing.M) {
 }
 
 type env struct {
+	gw     *Gateway
 	srv    *httptest.Server
 	bucket *blob.Bucket
 	sub    *pubsub.Subscription
@@ -69,7 +70,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 	}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, bucket: bucket, sub: sub, store: records.NewStore(bucket)}
+	return &env{gw: gw, srv: srv, bucket: bucket, sub: sub, store: records.NewStore(bucket)}
 }
 
 func jpegBytes(t *testing.T, w, h int, c color.RGBA) []byte {
@@ -433,5 +434,46 @@ func TestDisplayName(t *testing.T) {
 		if got := displayName(in); got != want {
 			t.Errorf("displayName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestNoticeWhenProcessorsKeepCrashing(t *testing.T) {
+	e := newEnv(t, Config{})
+	ids := e.uploadOK(t, LocalOwner, 1)
+	var job jobBody
+	if st := e.postJSON(t, LocalOwner, "/v1/jobs", map[string]any{"images": ids, "ops": []any{map[string]any{"op": "thumbnail", "width": 8}}}, &job); st != http.StatusAccepted {
+		t.Fatalf("create: %d", st)
+	}
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		status *records.FleetStatus
+		want   string
+	}{
+		{"no report", nil, ""},
+		{"healthy", &records.FleetStatus{Healthy: true, At: time.Now()}, ""},
+		{"crashing", &records.FleetStatus{Message: "workers keep crashing", At: time.Now()}, "processing unavailable, retrying: workers keep crashing"},
+		{"stale report", &records.FleetStatus{Message: "old", At: time.Now().Add(-time.Hour)}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.status != nil {
+				if err := e.store.PutFleetStatus(ctx, *tt.status); err != nil {
+					t.Fatal(err)
+				}
+			}
+			gw := e.gw
+			gw.fleetMu.Lock()
+			gw.fleetRead = time.Time{} // read the report now, not in two seconds
+			gw.fleetMu.Unlock()
+			var got jobBody
+			_, _, b := e.get(t, LocalOwner, "/v1/jobs/"+job.ID)
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Notice != tt.want {
+				t.Errorf("notice %q, want %q", got.Notice, tt.want)
+			}
+		})
 	}
 }

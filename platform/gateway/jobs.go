@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"archive/zip"
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -47,7 +49,10 @@ type jobBody struct {
 	ID     string         `json:"id"`
 	State  string         `json:"state"`
 	Counts map[string]int `json:"counts"`
-	Tasks  []taskBody     `json:"tasks"`
+	// Notice tells about trouble that holds the job up, such as
+	// processors that keep crashing.
+	Notice string     `json:"notice,omitempty"`
+	Tasks  []taskBody `json:"tasks"`
 }
 
 // maxJobBody bounds a job request: a thousand ids and a few ops fit easily.
@@ -216,7 +221,11 @@ func (g *Gateway) getJob(w http.ResponseWriter, r *http.Request, owner string) {
 		g.fail(w, r, err)
 		return
 	}
-	body := jobBody{ID: j.ID, State: string(records.JobState(tasks)), Counts: map[string]int{}}
+	state := records.JobState(tasks)
+	body := jobBody{ID: j.ID, State: string(state), Counts: map[string]int{}}
+	if !state.Final() {
+		body.Notice = g.notice(r.Context())
+	}
 	for state, n := range records.Counts(tasks) {
 		body.Counts[string(state)] = n
 	}
@@ -327,4 +336,27 @@ func notFoundAs(err error, format string, args ...any) error {
 		return err
 	}
 	return fault.New(fault.NotFound, format, args...)
+}
+
+// notice returns what to tell the owners of unfinished jobs about the
+// processors, or "". The fleet's report is read at most every two seconds:
+// every poll of every job would read it otherwise.
+func (g *Gateway) notice(ctx context.Context) string {
+	g.fleetMu.Lock()
+	defer g.fleetMu.Unlock()
+	now := g.deps.Now()
+	if now.Sub(g.fleetRead) > 2*time.Second {
+		st, err := g.store.FleetStatus(ctx)
+		if err != nil {
+			g.log.Warn("reading the fleet status", "err", err)
+			return ""
+		}
+		g.fleet, g.fleetRead = st, now
+	}
+	// A report nobody refreshed for a minute is from a supervisor that is
+	// gone; it says nothing about now.
+	if g.fleet.Healthy || now.Sub(g.fleet.At) > time.Minute {
+		return ""
+	}
+	return "processing unavailable, retrying: " + g.fleet.Message
 }

@@ -66,6 +66,9 @@ type Config struct {
 	// MaxAttempts is how many times a request is processed before it is
 	// dead-lettered.
 	MaxAttempts int
+	// RestartBackoffMax bounds the wait before a crashed worker is started
+	// again; the wait doubles while workers keep crashing soon after start.
+	RestartBackoffMax time.Duration
 
 	envErr error
 }
@@ -115,10 +118,12 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	if v := getenv(EnvMaxAttempts); v != "" {
 		c.envErr = errors.Join(c.envErr, intFlag(&c.MaxAttempts, EnvMaxAttempts, 1)(v))
 	}
+	c.RestartBackoffMax = 10 * time.Second
+	fs.Func("restart-backoff-max", "longest wait before restarting a worker that keeps crashing (default 10s)", durationFlag(&c.RestartBackoffMax, "restart-backoff-max", 10*time.Millisecond))
 	c.AckWait = DefaultAckWait
-	fs.Func("ack-wait", "lease on a request before it is handed to another worker (env "+EnvAckWait+", default 30s)", durationFlag(&c.AckWait, "ack-wait"))
+	fs.Func("ack-wait", "lease on a request before it is handed to another worker (env "+EnvAckWait+", default 30s)", durationFlag(&c.AckWait, "ack-wait", time.Second))
 	if v := getenv(EnvAckWait); v != "" {
-		c.envErr = errors.Join(c.envErr, durationFlag(&c.AckWait, EnvAckWait)(v))
+		c.envErr = errors.Join(c.envErr, durationFlag(&c.AckWait, EnvAckWait, time.Second)(v))
 	}
 }
 
@@ -145,11 +150,11 @@ func intFlag(dst *int, name string, min int) func(string) error {
 	}
 }
 
-func durationFlag(dst *time.Duration, name string) func(string) error {
+func durationFlag(dst *time.Duration, name string, min time.Duration) func(string) error {
 	return func(s string) error {
 		d, err := time.ParseDuration(s)
-		if err != nil || d < time.Second {
-			return fmt.Errorf("%s: %q is not a duration of at least 1s (e.g. 30s, 2m)", name, s)
+		if err != nil || d < min {
+			return fmt.Errorf("%s: %q is not a duration of at least %s (e.g. 30s, 2m)", name, s, min)
 		}
 		*dst = d
 		return nil

@@ -165,8 +165,9 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 			fmt.Sprintf("%s=%d", EnvConcurrency, cfg.Concurrency),
 			fmt.Sprintf("%s=%d", EnvMaxAttempts, cfg.MaxAttempts),
 		},
-		Size:   cfg.Workers,
-		Output: os.Stderr,
+		Size:       cfg.Workers,
+		Output:     os.Stderr,
+		MaxBackoff: cfg.RestartBackoffMax,
 	}, log.With("component", "fleet"))
 	if err != nil {
 		return err
@@ -189,6 +190,8 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs <- parked.Run(resultsCtx) }()
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); reportFleet(fleetCtx, store, workers, cfg.Workers, log) }()
 	log.Info("pixmill is up", "url", "http://"+ln.Addr().String(), "data", data, "workers", cfg.Workers, "bucket", cfg.Bucket)
 
 	var runErr error
@@ -204,6 +207,44 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	stopResults()
 	wg.Wait()
 	return runErr
+}
+
+// reportFleet tells the gateway, through a record, when the workers keep
+// crashing: then unfinished jobs show "processing unavailable, retrying"
+// instead of waiting in silence. It writes on every change, and refreshes a
+// bad report so the gateway can tell a live one from one left by a
+// supervisor that is gone.
+func reportFleet(ctx context.Context, store *records.Store, workers *fleet.Fleet, size int, log *slog.Logger) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	var last records.FleetStatus
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		st := fleetStatus(workers.Crashes(now, time.Minute), size, now)
+		if st.Healthy == last.Healthy && (st.Healthy || now.Sub(last.At) < 20*time.Second) {
+			continue
+		}
+		if err := store.PutFleetStatus(ctx, st); err != nil {
+			log.Warn("recording the fleet status", "err", err)
+			continue
+		}
+		last = st
+	}
+}
+
+// fleetStatus judges the fleet from its crashes in the last minute: more
+// than one per worker slot, and at least three, is a crash loop rather than
+// bad luck.
+func fleetStatus(crashes, size int, now time.Time) records.FleetStatus {
+	if crashes >= max(3, size+1) {
+		return records.FleetStatus{Message: fmt.Sprintf("the processors stopped unexpectedly %d times in the last minute", crashes), At: now}
+	}
+	return records.FleetStatus{Healthy: true, At: now}
 }
 
 // startEmbedded starts the embedded JetStream on dir and provisions its

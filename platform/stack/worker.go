@@ -55,8 +55,8 @@ func (c *WorkerConfig) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	set(EnvMaxAttempts, intFlag(&c.MaxAttempts, EnvMaxAttempts, 1))
 	fs.Func("max-attempts", fmt.Sprintf("times a request is processed before it is dead-lettered (env %s, default %d)", EnvMaxAttempts, DefaultMaxAttempts), intFlag(&c.MaxAttempts, "max-attempts", 1))
 	c.AckWait = DefaultAckWait
-	set(EnvAckWait, durationFlag(&c.AckWait, EnvAckWait))
-	fs.Func("ack-wait", "the subscription's lease, extended every third of it while working (env "+EnvAckWait+", default 30s)", durationFlag(&c.AckWait, "ack-wait"))
+	set(EnvAckWait, durationFlag(&c.AckWait, EnvAckWait, time.Second))
+	fs.Func("ack-wait", "the subscription's lease, extended every third of it while working (env "+EnvAckWait+", default 30s)", durationFlag(&c.AckWait, "ack-wait", time.Second))
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Minute, "the longest one attempt at a task may take")
 	fs.DurationVar(&c.Drain, "drain", 25*time.Second, "on SIGTERM, how long to finish the tasks in hand before releasing them")
 }

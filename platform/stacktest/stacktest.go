@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -199,4 +200,36 @@ func Command(tb testing.TB, args ...string) (string, error) {
 		return string(out), fmt.Errorf("pixmill %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	return string(out), nil
+}
+
+// Signal sends sig to the `pixmill up` process.
+func (p *Proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// Workers returns the process ids of the worker processes `pixmill up` runs
+// now, read from /proc (their parent is the up process).
+func (p *Proc) Workers() []int {
+	parent := p.cmd.Process.Pid
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The command name is in parentheses and may hold spaces; the
+		// parent pid is the second field after it.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(parent) && f[0] != "Z" {
+			out = append(out, pid)
+		}
+	}
+	return out
 }

@@ -1,0 +1,833 @@
+// pixmill's web app. It uses the public HTTP API only:
+//   POST /v1/images, GET /v1/images/{id}          upload, originals
+//   GET  /v1/ops                                   the edit form, built from the catalogue
+//   POST /v1/jobs, GET /v1/jobs/{id}               submit, state (and its notice)
+//   GET  /v1/jobs/{id}/events                      live progress (server-sent events)
+//   GET  /v1/jobs/{id}/tasks/{task}/output, …/archive   results
+// The job id lives in the URL (#/jobs/ID), so a job's page survives a reload
+// and can be bookmarked.
+
+const MAX_UPLOADS_IN_FLIGHT = 4;
+const LIVE_EVERY_MS = 4000; // how often screen readers hear the progress
+
+const $ = (sel, root = document) => root.querySelector(sel);
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) if (c != null) e.append(c);
+  return e;
+}
+
+let uid = 0;
+const nextID = (prefix) => `${prefix}-${++uid}`;
+
+function humanBytes(n) {
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MB`;
+  if (n >= 1 << 10) return `${Math.round(n / (1 << 10))} KB`;
+  return `${n} bytes`;
+}
+
+const label = (name) => name.replace(/_/g, ' ');
+
+async function api(path, opts = {}) {
+  const res = await fetch(path, { headers: { Accept: 'application/json' }, ...opts });
+  let body = null;
+  try { body = await res.json(); } catch { /* not JSON */ }
+  if (!res.ok) {
+    const err = new Error((body && body.error) || `the server answered ${res.status}`);
+    err.status = res.status;
+    throw err;
+  }
+  return body;
+}
+
+// ---------------------------------------------------------------- uploads
+
+const uploads = []; // {file, row, state, image, error}
+let inFlight = 0;
+
+function addFiles(list) {
+  for (const file of list) {
+    const u = { file, state: 'waiting' };
+    u.row = uploadRow(u);
+    uploads.push(u);
+    $('#upload-list').append(u.row.li);
+  }
+  pump();
+  refreshUploads();
+}
+
+function uploadRow(u) {
+  const id = nextID('file');
+  const bar = el('progress', { max: 1, value: 0, 'aria-labelledby': id });
+  const status = el('span', { class: 'status', text: 'waiting' });
+  const retry = el('button', { type: 'button', class: 'small', hidden: true, text: 'Retry', 'aria-label': `Retry ${u.file.name}`,
+    onclick: () => { u.state = 'waiting'; retry.hidden = true; pump(); refreshUploads(); } });
+  const remove = el('button', { type: 'button', class: 'small icon', 'aria-label': `Remove ${u.file.name}`, text: '✕',
+    onclick: () => removeUpload(u) });
+  const li = el('li', { class: 'file waiting', 'data-name': u.file.name },
+    el('span', { class: 'name', id, title: u.file.name, text: u.file.name }),
+    el('span', { class: 'buttons' }, retry, remove),
+    bar, status);
+  return { li, bar, status, retry, remove };
+}
+
+function removeUpload(u) {
+  if (u.xhr) u.xhr.abort();
+  const i = uploads.indexOf(u);
+  if (i >= 0) uploads.splice(i, 1);
+  const next = u.row.li.nextElementSibling || u.row.li.previousElementSibling;
+  u.row.li.remove();
+  if (u.preview) URL.revokeObjectURL(u.preview);
+  (next ? next.querySelector('button[aria-label^="Remove"]') : $('#files')).focus();
+  refreshUploads();
+}
+
+function pump() {
+  while (inFlight < MAX_UPLOADS_IN_FLIGHT) {
+    const u = uploads.find((x) => x.state === 'waiting');
+    if (!u) return;
+    send(u);
+  }
+}
+
+// send uploads one file per request, so each has its own progress and its
+// own answer; the server checks the file and names what is wrong with it.
+function send(u) {
+  inFlight++;
+  u.state = 'uploading';
+  setRow(u, 'uploading', 'uploading…');
+  const xhr = new XMLHttpRequest();
+  u.xhr = xhr;
+  xhr.open('POST', '/v1/images');
+  xhr.responseType = 'json';
+  xhr.upload.onprogress = (e) => {
+    if (e.lengthComputable) u.row.bar.value = e.loaded / e.total;
+  };
+  const done = (state, text, transient) => {
+    inFlight--;
+    u.xhr = null;
+    u.state = state;
+    setRow(u, state, text);
+    u.row.retry.hidden = !transient;
+    pump();
+    refreshUploads();
+  };
+  xhr.onload = () => {
+    const body = xhr.response || {};
+    const entry = (body.images || [])[0];
+    if (xhr.status === 201 && entry && entry.id) {
+      u.image = entry;
+      done('accepted', `${entry.width}×${entry.height} ${entry.format}, ${humanBytes(entry.bytes)}`);
+      return;
+    }
+    let reason = (entry && entry.error) || body.error || `the server answered ${xhr.status}`;
+    const prefix = `${u.file.name}: `;
+    if (reason.startsWith(prefix)) reason = reason.slice(prefix.length);
+    done('rejected', `rejected: ${reason}`, xhr.status >= 500);
+  };
+  xhr.onerror = () => done('rejected', 'rejected: the upload did not reach the server', true);
+  xhr.onabort = () => { inFlight--; pump(); };
+  const form = new FormData();
+  form.append('file', u.file, u.file.name);
+  xhr.send(form);
+}
+
+function setRow(u, state, text) {
+  u.row.li.className = `file ${state}`;
+  u.row.status.textContent = text;
+}
+
+function accepted() {
+  return uploads.filter((u) => u.state === 'accepted');
+}
+
+function refreshUploads() {
+  const ok = accepted().length;
+  const bad = uploads.filter((u) => u.state === 'rejected').length;
+  const busy = uploads.filter((u) => u.state === 'waiting' || u.state === 'uploading').length;
+  const parts = [];
+  if (ok) parts.push(`${ok} accepted`);
+  if (bad) parts.push(`${bad} rejected`);
+  if (busy) parts.push(`${busy} uploading`);
+  const summary = $('#upload-summary');
+  summary.textContent = parts.join(', ');
+  summary.dataset.accepted = ok;
+  summary.dataset.rejected = bad;
+  summary.dataset.busy = busy;
+  const start = $('#start');
+  start.disabled = ok === 0 || busy > 0 || ops.length === 0;
+  start.textContent = ok ? `Start editing ${ok} photo${ok === 1 ? '' : 's'}` : 'Start';
+  refreshDrawPhotos();
+}
+
+function setUpDrop() {
+  const drop = $('#drop');
+  const input = $('#files');
+  input.addEventListener('change', () => {
+    addFiles(input.files);
+    input.value = '';
+  });
+  for (const type of ['dragenter', 'dragover']) {
+    drop.addEventListener(type, (e) => { e.preventDefault(); drop.classList.add('over'); });
+  }
+  for (const type of ['dragleave', 'drop']) {
+    drop.addEventListener(type, () => drop.classList.remove('over'));
+  }
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    if (e.dataTransfer && e.dataTransfer.files.length) addFiles(e.dataTransfer.files);
+  });
+  // Files dropped outside the zone would make the browser leave the page.
+  window.addEventListener('dragover', (e) => e.preventDefault());
+  window.addEventListener('drop', (e) => e.preventDefault());
+}
+
+// ------------------------------------------------------------- edit panel
+
+let catalogue = { ops: [], formats: [] };
+const ops = []; // {spec, li, fields: [{spec, read, el}]}
+
+async function loadCatalogue() {
+  try {
+    catalogue = await api('/v1/ops');
+  } catch (err) {
+    $('#job-error').textContent = `The list of edits could not be loaded: ${err.message}`;
+    return;
+  }
+  const select = $('#add-op');
+  select.replaceChildren(...catalogue.ops.map((op) => el('option', { value: op.name, text: label(op.name) })));
+  const help = () => {
+    const spec = catalogue.ops.find((o) => o.name === select.value);
+    $('#op-help').textContent = spec ? spec.help : '';
+  };
+  select.addEventListener('change', help);
+  help();
+  const format = $('#format');
+  for (const f of catalogue.formats) format.append(el('option', { value: f, text: f }));
+}
+
+function addOp(name) {
+  const spec = catalogue.ops.find((o) => o.name === name);
+  if (!spec) return;
+  const op = { spec, fields: [] };
+  const headID = nextID('op');
+  const grid = el('div', { class: 'fields' });
+  for (const f of spec.fields) {
+    const field = renderField(f, `${label(spec.name)} ${label(f.name)}`);
+    op.fields.push(field);
+    grid.append(field.el);
+  }
+  const button = (text, aria, onclick) => el('button', { type: 'button', class: 'small', text, 'aria-label': aria, onclick });
+  op.li = el('li', { class: 'op', 'data-op': spec.name, 'aria-labelledby': headID },
+    el('div', { class: 'op-head' },
+      el('h3', { id: headID, text: label(spec.name) }),
+      el('span', { class: 'buttons' },
+        button('↑', `Move ${label(spec.name)} up`, () => moveOp(op, -1)),
+        button('↓', `Move ${label(spec.name)} down`, () => moveOp(op, 1)),
+        button('Remove', `Remove ${label(spec.name)}`, () => removeOp(op)))),
+    el('p', { class: 'help', text: spec.help }),
+    grid);
+  ops.push(op);
+  $('#ops').append(op.li);
+  const first = op.li.querySelector('.fields input, .fields select, .fields button');
+  (first || op.li.querySelector('button')).focus();
+  refreshUploads();
+}
+
+function moveOp(op, by) {
+  const i = ops.indexOf(op);
+  const j = i + by;
+  if (j < 0 || j >= ops.length) return;
+  ops.splice(i, 1);
+  ops.splice(j, 0, op);
+  const list = $('#ops');
+  for (const o of ops) list.append(o.li);
+  op.li.querySelector(`button[aria-label^="Move ${label(op.spec.name)} ${by < 0 ? 'up' : 'down'}"]`).focus();
+}
+
+function removeOp(op) {
+  const i = ops.indexOf(op);
+  ops.splice(i, 1);
+  op.li.remove();
+  const next = ops[i] || ops[i - 1];
+  (next ? next.li.querySelector('button') : $('#add-op')).focus();
+  refreshUploads();
+}
+
+// A field of the catalogue becomes a control chosen by its type. Each
+// renderer returns {el, read}, where read() returns the value to send, or
+// undefined to leave the field out (the server then applies its default).
+
+const isBox = (f) => f && f.type === 'object' &&
+  (f.format === 'box' || ['x', 'y', 'width', 'height'].every((k) => (f.properties || []).some((p) => p.name === k)));
+
+function renderField(f, name) {
+  if (isBox(f)) return boxesField(f, name, false);
+  if (f.type === 'array' && isBox(f.items)) return boxesField(f, name, true);
+  if (f.type === 'array') return listField(f, name);
+  if (f.type === 'object') return objectField(f, name);
+  return scalarField(f, name);
+}
+
+function hintText(f) {
+  const parts = [];
+  if (f.help) parts.push(f.help);
+  if (f.min !== undefined && f.max !== undefined) parts.push(`${f.min} to ${f.max}.`);
+  if (f.default !== undefined && f.type !== 'boolean') parts.push(`Default ${f.default}.`);
+  return parts.join(' ');
+}
+
+function fieldShell(f, labelText, control, id, extra = {}) {
+  const hintID = `${id}-hint`;
+  const hint = hintText(f);
+  if (hint) (extra.describe || control).setAttribute('aria-describedby', hintID);
+  const lab = el('label', { for: id, text: labelText + (f.required ? ' *' : '') });
+  const wrap = el('div', { class: `field ${extra.class || ''}`, 'data-field': f.name });
+  if (extra.checkbox) wrap.append(control, lab);
+  else wrap.append(lab, control);
+  if (hint) wrap.append(el('span', { class: 'hint', id: hintID, text: hint }));
+  return wrap;
+}
+
+function scalarField(f, name) {
+  const id = nextID('f');
+  let control;
+  let read;
+  if (f.type === 'boolean') {
+    control = el('input', { id, type: 'checkbox', 'data-name': f.name });
+    control.checked = f.default === true;
+    read = () => (control.checked === (f.default === true) && f.default !== undefined ? undefined : control.checked);
+    return { el: fieldShell(f, label(f.name), control, id, { class: 'check', checkbox: true }), read };
+  }
+  if (f.enum) {
+    control = el('select', { id, 'data-name': f.name, required: f.required });
+    if (!f.required && f.default === undefined) control.append(el('option', { value: '', text: '(not set)' }));
+    for (const v of f.enum) control.append(el('option', { value: v, text: v }));
+    if (f.default !== undefined) control.value = f.default;
+    read = () => (control.value === '' ? undefined : control.value);
+    return { el: fieldShell(f, label(f.name), control, id), read };
+  }
+  if (f.type === 'integer' || f.type === 'number') {
+    control = el('input', {
+      id, type: 'number', 'data-name': f.name, required: f.required, inputmode: f.type === 'integer' ? 'numeric' : 'decimal',
+      step: f.type === 'integer' ? 1 : 'any', min: f.min, max: f.max,
+    });
+    if (f.default !== undefined) control.value = f.default;
+    read = () => (control.value === '' ? undefined : Number(control.value));
+    return { el: fieldShell(f, label(f.name), control, id), read };
+  }
+  if (f.format === 'color') {
+    const c = colourControl(id, f);
+    return { el: fieldShell(f, label(f.name), c.el, id, { describe: c.text }), read: c.read };
+  }
+  control = el('input', { id, type: 'text', 'data-name': f.name, required: f.required, autocomplete: 'off' });
+  if (f.default !== undefined) control.value = f.default;
+  read = () => (control.value === '' ? undefined : control.value);
+  return { el: fieldShell(f, label(f.name), control, id, { class: 'wide' }), read };
+}
+
+// colourControl is a text field (#rgb, #rrggbb or #rrggbbaa, as the API
+// takes) with a colour picker beside it.
+function colourControl(id, f, aria) {
+  const text = el('input', {
+    id, type: 'text', 'data-name': f.name, required: f.required, placeholder: '#rrggbb', autocomplete: 'off',
+    pattern: '#([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})', 'aria-label': aria,
+  });
+  if (f.default !== undefined) text.value = f.default;
+  const picker = el('input', { type: 'color', 'aria-label': `Pick ${aria || label(f.name)}` });
+  const sync = () => { if (/^#[0-9a-fA-F]{6}/.test(text.value)) picker.value = text.value.slice(0, 7).toLowerCase(); };
+  sync();
+  text.addEventListener('input', sync);
+  picker.addEventListener('input', () => { text.value = picker.value; });
+  return { el: el('span', { class: 'colour' }, text, picker), text, read: () => (text.value === '' ? undefined : text.value) };
+}
+
+function listField(f, name) {
+  const id = nextID('f');
+  const items = [];
+  const box = el('div', { class: 'list', id, role: 'group', 'aria-label': name });
+  const add = el('button', { type: 'button', class: 'small', text: `Add ${label(f.name)}`, onclick: () => addItem(true) });
+  const refresh = () => { add.disabled = f.max_items !== undefined && items.length >= f.max_items; };
+  function addItem(focus) {
+    const n = items.length + 1;
+    const itemID = nextID('f');
+    const it = f.items || { type: 'string' };
+    let control;
+    let read;
+    if (it.format === 'color') {
+      const c = colourControl(itemID, it, `${label(f.name)} ${n}`);
+      control = c.el;
+      read = c.read;
+    } else {
+      control = el('input', { id: itemID, type: it.type === 'string' ? 'text' : 'number', 'aria-label': `${label(f.name)} ${n}` });
+      read = () => (control.value === '' ? undefined : it.type === 'string' ? control.value : Number(control.value));
+    }
+    const item = { read };
+    item.el = el('div', { class: 'list-item' }, control,
+      el('button', { type: 'button', class: 'small', text: 'Remove', 'aria-label': `Remove ${label(f.name)} ${n}`,
+        onclick: () => { items.splice(items.indexOf(item), 1); item.el.remove(); refresh(); add.focus(); } }));
+    items.push(item);
+    box.insertBefore(item.el, add);
+    refresh();
+    if (focus) item.el.querySelector('input').focus();
+  }
+  box.append(add);
+  const min = f.min_items || 0;
+  for (let i = 0; i < min && f.required; i++) addItem(false);
+  const read = () => {
+    const values = items.map((i) => i.read()).filter((v) => v !== undefined);
+    if (values.length === 0 && !f.required) return undefined;
+    if (f.min_items !== undefined && values.length < f.min_items) {
+      throw fieldError(add, `${name}: give at least ${f.min_items} values, or none`);
+    }
+    return values;
+  };
+  const wrap = el('div', { class: 'field wide', 'data-field': f.name },
+    el('span', { class: 'label', text: label(f.name) + (f.required ? ' *' : '') }), box);
+  if (f.help) wrap.append(el('span', { class: 'hint', text: f.help }));
+  return { el: wrap, read };
+}
+
+function objectField(f, name) {
+  const sub = (f.properties || []).map((p) => ({ p, field: renderField(p, `${name} ${label(p.name)}`) }));
+  const set = el('fieldset', { class: 'field wide', 'data-field': f.name },
+    el('legend', { text: label(f.name) + (f.required ? ' *' : '') }), ...sub.map((s) => s.field.el));
+  const read = () => {
+    const out = {};
+    for (const s of sub) {
+      const v = s.field.read();
+      if (v !== undefined) out[s.p.name] = v;
+    }
+    return Object.keys(out).length || f.required ? out : undefined;
+  };
+  return { el: set, read };
+}
+
+function fieldError(control, message) {
+  const err = new Error(message);
+  err.control = control;
+  return err;
+}
+
+// boxesField edits one box or a list of boxes: numbers for each, which the
+// keyboard reaches, and a drawing on a photo, which fills them in.
+function boxesField(f, name, many) {
+  const rows = [];
+  const list = el('div', { class: 'boxes', role: 'group', 'aria-label': name });
+  const add = el('button', { type: 'button', class: 'small', text: many ? 'Add a box' : 'Set the box', onclick: () => { addRow({}, true); } });
+  const draw = el('button', { type: 'button', class: 'small', text: 'Draw on a photo', 'data-draw': f.name,
+    onclick: () => openDraw(name, many, boxes(), (drawn) => setBoxes(drawn), draw) });
+  const max = many ? f.max_items : 1;
+  const refresh = () => { add.disabled = max !== undefined && rows.length >= max; };
+  function addRow(b, focus) {
+    const n = rows.length + 1;
+    const inputs = {};
+    const row = { el: el('div', { class: 'box-row' }) };
+    for (const k of ['x', 'y', 'width', 'height']) {
+      const id = nextID('f');
+      inputs[k] = el('input', { id, type: 'number', step: 1, min: k === 'x' || k === 'y' ? 0 : 1, inputmode: 'numeric', required: true, 'data-name': k });
+      if (b[k] !== undefined) inputs[k].value = b[k];
+      inputs[k].setAttribute('aria-label', `${name}, box ${n}, ${k}`);
+      row.el.append(el('span', { class: 'field' }, el('label', { for: id, text: k }), inputs[k]));
+    }
+    row.el.append(el('button', { type: 'button', class: 'small', text: 'Remove', 'aria-label': `Remove ${name} box ${n}`,
+      onclick: () => { rows.splice(rows.indexOf(row), 1); row.el.remove(); refresh(); add.focus(); } }));
+    row.read = () => Object.fromEntries(Object.entries(inputs).map(([k, i]) => [k, Number(i.value)]));
+    rows.push(row);
+    list.append(row.el);
+    refresh();
+    if (focus) inputs.x.focus();
+  }
+  const boxes = () => rows.map((r) => r.read());
+  function setBoxes(drawn) {
+    for (const r of rows) r.el.remove();
+    rows.length = 0;
+    for (const b of many ? drawn : drawn.slice(-1)) addRow(b, false);
+    refresh();
+  }
+  const wrap = el('div', { class: 'field wide', 'data-field': f.name },
+    el('span', { class: 'label', text: label(f.name) + (f.required ? ' *' : '') }),
+    list, el('span', { class: 'actions' }, add, draw));
+  if (f.help) wrap.append(el('span', { class: 'hint', text: f.help }));
+  const read = () => {
+    const all = boxes();
+    if (!many) {
+      if (all.length === 0) {
+        if (f.required) throw fieldError(draw, `${name}: draw or type a box`);
+        return undefined;
+      }
+      return all[0];
+    }
+    return all.length ? all : undefined;
+  };
+  return { el: wrap, read };
+}
+
+function collectOps() {
+  return ops.map((op) => {
+    const out = { op: op.spec.name };
+    op.spec.fields.forEach((f, i) => {
+      const v = op.fields[i].read();
+      if (v !== undefined) out[f.name] = v;
+    });
+    return out;
+  });
+}
+
+async function startJob(e) {
+  e.preventDefault();
+  const errBox = $('#job-error');
+  errBox.textContent = '';
+  const form = $('#edit-form');
+  if (!form.reportValidity()) return;
+  let body;
+  try {
+    body = { images: accepted().map((u) => u.image.id), ops: collectOps() };
+  } catch (err) {
+    errBox.textContent = err.message;
+    if (err.control) err.control.focus();
+    return;
+  }
+  const format = $('#format').value;
+  if (format) body.format = format;
+  const quality = $('#quality').value;
+  if (quality) body.quality = Number(quality);
+  const start = $('#start');
+  start.disabled = true;
+  try {
+    const job = await api('/v1/jobs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    location.hash = `#/jobs/${job.id}`;
+  } catch (err) {
+    errBox.textContent = `The job was not started: ${err.message}`;
+    refreshUploads();
+  }
+}
+
+// -------------------------------------------------------------- drawing
+
+let drawState = null;
+
+function refreshDrawPhotos() {
+  const select = $('#draw-photo');
+  const current = select.value;
+  select.replaceChildren(...accepted().map((u) => el('option', { value: u.image.id, text: u.image.name })));
+  if (current) select.value = current;
+}
+
+function openDraw(name, many, boxes, apply, opener) {
+  const dialog = $('#draw');
+  if (accepted().length === 0) {
+    $('#job-error').textContent = 'Upload a photo first, to draw on it.';
+    opener.focus();
+    return;
+  }
+  drawState = { many, boxes: boxes.map((b) => ({ ...b })), apply, opener };
+  $('#draw-h').textContent = `Draw ${many ? 'boxes' : 'a box'}: ${name}`;
+  showDrawPhoto();
+  dialog.showModal();
+}
+
+function drawPhoto() {
+  const id = $('#draw-photo').value;
+  return accepted().find((u) => u.image.id === id) || accepted()[0];
+}
+
+function showDrawPhoto() {
+  const u = drawPhoto();
+  if (!u) return;
+  if (!u.preview) u.preview = URL.createObjectURL(u.file);
+  const img = $('#draw-img');
+  img.alt = `${u.image.name}, ${u.image.width}×${u.image.height} pixels`;
+  img.src = u.preview;
+  img.onload = renderDrawBoxes;
+}
+
+// scale converts screen pixels on the preview to the photo's own pixels,
+// which is what the API's boxes are in.
+function drawScale() {
+  const u = drawPhoto();
+  const img = $('#draw-img');
+  return { sx: u.image.width / img.clientWidth, sy: u.image.height / img.clientHeight, w: u.image.width, h: u.image.height };
+}
+
+function renderDrawBoxes() {
+  const stage = $('#draw-stage');
+  for (const b of stage.querySelectorAll('.box')) b.remove();
+  const list = $('#draw-list');
+  list.replaceChildren();
+  if (!drawState) return;
+  const { sx, sy } = drawScale();
+  drawState.boxes.forEach((b, i) => {
+    const d = el('div', { class: 'box' }, el('span', { text: String(i + 1) }));
+    Object.assign(d.style, { left: `${b.x / sx}px`, top: `${b.y / sy}px`, width: `${b.width / sx}px`, height: `${b.height / sy}px` });
+    stage.append(d);
+    list.append(el('li', {}, `Box ${i + 1}: ${b.width}×${b.height} at ${b.x},${b.y}`,
+      el('button', { type: 'button', class: 'small', text: 'Remove', 'aria-label': `Remove box ${i + 1}`,
+        onclick: () => { drawState.boxes.splice(i, 1); renderDrawBoxes(); $('#draw-done').focus(); } })));
+  });
+}
+
+function setUpDraw() {
+  const stage = $('#draw-stage');
+  let from = null;
+  let ghost = null;
+  const point = (e) => {
+    const r = $('#draw-img').getBoundingClientRect();
+    return { x: Math.min(Math.max(e.clientX - r.left, 0), r.width), y: Math.min(Math.max(e.clientY - r.top, 0), r.height) };
+  };
+  stage.addEventListener('pointerdown', (e) => {
+    if (!drawState) return;
+    e.preventDefault();
+    stage.setPointerCapture(e.pointerId);
+    from = point(e);
+    ghost = el('div', { class: 'box' });
+    stage.append(ghost);
+  });
+  stage.addEventListener('pointermove', (e) => {
+    if (!from) return;
+    const p = point(e);
+    Object.assign(ghost.style, {
+      left: `${Math.min(from.x, p.x)}px`, top: `${Math.min(from.y, p.y)}px`,
+      width: `${Math.abs(p.x - from.x)}px`, height: `${Math.abs(p.y - from.y)}px`,
+    });
+  });
+  stage.addEventListener('pointerup', (e) => {
+    if (!from) return;
+    const p = point(e);
+    const { sx, sy, w, h } = drawScale();
+    const x = Math.round(Math.min(from.x, p.x) * sx);
+    const y = Math.round(Math.min(from.y, p.y) * sy);
+    const b = {
+      x, y,
+      width: Math.max(1, Math.min(Math.round(Math.abs(p.x - from.x) * sx), w - x)),
+      height: Math.max(1, Math.min(Math.round(Math.abs(p.y - from.y) * sy), h - y)),
+    };
+    from = null;
+    ghost.remove();
+    if (b.width < 4 || b.height < 4) return; // a click, not a box
+    if (drawState.many) drawState.boxes.push(b);
+    else drawState.boxes = [b];
+    renderDrawBoxes();
+  });
+  $('#draw-photo').addEventListener('change', showDrawPhoto);
+  $('#draw-done').addEventListener('click', () => {
+    drawState.apply(drawState.boxes);
+    $('#draw').close();
+  });
+  $('#draw').addEventListener('close', () => {
+    if (drawState) drawState.opener.focus();
+    drawState = null;
+  });
+  window.addEventListener('resize', () => { if (drawState) renderDrawBoxes(); });
+}
+
+// ------------------------------------------------------------------ jobs
+
+let job = null; // {id, tasks: Map id→{data, li}, source, poll}
+
+function showJob(id) {
+  closeJob();
+  $('#upload-view').hidden = true;
+  $('#job-view').hidden = false;
+  const view = $('#job-view');
+  view.dataset.state = 'loading';
+  view.dataset.done = 0;
+  view.dataset.total = 0;
+  $('#job-id').textContent = `Job ${id}`;
+  $('#job-counts').textContent = 'Loading…';
+  $('#job-error-view').textContent = '';
+  $('#job-notice').hidden = true;
+  $('#tasks').replaceChildren();
+  const zip = $('#job-zip');
+  zip.href = `/v1/jobs/${id}/archive`;
+  zip.setAttribute('aria-disabled', 'true');
+  job = { id, tasks: new Map(), lastLive: 0 };
+  const mine = job;
+  api(`/v1/jobs/${id}`).then((body) => {
+    if (job !== mine) return;
+    for (const t of body.tasks || []) updateTask(t);
+    updateSummary(body);
+    if (!isFinal(body.state)) follow(mine);
+  }).catch((err) => {
+    if (job !== mine) return;
+    view.dataset.state = 'error';
+    $('#job-counts').textContent = '';
+    $('#job-error-view').textContent = err.status === 404
+      ? 'This job does not exist, or it is not yours.'
+      : `The job could not be loaded: ${err.message}`;
+  });
+  $('#main').focus();
+}
+
+const isFinal = (state) => state === 'succeeded' || state === 'failed' || state === 'partial';
+
+// follow listens to the job's events; the browser reconnects by itself and
+// the server resumes from the last event it sent. If the stream cannot be
+// had at all, the job is polled instead.
+function follow(j) {
+  const es = new EventSource(`/v1/jobs/${j.id}/events`);
+  j.source = es;
+  es.addEventListener('task', (e) => updateTask(JSON.parse(e.data)));
+  es.addEventListener('job', (e) => updateSummary(JSON.parse(e.data)));
+  es.addEventListener('end', (e) => {
+    es.close();
+    updateSummary(JSON.parse(e.data));
+  });
+  es.addEventListener('error', () => {
+    if (es.readyState === EventSource.CLOSED && job === j) poll(j);
+  });
+}
+
+function poll(j) {
+  j.poll = setTimeout(async () => {
+    try {
+      const body = await api(`/v1/jobs/${j.id}`);
+      if (job !== j) return;
+      for (const t of body.tasks || []) updateTask(t);
+      updateSummary(body);
+      if (isFinal(body.state)) return;
+    } catch { /* try again */ }
+    if (job === j) poll(j);
+  }, 2000);
+}
+
+function closeJob() {
+  if (!job) return;
+  if (job.source) job.source.close();
+  clearTimeout(job.poll);
+  job = null;
+}
+
+function updateSummary(s) {
+  const view = $('#job-view');
+  const c = s.counts || {};
+  const total = s.total !== undefined ? s.total : Object.values(c).reduce((a, b) => a + b, 0);
+  const ok = c.succeeded || 0;
+  const bad = c.failed || 0;
+  const done = ok + bad;
+  view.dataset.state = s.state;
+  view.dataset.done = done;
+  view.dataset.total = total;
+  const bar = $('#job-progress');
+  bar.max = Math.max(total, 1);
+  bar.value = done;
+  const parts = [`${done} / ${total} done`];
+  if (bad) parts.push(`${bad} failed`);
+  if (c.running) parts.push(`${c.running} running`);
+  if (c.queued) parts.push(`${c.queued} waiting`);
+  const text = parts.join(' · ') + (isFinal(s.state) ? ` — ${s.state === 'succeeded' ? 'finished' : s.state}` : '');
+  $('#job-counts').textContent = text;
+  const notice = $('#job-notice');
+  notice.textContent = s.notice || '';
+  notice.hidden = !s.notice;
+  const zip = $('#job-zip');
+  if (ok) zip.removeAttribute('aria-disabled');
+  // Screen readers hear the progress now and then, and the end at once.
+  const now = Date.now();
+  if (isFinal(s.state) || now - job.lastLive > LIVE_EVERY_MS) {
+    job.lastLive = now;
+    $('#job-live').textContent = `Progress: ${text}`;
+  }
+}
+
+function updateTask(t) {
+  let entry = job.tasks.get(t.id);
+  if (!entry) {
+    entry = { li: el('li', { class: 'task', 'data-task': t.id }) };
+    job.tasks.set(t.id, entry);
+    $('#tasks').append(entry.li);
+  }
+  const before = entry.data;
+  entry.data = t;
+  if (before && before.state === t.state && before.attempts === t.attempts && before.error === t.error) return;
+  const li = entry.li;
+  li.dataset.state = t.state;
+  const original = `/v1/images/${t.image}`;
+  const output = `/v1/jobs/${job.id}/tasks/${t.id}/output`;
+  const thumb = el('div', { class: 'thumb' });
+  if (t.state === 'succeeded') {
+    thumb.append(el('img', { src: output, alt: `${t.name}, edited`, loading: 'lazy', decoding: 'async' }));
+  } else {
+    thumb.append(el('span', { text: t.state === 'failed' ? 'no result' : 'waiting for the result' }));
+  }
+  const attempts = t.attempts > 1 ? ` · attempt ${t.attempts}` : '';
+  const links = el('div', { class: 'links' });
+  if (t.state === 'succeeded') {
+    links.append(
+      el('button', { type: 'button', class: 'small', text: 'Compare', 'aria-label': `Compare ${t.name} before and after`,
+        onclick: (e) => openCompare(t, e.currentTarget) }),
+      el('a', { href: output, download: true, 'aria-label': `Download the result of ${t.name}`, text: 'Result' }));
+  }
+  links.append(el('a', { href: original, download: t.name, 'aria-label': `Download the original ${t.name}`, text: 'Original' }));
+  const body = el('div', { class: 'body' },
+    el('span', { class: 'name', title: t.name, text: t.name }),
+    el('span', {}, el('span', { class: `badge ${t.state}`, text: t.state }), attempts),
+    t.error ? el('p', { class: 'reason', text: t.error }) : null,
+    t.output ? el('span', { class: 'hint', text: `${t.output.width}×${t.output.height} ${t.output.format}, ${humanBytes(t.output.bytes)}` }) : null,
+    links);
+  li.replaceChildren(thumb, body);
+}
+
+function openCompare(t, opener) {
+  const d = $('#compare');
+  $('#compare-h').textContent = `Before and after: ${t.name}`;
+  const before = $('#compare-before');
+  const after = $('#compare-after');
+  const size = (img, out) => () => { $(out).textContent = `(${img.naturalWidth}×${img.naturalHeight})`; };
+  $('#compare-before-size').textContent = '';
+  $('#compare-after-size').textContent = '';
+  before.onload = size(before, '#compare-before-size');
+  after.onload = size(after, '#compare-after-size');
+  before.alt = `${t.name}, original`;
+  after.alt = `${t.name}, edited`;
+  before.src = `/v1/images/${t.image}`;
+  after.src = `/v1/jobs/${job.id}/tasks/${t.id}/output`;
+  $('#compare-before-link').href = before.src;
+  $('#compare-before-link').setAttribute('download', t.name);
+  $('#compare-after-link').href = after.src;
+  d.returnFocus = opener;
+  d.showModal();
+}
+
+// ---------------------------------------------------------------- routing
+
+function route() {
+  const m = location.hash.match(/^#\/jobs\/([A-Za-z0-9_-]+)$/);
+  if (m) {
+    showJob(m[1]);
+    return;
+  }
+  closeJob();
+  $('#job-view').hidden = true;
+  $('#upload-view').hidden = false;
+  refreshUploads();
+}
+
+function setUpDialogs() {
+  for (const d of document.querySelectorAll('dialog')) {
+    for (const b of d.querySelectorAll('[data-close]')) b.addEventListener('click', () => d.close());
+    d.addEventListener('close', () => { if (d.returnFocus) d.returnFocus.focus(); d.returnFocus = null; });
+  }
+}
+
+async function main() {
+  setUpDrop();
+  setUpDraw();
+  setUpDialogs();
+  $('#add-op-button').addEventListener('click', () => addOp($('#add-op').value));
+  $('#edit-form').addEventListener('submit', startJob);
+  window.addEventListener('hashchange', route);
+  route();
+  await loadCatalogue();
+  document.body.dataset.ready = 'true';
+}
+
+main();
