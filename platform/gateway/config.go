@@ -17,6 +17,9 @@ type Config struct {
 	// header before any pixel is decoded (default 50 megapixels), so a small
 	// file that unpacks to gigabytes is turned away.
 	MaxPixels int64
+	// MaxFrames bounds the frames of an animation or pages of a document
+	// (default 100): each is a picture to decode.
+	MaxFrames int
 	// MaxTasksPerJob bounds the images in one job (default 1000).
 	MaxTasksPerJob int
 	// Formats are the accepted upload formats (default jpeg, png, webp,
@@ -30,6 +33,7 @@ const (
 	DefaultMaxRequestBytes = 1 << 30
 	DefaultMaxPixels       = 50_000_000
 	DefaultMaxTasksPerJob  = 1000
+	DefaultMaxFrames       = 100
 )
 
 // DefaultFormats are the upload formats accepted unless configured.
@@ -48,6 +52,12 @@ func (c *Config) setDefaults() error {
 	def(&c.MaxFileBytes, DefaultMaxFileBytes, "max file bytes")
 	def(&c.MaxRequestBytes, DefaultMaxRequestBytes, "max request bytes")
 	def(&c.MaxPixels, DefaultMaxPixels, "max pixels")
+	if c.MaxFrames == 0 {
+		c.MaxFrames = DefaultMaxFrames
+	}
+	if c.MaxFrames < 0 {
+		errs = append(errs, fmt.Errorf("gateway: max frames must be positive, got %d", c.MaxFrames))
+	}
 	if c.MaxTasksPerJob == 0 {
 		c.MaxTasksPerJob = DefaultMaxTasksPerJob
 	}

@@ -131,6 +131,9 @@ func (g *Gateway) storeUpload(r *http.Request, owner string, part io.Reader, ent
 	if !slices.Contains(g.cfg.Formats, info.Format) {
 		return fault.New(fault.InvalidArgument, "%s pictures are not accepted (accepted: %s)", info.Format, strings.Join(g.cfg.Formats, ", ")), nil
 	}
+	if info.Pages > g.cfg.MaxFrames {
+		return fault.New(fault.LimitExceeded, "the picture has %d frames, over the limit of %d", info.Pages, g.cfg.MaxFrames), nil
+	}
 	if px := int64(info.Width) * int64(info.Height); px > g.cfg.MaxPixels {
 		return fault.New(fault.LimitExceeded, "the picture is %dx%d, over the %d megapixel limit", info.Width, info.Height, g.cfg.MaxPixels/1_000_000), nil
 	}

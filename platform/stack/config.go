@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strconv"
 	"time"
+
+	"github.com/pixmill/pixmill/platform/gateway"
 )
 
 // Environment variables that stand in for flags. Flags win.
@@ -66,6 +68,8 @@ type Config struct {
 	// MaxAttempts is how many times a request is processed before it is
 	// dead-lettered.
 	MaxAttempts int
+	// Limits are the gateway's upload limits.
+	Limits gateway.Config
 	// RestartBackoffMax bounds the wait before a crashed worker is started
 	// again; the wait doubles while workers keep crashing soon after start.
 	RestartBackoffMax time.Duration
@@ -118,6 +122,9 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	if v := getenv(EnvMaxAttempts); v != "" {
 		c.envErr = errors.Join(c.envErr, intFlag(&c.MaxAttempts, EnvMaxAttempts, 1)(v))
 	}
+	fs.Int64Var(&c.Limits.MaxFileBytes, "max-upload-bytes", gateway.DefaultMaxFileBytes, "largest accepted upload, per file")
+	fs.Int64Var(&c.Limits.MaxPixels, "max-pixels", gateway.DefaultMaxPixels, "largest accepted width×height, read from the header before decoding")
+	fs.IntVar(&c.Limits.MaxFrames, "max-frames", gateway.DefaultMaxFrames, "most frames accepted in an animation")
 	c.RestartBackoffMax = 10 * time.Second
 	fs.Func("restart-backoff-max", "longest wait before restarting a worker that keeps crashing (default 10s)", durationFlag(&c.RestartBackoffMax, "restart-backoff-max", 10*time.Millisecond))
 	c.AckWait = DefaultAckWait

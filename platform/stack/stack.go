@@ -102,7 +102,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer responses.Shutdown(context.Background())
 
-	gw, err := gateway.New(gateway.Config{}, gateway.Deps{Bucket: bucket, Requests: requests, Log: log.With("component", "gateway")})
+	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Log: log.With("component", "gateway")})
 	if err != nil {
 		return err
 	}
