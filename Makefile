@@ -9,7 +9,7 @@ PHOTOS := $(CURDIR)/.cache/photos
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export PIXMILL_PHOTOS := $(PHOTOS)
 
-.PHONY: all deps photos build run test vet lint bench chaos clean
+.PHONY: all deps photos build run test vet lint fuzz bench chaos clean
 
 all: build
 
@@ -26,9 +26,17 @@ build: deps
 run: build
 	$(BIN) up $(ARGS)
 
-## test: static checks, unit tests with the race detector, end-to-end tests
+## test: static checks, unit tests with the race detector, end-to-end tests, a short fuzz
 test: deps photos vet lint
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) fuzz FUZZTIME=10s
+
+FUZZTIME ?= 1m
+## fuzz: the fuzz targets for CloudEvent decoding and op parsing, FUZZTIME each
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzFromMessage$$' -fuzztime $(FUZZTIME) ./events/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCompact$$' -fuzztime $(FUZZTIME) ./functions/imaging/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./functions/imaging/
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
@@ -46,3 +54,8 @@ bench: deps photos
 
 clean:
 	rm -rf bin .cache
+
+## lint-infra: terraform fmt/validate, tflint, kubeconform and the Dockerfile checks on infra/
+.PHONY: lint-infra
+lint-infra:
+	@scripts/lint-infra.sh
