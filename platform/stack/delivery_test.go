@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,5 +95,47 @@ func TestLeaseIsExtended(t *testing.T) {
 	}
 	if n := strings.Count(p.Log(), "worker stopped"); n != 0 {
 		t.Errorf("workers stopped during the test:\n%s", p.Log())
+	}
+}
+
+// TestWorkerDrainsOnSIGTERM stops a worker in the middle of a task: it must
+// stop receiving, finish the task it holds, and exit 0, so the task is done
+// once, with no redelivery.
+func TestWorkerDrainsOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	p := stacktest.Up(t, t.TempDir(), "--workers", "1", "--ack-wait", "2s")
+	c := client.New(p.URL, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ids := upload(t, ctx, c, stacktest.Generated(t, 1, 6))
+	job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"sleep","millis":3000}`), thumbOp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = stacktest.Eventually(ctx, 50*time.Millisecond, func() (bool, error) {
+		j, err := c.Job(ctx, job.ID)
+		return err == nil && j.Tasks[0].State == client.TaskRunning, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids := p.Workers()
+	if len(pids) != 1 {
+		t.Fatalf("workers %v, want one", pids)
+	}
+	if err := syscall.Kill(pids[0], syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := waitFinal(t, ctx, c, job.ID)
+	if done.State != client.JobSucceeded || done.Tasks[0].Attempts != 1 {
+		t.Fatalf("job %s, task %+v: want it finished by the draining worker, once", done.State, done.Tasks[0])
+	}
+	err = stacktest.Eventually(ctx, 50*time.Millisecond, func() (bool, error) {
+		return strings.Contains(p.Log(), "worker stopped") && strings.Contains(p.Log(), "acked=1"), nil
+	})
+	if err != nil || !strings.Contains(p.Log(), "worker exited, restarting") || !strings.Contains(p.Log(), "err=<nil>") {
+		t.Errorf("want the worker to log its drain (acked=1) and exit 0:\n%s", p.Log())
 	}
 }
