@@ -3,13 +3,14 @@
 # proxy) before they start.
 
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 GO ?= go
 BIN := bin/pixmill
 PHOTOS := $(CURDIR)/.cache/photos
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export PIXMILL_PHOTOS := $(PHOTOS)
 
-.PHONY: all deps photos build run test vet lint fuzz bench chaos clean
+.PHONY: all deps photos chromium build run test vet lint fuzz bench chaos screenshots clean
 
 all: build
 
@@ -19,6 +20,10 @@ deps:
 photos:
 	@scripts/fetch-photos.sh $(PHOTOS)
 
+## chromium: Debian's chromium, for the web app's browser tests (platform/webtest)
+chromium:
+	@scripts/install-chromium.sh
+
 build: deps
 	$(GO) build -o $(BIN) ./platform/cmd/pixmill
 
@@ -26,8 +31,22 @@ build: deps
 run: build
 	$(BIN) up $(ARGS)
 
+## run-function: one function under the Functions Framework, over HTTP, as
+## Cloud Run functions serves it: make run-function FUNCTION_TARGET=Edit PORT=8080
+## with PIXMILL_BUCKET (and, for Edit, PIXMILL_RESPONSES_TOPIC) in the environment
+FUNCTION_TARGET ?= Edit
+PORT ?= 8080
+run-function: deps
+	$(GO) build -o bin/pixmill-function ./platform/cmd/pixmill-function
+	FUNCTION_TARGET=$(FUNCTION_TARGET) PORT=$(PORT) bin/pixmill-function
+
+## services: the brokers and the S3 server the backend suite runs against
+## (started only if not running; the suite also starts them by itself)
+services:
+	@scripts/start-services.sh
+
 ## test: static checks, unit tests with the race detector, end-to-end tests, a short fuzz
-test: deps photos vet lint
+test: deps photos chromium vet lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(MAKE) fuzz FUZZTIME=10s
 
@@ -45,12 +64,20 @@ vet:
 lint:
 	$(STATICCHECK) ./...
 
+## screenshots: refresh the web app's screenshots in docs/screenshots
+screenshots: deps photos chromium
+	PIXMILL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run . ./platform/webtest/
+
 ## chaos: 1,000 tasks while workers are SIGKILLed every 250 ms and the broker restarts
 chaos: deps photos
 	PIXMILL_CHAOS_TASKS=1000 $(GO) test -count=1 -run '^TestChaos$$' -v -timeout 30m ./platform/stack/ | grep -E '^(chaos:|---|ok|FAIL|PASS)'
 
+## bench: every benchmark, the autoscaler's end-to-end ones included (cold start,
+## burst, throughput at 1, 2 and the maximum workers, worker memory: see
+## docs/autoscaling.md, each run once); compare two runs with benchstat
 bench: deps photos
-	$(GO) test -run '^$$' -bench . -benchmem ./... | tee bench.txt
+	@mkdir -p docs/bench
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee docs/bench/latest.txt
 
 clean:
 	rm -rf bin .cache

@@ -12,7 +12,9 @@
 //	GET  /v1/jobs/{id}                       job and task states
 //	GET  /v1/jobs/{id}/tasks/{task}/output   the edited bytes
 //	GET  /v1/jobs/{id}/archive               a zip of every output
+//	GET  /v1/jobs/{id}/events                the job's progress as server-sent events
 //	GET  /v1/ops                             the op catalogue, for forms
+//	GET  /                                   the web app
 //	GET  /healthz
 //
 // # Errors
@@ -49,6 +51,10 @@ type Deps struct {
 	// Now is the clock (default time.Now).
 	Now Clock
 	Log *slog.Logger
+	// Metrics, if set, is served at GET /metrics.
+	Metrics http.Handler
+	// Queued, if set, is told the task id of each request published.
+	Queued func(task string)
 }
 
 // Gateway serves the HTTP API.
@@ -62,6 +68,9 @@ type Gateway struct {
 	fleetMu   sync.Mutex
 	fleet     records.FleetStatus
 	fleetRead time.Time
+
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // New returns a gateway, or an error naming the first invalid setting.
@@ -81,7 +90,10 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
-	g := &Gateway{cfg: cfg, deps: deps, store: records.NewStore(deps.Bucket), mux: http.NewServeMux(), log: deps.Log}
+	if deps.Queued == nil {
+		deps.Queued = func(string) {}
+	}
+	g := &Gateway{cfg: cfg, deps: deps, store: records.NewStore(deps.Bucket), mux: http.NewServeMux(), log: deps.Log, closing: make(chan struct{})}
 	g.mux.HandleFunc("POST /v1/images", g.owned(g.uploadImages))
 	g.mux.HandleFunc("GET /v1/images/{id}", g.owned(g.getImage))
 	g.mux.HandleFunc("POST /v1/jobs", g.owned(g.createJob))
@@ -90,11 +102,19 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	g.mux.HandleFunc("GET /v1/jobs/{id}/archive", g.owned(g.getArchive))
 	g.mux.HandleFunc("GET /v1/ops", g.getOps)
 	g.webRoutes()
+	if deps.Metrics != nil {
+		g.mux.Handle("GET /metrics", deps.Metrics)
+	}
 	g.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	return g, nil
 }
+
+// Close ends the long-lived responses (event streams), so that an
+// http.Server's Shutdown does not wait for them; register it with
+// RegisterOnShutdown.
+func (g *Gateway) Close() { g.closeOnce.Do(func() { close(g.closing) }) }
 
 // ServeHTTP implements http.Handler.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.mux.ServeHTTP(w, r) }

@@ -189,6 +189,7 @@ func (g *Gateway) enqueue(r *http.Request, job records.Job, imgs []records.Image
 				err = events.Send(ctx, g.deps.Requests, e)
 			}
 			if err == nil {
+				g.deps.Queued(t.ID)
 				return nil
 			}
 			failed := events.TaskFailed{Job: job.ID, Task: t.ID, Owner: job.Owner, Attempt: 1, Kind: string(fault.Transient), Reason: "the task could not be queued; submit it again"}

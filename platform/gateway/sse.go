@@ -18,8 +18,8 @@ import (
 //
 //	event: task   a task whose state, attempts or error changed, shaped like
 //	              a task of GET /v1/jobs/{id}
-//	event: job    {"id","state","counts","total","notice"}, when it changed
-//	              and once per connection
+//	event: job    {"id","state","counts","total","notice"}, first on each
+//	              connection, then whenever it changes
 //	event: end    the same summary, once the job is final; the stream closes
 //
 // # Why ids carry what the client has seen
@@ -127,6 +127,11 @@ func (g *Gateway) jobEvents(w http.ResponseWriter, r *http.Request, owner string
 		select {
 		case <-ctx.Done():
 			return
+		case <-g.closing:
+			// The server is shutting down: end the stream so shutdown
+			// need not wait; the client reconnects to another replica
+			// or to this one once it is back, and misses nothing.
+			return
 		case <-tick.C:
 		}
 		if tasks, err = g.store.Tasks(ctx, j); err != nil {
@@ -161,8 +166,9 @@ type eventStream struct {
 }
 
 // sendChanges sends a task event for every task the client's view does not
-// match, in the job's order, then the summary if it differs from last (the
-// zero summary on a new connection). It reports whether it sent anything.
+// match, in the job's order, then the summary if it differs from last, the
+// one sent before on this connection (none on a new one). It reports whether
+// it sent anything.
 func (s *eventStream) sendChanges(tasks []records.TaskStatus, sum, last jobSummary) (bool, error) {
 	sent := false
 	for i, t := range tasks {
@@ -176,7 +182,7 @@ func (s *eventStream) sendChanges(tasks []records.TaskStatus, sum, last jobSumma
 		}
 		sent = true
 	}
-	if sent || !sameSummary(sum, last) {
+	if !sameSummary(sum, last) {
 		if err := s.send("job", sum); err != nil {
 			return sent, err
 		}

@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"fmt"
 	"io/fs"
-	"mime"
 	"net/http"
 	"path"
 	"time"
@@ -26,6 +26,16 @@ type webAsset struct {
 	etag  string
 }
 
+// webTypes are the media types of the app's files, fixed here rather than
+// read from the system's tables, which differ between machines.
+var webTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".svg":  "image/svg+xml",
+	".png":  "image/png",
+}
+
 // webAssets are read once: the files never change while the binary runs.
 var webAssets = func() map[string]webAsset {
 	out := map[string]webAsset{}
@@ -38,9 +48,9 @@ var webAssets = func() map[string]webAsset {
 			return err
 		}
 		sum := sha256.Sum256(b)
-		ctype := mime.TypeByExtension(path.Ext(p))
-		if ctype == "" {
-			ctype = "application/octet-stream"
+		ctype, ok := webTypes[path.Ext(p)]
+		if !ok {
+			return fmt.Errorf("%s: no media type for its extension", p)
 		}
 		out[path.Base(p)] = webAsset{body: b, ctype: ctype, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
 		return nil

@@ -33,7 +33,8 @@ import (
 // be lost: every task succeeds, exactly once in its record, every output
 // decodes at the expected size, and no request is left in the queue.
 //
-// The run allows 50 attempts per task: with a kill every 250 ms a task is
+// The run allows 200 attempts per task and runs six workers (each lives
+// about 1.5 s between kills): with a kill every 250 ms a large photo is
 // often killed several times, and the point here is that it is never lost,
 // not that it is given up on (TestPoisonRequestIsDeadLettered covers that).
 func TestChaos(t *testing.T) {
@@ -50,7 +51,7 @@ func TestChaos(t *testing.T) {
 	}
 	photos := stacktest.Photos(t)
 	data := t.TempDir()
-	p := stacktest.Up(t, data, "--workers", "4", "--ack-wait", "1s", "--max-attempts", "50", "--restart-backoff-max", "200ms")
+	p := stacktest.Up(t, data, "--workers", "6", "--ack-wait", "1s", "--max-attempts", "200", "--restart-backoff-max", "200ms")
 	c := client.New(p.URL, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()

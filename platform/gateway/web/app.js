@@ -117,6 +117,8 @@ function send(u) {
     u.state = state;
     setRow(u, state, text);
     u.row.retry.hidden = !transient;
+    // Refused files go to the top, where they are seen among hundreds.
+    if (state === 'rejected') $('#upload-list').prepend(u.row.li);
     pump();
     refreshUploads();
   };
