@@ -1,0 +1,62 @@
+# pixmill on Google Cloud: three Pub/Sub topics (requests, responses,
+# deadletter), one data bucket, and the edit and results functions on Cloud
+# Run functions (2nd gen), each with its own least-privilege service account.
+#
+# pixmill keeps every object of an installation in one bucket under fixed
+# prefixes (records.ImageKey, records.OutputKey in functions/records):
+#   originals/  uploads, read by the edit function
+#   results/    edited pictures, written by the edit function
+#   records/    job and task records, written by the results function
+# so that one gocloud.dev bucket URL (PIXMILL_BUCKET) serves the whole
+# platform. Lifecycle rules and IAM grants are per prefix instead of per
+# bucket: the same separation two buckets would give, without a second URL.
+
+locals {
+  prefix          = var.name_prefix
+  bucket_name     = var.bucket_name != "" ? var.bucket_name : "${var.project_id}-${var.name_prefix}-data"
+  bucket_location = var.bucket_location != "" ? var.bucket_location : upper(var.region)
+  labels          = merge({ app = "pixmill", "pixmill-install" = var.name_prefix }, var.labels)
+
+  push = var.trigger_type == "pubsub_push"
+
+  # Service agent of Pub/Sub in this project: it moves messages to the
+  # dead-letter topic and mints the OIDC tokens of push deliveries.
+  pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+  # Object name prefixes in IAM conditions, as Cloud Storage names objects.
+  objects = "projects/_/buckets/${local.bucket_name}/objects"
+
+  # What the functions are told, under the names of platform/stack/config.go.
+  # gocloud.dev URLs: gs:// (gcsblob) and gcppubsub:// (gcppubsub).
+  urls = {
+    bucket           = "gs://${local.bucket_name}"
+    requests_topic   = "gcppubsub://projects/${var.project_id}/topics/${google_pubsub_topic.requests.name}"
+    responses_topic  = "gcppubsub://projects/${var.project_id}/topics/${google_pubsub_topic.responses.name}"
+    deadletter_topic = "gcppubsub://projects/${var.project_id}/topics/${google_pubsub_topic.deadletter.name}"
+    deadletter_pull  = "gcppubsub://projects/${var.project_id}/subscriptions/${google_pubsub_subscription.deadletter.name}"
+  }
+
+  apis = [
+    "artifactregistry.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "cloudfunctions.googleapis.com",
+    "eventarc.googleapis.com",
+    "iam.googleapis.com",
+    "pubsub.googleapis.com",
+    "run.googleapis.com",
+    "storage.googleapis.com",
+  ]
+}
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+resource "google_project_service" "apis" {
+  for_each = var.enable_apis ? toset(local.apis) : toset([])
+
+  project = var.project_id
+  service = each.value
+  # Other workloads in the project may use the same APIs.
+  disable_on_destroy = false
+}

@@ -1,0 +1,82 @@
+# The data bucket holds originals/, results/ and records/ (see main.tf), and
+# a second bucket holds the function source the buildpack builds from.
+
+resource "google_storage_bucket" "data" {
+  project  = var.project_id
+  name     = local.bucket_name
+  location = local.bucket_location
+  labels   = local.labels
+
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = var.force_destroy
+
+  dynamic "lifecycle_rule" {
+    for_each = var.results_retention_days > 0 ? [1] : []
+    content {
+      condition {
+        age            = var.results_retention_days
+        matches_prefix = ["results/"]
+      }
+      action {
+        type = "Delete"
+      }
+    }
+  }
+
+  dynamic "lifecycle_rule" {
+    for_each = var.originals_retention_days > 0 ? [1] : []
+    content {
+      condition {
+        age            = var.originals_retention_days
+        matches_prefix = ["originals/"]
+      }
+      action {
+        type = "Delete"
+      }
+    }
+  }
+
+  # An upload cut off half-way leaves parts nobody will finish.
+  lifecycle_rule {
+    condition {
+      age = 1
+    }
+    action {
+      type = "AbortIncompleteMultipartUpload"
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_storage_bucket" "source" {
+  project  = var.project_id
+  name     = "${local.bucket_name}-source"
+  location = upper(var.region)
+  labels   = local.labels
+
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = true
+
+  # Old source archives are only needed until the build that read them ran.
+  lifecycle_rule {
+    condition {
+      age = 30
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# The object name carries the archive's hash, so a new archive is a new
+# object and both functions are rebuilt from it.
+resource "google_storage_bucket_object" "source" {
+  name   = "pixmill-${filemd5(var.source_archive)}.zip"
+  bucket = google_storage_bucket.source.name
+  source = var.source_archive
+}

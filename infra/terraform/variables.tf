@@ -1,0 +1,238 @@
+variable "project_id" {
+  description = "ID of the Google Cloud project that holds everything this module creates."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a Google Cloud project ID: 6 to 30 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "Region of the functions, their triggers and (unless bucket_location is set) the bucket."
+  type        = string
+  default     = "europe-west1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
+    error_message = "region must be a Google Cloud region such as europe-west1 or us-central1."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name (topics, subscriptions, buckets, functions, service accounts). Change it to run two pixmill installations in one project."
+  type        = string
+  default     = "pixmill"
+
+  validation {
+    # Service account IDs are at most 30 characters; the longest suffix used
+    # is "-invoker" (8), and account IDs must end with a letter or digit.
+    condition     = can(regex("^[a-z][a-z0-9-]{2,18}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 4 to 20 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen."
+  }
+}
+
+variable "labels" {
+  description = "Labels added to every resource that takes labels."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.labels : can(regex("^[a-z][a-z0-9_-]{0,62}$", k)) && can(regex("^[a-z0-9_-]{0,63}$", v))])
+    error_message = "labels keys must start with a lowercase letter, and keys and values may hold only lowercase letters, digits, _ and - (at most 63 characters)."
+  }
+}
+
+variable "enable_apis" {
+  description = "Enable the Google APIs the module needs (Pub/Sub, Cloud Storage, Cloud Functions, Cloud Run, Cloud Build, Artifact Registry, Eventarc). Turn off where a platform team enables APIs."
+  type        = bool
+  default     = true
+}
+
+variable "trigger_type" {
+  description = <<-EOT
+    How requests and responses reach the functions.
+    "pubsub_push": the module owns a push subscription per function, with the
+    ack deadline, exponential retry and dead-letter policy below, so every
+    push carries its delivery attempt.
+    "eventarc": each function gets a Cloud Functions event trigger
+    (google.cloud.pubsub.topic.v1.messagePublished, RETRY_POLICY_RETRY);
+    Eventarc creates and owns the subscription, so the dead-letter policy
+    must be added to it by hand (see the README).
+  EOT
+  type        = string
+  default     = "pubsub_push"
+
+  validation {
+    condition     = contains(["pubsub_push", "eventarc"], var.trigger_type)
+    error_message = "trigger_type must be \"pubsub_push\" or \"eventarc\"."
+  }
+}
+
+variable "ack_deadline_seconds" {
+  description = "Lease on a delivered request: the push request timeout and the edit function's timeout. A request not acknowledged within it is delivered again."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.ack_deadline_seconds >= 10 && var.ack_deadline_seconds <= 600 && floor(var.ack_deadline_seconds) == var.ack_deadline_seconds
+    error_message = "ack_deadline_seconds must be a whole number from 10 to 600 (Pub/Sub's limits)."
+  }
+}
+
+variable "max_delivery_attempts" {
+  description = "Deliveries of one message before Pub/Sub moves it to the dead-letter topic. The functions count attempts too and tell the owner before this is reached."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100 && floor(var.max_delivery_attempts) == var.max_delivery_attempts
+    error_message = "max_delivery_attempts must be a whole number from 5 to 100 (Pub/Sub's limits)."
+  }
+}
+
+variable "minimum_backoff_seconds" {
+  description = "First delay before a failed delivery is retried; Pub/Sub grows it exponentially up to maximum_backoff_seconds."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.minimum_backoff_seconds >= 0 && var.minimum_backoff_seconds <= 600 && var.minimum_backoff_seconds <= var.maximum_backoff_seconds
+    error_message = "minimum_backoff_seconds must be from 0 to 600 seconds and not above maximum_backoff_seconds."
+  }
+}
+
+variable "maximum_backoff_seconds" {
+  description = "Longest delay between two deliveries of a failing message."
+  type        = number
+  default     = 600
+
+  validation {
+    condition     = var.maximum_backoff_seconds >= 0 && var.maximum_backoff_seconds <= 600
+    error_message = "maximum_backoff_seconds must be from 0 to 600 seconds (Pub/Sub's limit)."
+  }
+}
+
+variable "message_retention_days" {
+  description = "How long a subscription keeps an unacknowledged message: requests wait this long for a processor that is down."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.message_retention_days >= 1 && var.message_retention_days <= 7 && floor(var.message_retention_days) == var.message_retention_days
+    error_message = "message_retention_days must be a whole number from 1 to 7 (Pub/Sub keeps messages at most 7 days)."
+  }
+}
+
+variable "bucket_location" {
+  description = "Location of the data bucket (a region, dual-region or multi-region such as EU). Empty: the region."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.bucket_location == "" || can(regex("^[A-Za-z0-9-]+$", var.bucket_location))
+    error_message = "bucket_location must be a Cloud Storage location such as EU, US or europe-west1, or empty for the region."
+  }
+}
+
+variable "bucket_name" {
+  description = "Name of the data bucket (originals/, results/ and records/). Empty: PROJECT-PREFIX-data."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.bucket_name == "" || can(regex("^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$", var.bucket_name))
+    error_message = "bucket_name must be 3 to 63 lowercase letters, digits, hyphens, underscores or dots, starting and ending with a letter or digit."
+  }
+}
+
+variable "results_retention_days" {
+  description = "Edited pictures (results/) are deleted this many days after they were written. 0 keeps them."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.results_retention_days >= 0 && floor(var.results_retention_days) == var.results_retention_days
+    error_message = "results_retention_days must be a whole number of days, 0 or more."
+  }
+}
+
+variable "originals_retention_days" {
+  description = "Uploaded originals (originals/) are deleted this many days after upload. 0 (the default) keeps them: originals stay downloadable."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.originals_retention_days >= 0 && floor(var.originals_retention_days) == var.originals_retention_days
+    error_message = "originals_retention_days must be a whole number of days, 0 or more."
+  }
+}
+
+variable "force_destroy" {
+  description = "Let terraform destroy delete buckets that still hold objects. Leave false for real data."
+  type        = bool
+  default     = false
+}
+
+variable "source_archive" {
+  description = "Path to a zip of the repository root (git archive --format=zip -o pixmill-source.zip HEAD); the Go buildpack builds the functions from it."
+  type        = string
+
+  validation {
+    condition     = endswith(var.source_archive, ".zip")
+    error_message = "source_archive must be the path of a .zip file."
+  }
+}
+
+variable "go_runtime" {
+  description = "Cloud Run functions Go runtime ID. It must be at least the go directive of go.mod."
+  type        = string
+  default     = "go126"
+
+  validation {
+    condition     = can(regex("^go1[0-9]{2}$", var.go_runtime))
+    error_message = "go_runtime must be a Go runtime ID such as go126."
+  }
+}
+
+variable "edit" {
+  description = "Sizing of the edit function: memory and CPUs of one instance, instance bounds (min 0 scales to zero) and requests one instance serves at once."
+  type = object({
+    memory          = optional(string, "2Gi")
+    cpu             = optional(string, "1")
+    min_instances   = optional(number, 0)
+    max_instances   = optional(number, 20)
+    max_concurrency = optional(number, 1)
+  })
+  default = {}
+
+  validation {
+    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.edit.memory)) && can(regex("^[0-9]+(\\.[0-9]+)?$", var.edit.cpu))
+    error_message = "edit.memory must look like 2Gi or 512M, and edit.cpu like 1 or 0.583."
+  }
+  validation {
+    condition     = var.edit.min_instances >= 0 && var.edit.max_instances >= 1 && var.edit.min_instances <= var.edit.max_instances && var.edit.max_concurrency >= 1 && var.edit.max_concurrency <= 1000
+    error_message = "edit needs 0 <= min_instances <= max_instances, max_instances >= 1 and max_concurrency from 1 to 1000."
+  }
+}
+
+variable "results" {
+  description = "Sizing of the results function (small JSON records, many at once)."
+  type = object({
+    memory          = optional(string, "256Mi")
+    cpu             = optional(string, "1")
+    min_instances   = optional(number, 0)
+    max_instances   = optional(number, 5)
+    max_concurrency = optional(number, 32)
+  })
+  default = {}
+
+  validation {
+    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.results.memory)) && can(regex("^[0-9]+(\\.[0-9]+)?$", var.results.cpu))
+    error_message = "results.memory must look like 256Mi, and results.cpu like 1."
+  }
+  validation {
+    condition     = var.results.min_instances >= 0 && var.results.max_instances >= 1 && var.results.min_instances <= var.results.max_instances && var.results.max_concurrency >= 1 && var.results.max_concurrency <= 1000
+    error_message = "results needs 0 <= min_instances <= max_instances, max_instances >= 1 and max_concurrency from 1 to 1000."
+  }
+}
