@@ -132,12 +132,14 @@ func isStructured(contentType string) bool {
 	return err == nil && mt == structuredType
 }
 
-// Send publishes e on t in binary content mode.
+// Send publishes e on t in binary content mode, with the trace context of
+// ctx as its distributed-tracing attributes (see ExtTraceParent).
 func Send(ctx context.Context, t *pubsub.Topic, e cloudevents.Event) error {
 	m, err := ToMessage(e)
 	if err != nil {
 		return err
 	}
+	injectTrace(ctx, m.Metadata)
 	return t.Send(ctx, m)
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -56,8 +55,10 @@ type Config struct {
 	Data string
 	// Addr is the gateway's listen address.
 	Addr string
-	// Workers is the size of the worker fleet.
+	// Workers pins the worker fleet at this size; negative (the default)
+	// autoscales it as Scaling says.
 	Workers int
+	Scaling Scaling
 	// Bucket is a gocloud.dev blob URL; empty is file:// under Data.
 	Bucket string
 	Queues Queues
@@ -85,10 +86,6 @@ const (
 	DefaultMaxAttempts = 5
 )
 
-// DefaultWorkers is one worker process per core: a batch is many pictures,
-// and separate processes keep every core busy with no lock between them.
-func DefaultWorkers() int { return runtime.NumCPU() }
-
 // BindFlags registers the flags of Config on fs, with defaults taken from
 // the environment where set.
 func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
@@ -100,8 +97,9 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	}
 	fs.StringVar(&c.Data, "data", env(EnvData, DefaultData), "directory for all local state: queued requests, originals, results, records (env "+EnvData+")")
 	fs.StringVar(&c.Addr, "addr", env(EnvAddr, DefaultAddr), "gateway listen address; port 0 picks a free one (env "+EnvAddr+")")
-	c.Workers = DefaultWorkers()
-	fs.Func("workers", fmt.Sprintf("number of worker processes (env %s, default %d)", EnvWorkers, c.Workers), intFlag(&c.Workers, "workers", 0))
+	c.Workers = -1
+	fs.Func("workers", "pin the fleet at this many worker processes, turning the autoscaler off (env "+EnvWorkers+"; default: autoscale)", intFlag(&c.Workers, "workers", 0))
+	c.Scaling.bindFlags(fs, getenv, &c.envErr)
 	if v := getenv(EnvWorkers); v != "" {
 		c.envErr = errors.Join(c.envErr, intFlag(&c.Workers, EnvWorkers, 0)(v))
 	}
@@ -140,6 +138,7 @@ func (c *Config) Validate() error {
 	if c.Data == "" {
 		errs = append(errs, errors.New("data: a directory is required"))
 	}
+	errs = append(errs, c.Scaling.validate(c.Autoscaled()))
 	if !c.Queues.empty() && !c.Queues.complete() {
 		errs = append(errs, errors.New("queues: give all four of --requests-topic, --requests-subscription, --responses-topic and --responses-subscription, or none for the embedded JetStream"))
 	}

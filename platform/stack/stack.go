@@ -24,7 +24,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -38,10 +37,12 @@ import (
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/functions/records"
 	"github.com/pixmill/pixmill/functions/results"
+	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/embedded"
 	"github.com/pixmill/pixmill/platform/fleet"
 	"github.com/pixmill/pixmill/platform/gateway"
 	"github.com/pixmill/pixmill/platform/jetstream"
+	"github.com/pixmill/pixmill/platform/metrics"
 	"github.com/pixmill/pixmill/platform/runner"
 )
 
@@ -85,6 +86,11 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer imaging.Shutdown()
+	obs, err := startObserving(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer obs.close()
 
 	bucket, err := blob.OpenBucket(ctx, cfg.Bucket)
 	if err != nil {
@@ -102,7 +108,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer responses.Shutdown(context.Background())
 
-	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Log: log.With("component", "gateway")})
+	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.metrics.Queued})
 	if err != nil {
 		return err
 	}
@@ -110,8 +116,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("addr %q: %w", cfg.Addr, err)
 	}
-	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
-	srv.RegisterOnShutdown(gw.Close)
+	srv := &http.Server{Handler: metrics.TraceHTTP(gw), ReadHeaderTimeout: 10 * time.Second}
 
 	deadletter, err := openTopic(ctx, "dead-letter topic", cfg.Queues.DeadletterTopic)
 	if err != nil {
@@ -129,7 +134,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		// A response is never given up on for a transient failure: the
 		// task's record would stay "running" for good. Only events that
 		// can never be read are parked.
-		Middleware: append(delivery(deadletter, nil, math.MaxInt32, resultsLog), runner.Recover(resultsLog)),
+		Middleware: append(append(obs.middleware(), delivery(deadletter, nil, math.MaxInt32, resultsLog)...), runner.Recover(resultsLog)),
 	}, resultsLog)
 	if err != nil {
 		return err
@@ -166,7 +171,8 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 			fmt.Sprintf("%s=%d", EnvConcurrency, cfg.Concurrency),
 			fmt.Sprintf("%s=%d", EnvMaxAttempts, cfg.MaxAttempts),
 		},
-		Size:       cfg.Workers,
+		Size:       cfg.fleetSize(),
+		SlotEnv:    cfg.slotEnv,
 		Output:     os.Stderr,
 		MaxBackoff: cfg.RestartBackoffMax,
 	}, log.With("component", "fleet"))
@@ -174,6 +180,10 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 
+	scale, err := obs.scaler(cfg, workers, log.With("component", "autoscaler"))
+	if err != nil {
+		return err
+	}
 	if err := writeEndpoints(data, cfg); err != nil {
 		return err
 	}
@@ -192,8 +202,10 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		go func() { defer wg.Done(); errs <- parked.Run(resultsCtx) }()
 	}
 	wg.Add(1)
-	go func() { defer wg.Done(); reportFleet(fleetCtx, store, workers, cfg.Workers, log) }()
-	log.Info("pixmill is up", "url", "http://"+ln.Addr().String(), "data", data, "workers", cfg.Workers, "bucket", cfg.Bucket)
+	go func() { defer wg.Done(); reportFleet(fleetCtx, store, workers, cfg.fleetSlots(), log) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); scale(fleetCtx) }()
+	log.Info("pixmill is up", "url", "http://"+ln.Addr().String(), "data", data, "workers", cfg.describeWorkers(), "bucket", cfg.Bucket)
 
 	var runErr error
 	select {
@@ -329,10 +341,7 @@ func provision(ctx context.Context, addr string, ackWait time.Duration) (Queues,
 // brokerFor picks what the runner can ask of the broker behind a
 // subscription URL beyond gocloud.dev's portable API.
 func brokerFor(subURL string) runner.Broker {
-	if strings.HasPrefix(subURL, jetstream.Scheme+"://") {
-		return runner.Broker{DeliveryCount: jetstream.DeliveryCount, ExtendLease: jetstream.ExtendLease, NackWithDelay: jetstream.NackWithDelay}
-	}
-	return runner.Broker{}
+	return brokers.For(subURL)
 }
 
 // Endpoints is what `pixmill up` tells other pixmill commands about where it

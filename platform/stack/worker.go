@@ -32,6 +32,8 @@ type WorkerConfig struct {
 	Timeout time.Duration
 	// Drain is how long a stopping worker finishes what it holds.
 	Drain time.Duration
+	// MetricsAddr, if set, is where the worker serves /metrics.
+	MetricsAddr string
 
 	envErr error
 }
@@ -59,6 +61,7 @@ func (c *WorkerConfig) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.Func("ack-wait", "the subscription's lease, extended every third of it while working (env "+EnvAckWait+", default 30s)", durationFlag(&c.AckWait, "ack-wait", time.Second))
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Minute, "the longest one attempt at a task may take")
 	fs.DurationVar(&c.Drain, "drain", 25*time.Second, "on SIGTERM, how long to finish the tasks in hand before releasing them")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", getenv(EnvMetricsAddr), "HOST:PORT to serve /metrics on (env "+EnvMetricsAddr+"; default: none)")
 }
 
 // Validate names every missing or bad setting.
@@ -81,6 +84,11 @@ func Worker(ctx context.Context, cfg WorkerConfig, log *slog.Logger) error {
 		return err
 	}
 	defer imaging.Shutdown()
+	obs, err := startWorkerObserving(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer obs.close()
 	open := context.WithoutCancel(ctx)
 	bucket, err := blob.OpenBucket(open, cfg.Bucket)
 	if err != nil {
@@ -107,7 +115,7 @@ func Worker(ctx context.Context, cfg WorkerConfig, log *slog.Logger) error {
 
 	fn := &edit.Function{Bucket: bucket, Responses: responses, Now: time.Now}
 	broker := brokerFor(cfg.RequestsSubscription)
-	mw := delivery(deadletter, responses, cfg.MaxAttempts, log)
+	mw := append(obs.middleware, delivery(deadletter, responses, cfg.MaxAttempts, log)...)
 	if broker.ExtendLease != nil {
 		mw = append(mw, runner.KeepLease(broker.ExtendLease, cfg.AckWait/3, log))
 	}

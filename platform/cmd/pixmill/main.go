@@ -22,6 +22,10 @@ import (
 	"syscall"
 
 	_ "gocloud.dev/blob/fileblob"
+	_ "gocloud.dev/blob/gcsblob"
+	_ "gocloud.dev/blob/s3blob"
+	_ "gocloud.dev/pubsub/gcppubsub"
+	_ "gocloud.dev/pubsub/rabbitpubsub"
 
 	_ "github.com/pixmill/pixmill/platform/jetstream"
 )

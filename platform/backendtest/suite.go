@@ -1,0 +1,321 @@
+package backendtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	// The outputs are decoded here to be measured.
+	_ "image/jpeg"
+	_ "image/png"
+
+	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/platform/client"
+	"github.com/pixmill/pixmill/platform/stacktest"
+)
+
+// MaxAttempts is the --max-attempts every scenario runs with.
+const MaxAttempts = 4
+
+// Generated is how many generated pictures join the real photographs in the
+// end-to-end scenario. The single-machine suite (platform/stack) runs 100;
+// here every backend runs the scenario, so it is kept to what shows the
+// backend carries a batch, within the test budget.
+const Generated = 100
+
+var (
+	thumbOp      = json.RawMessage(`{"op":"thumbnail","width":256,"height":256}`)
+	brightnessOp = json.RawMessage(`{"op":"brightness","factor":1.3}`)
+)
+
+// Run runs every scenario on b, each on its own fresh queues and bucket.
+// The caller must have started libvips (imaging.Startup) and called SetEnv.
+func Run(t *testing.T, b Backend) {
+	t.Run("EndToEnd", func(t *testing.T) { endToEnd(t, b) })
+	t.Run("KilledWorkerIsRedelivered", func(t *testing.T) { killedWorker(t, b) })
+	t.Run("PoisonIsDeadLettered", func(t *testing.T) { poison(t, b) })
+}
+
+var (
+	generateOnce  sync.Once
+	generatedPics []stacktest.Picture
+)
+
+// generated returns the end-to-end scenario's generated pictures, drawn once
+// per test binary and shared by every backend: drawing them is most of the
+// scenario's own CPU time under the race detector.
+func generated(t *testing.T) []stacktest.Picture {
+	t.Helper()
+	generateOnce.Do(func() { generatedPics = stacktest.Generated(t, Generated, 1) })
+	if len(generatedPics) != Generated {
+		t.Fatal("drawing the generated pictures failed in another test")
+	}
+	return generatedPics
+}
+
+// stack is pixmill up on the backend, with a client of its API.
+type stack struct {
+	*stacktest.Proc
+	c    *client.Client
+	data string
+}
+
+func up(t *testing.T, b Backend, workers int) *stack {
+	t.Helper()
+	p := Params{ID: strings.ToLower(events.NewID()[:12]), MaxAttempts: MaxAttempts}
+	u := b.Setup(t, p)
+	if b.Teardown != nil {
+		// Registered before pixmill up starts, so it runs after up stops.
+		t.Cleanup(func() { b.Teardown(t, u) })
+	}
+	data := t.TempDir()
+	args := append([]string{"--workers", fmt.Sprint(workers), "--max-attempts", fmt.Sprint(MaxAttempts), "--ack-wait", b.AckWait.String()}, u.args()...)
+	proc := stacktest.Up(t, data, args...)
+	return &stack{Proc: proc, c: client.New(proc.URL, nil), data: data}
+}
+
+// endToEnd is platform/stack's TestEndToEnd on the backend: upload real
+// photos and generated pictures, run thumbnail + brightness, download every
+// output and measure its size and lightness.
+func endToEnd(t *testing.T, b Backend) {
+	pics := append(stacktest.Photos(t), generated(t)...)
+	s := up(t, b, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	start := time.Now()
+	ids := upload(t, ctx, s.c, pics)
+	uploaded := time.Since(start)
+	job, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{thumbOp, brightnessOp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	job = waitFinal(t, ctx, s.c, job.ID)
+	processed := time.Since(start)
+	if job.State != client.JobSucceeded {
+		t.Fatalf("job ended %s: %v", job.State, failures(job))
+	}
+	byID := map[string]stacktest.Picture{}
+	for i, id := range ids {
+		byID[id] = pics[i]
+	}
+	start = time.Now()
+	var eg errgroup.Group
+	eg.SetLimit(4)
+	for _, task := range job.Tasks {
+		eg.Go(func() error { return checkOutput(ctx, s.c, job.ID, task, byID[task.Image]) })
+	}
+	if err := eg.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %d pictures uploaded in %s, processed in %s (%.1f/s), downloaded and measured in %s",
+		b.Name, len(pics), uploaded.Round(time.Millisecond), processed.Round(time.Millisecond),
+		float64(len(pics))/processed.Seconds(), time.Since(start).Round(time.Millisecond))
+}
+
+// killedWorker kills every worker while one holds a task; the broker hands
+// the request out again once the lease is gone, and the task completes on
+// its second attempt.
+func killedWorker(t *testing.T, b Backend) {
+	s := up(t, b, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ids := upload(t, ctx, s.c, stacktest.Generated(t, 1, 5))
+	job, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"sleep","millis":6000}`), thumbOp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = stacktest.Eventually(ctx, 50*time.Millisecond, func() (bool, error) {
+		j, err := s.c.Job(ctx, job.ID)
+		return err == nil && j.Tasks[0].State == client.TaskRunning, err
+	})
+	if err != nil {
+		t.Fatalf("the task never ran: %v", err)
+	}
+	pids := workers(s.data)
+	if len(pids) == 0 {
+		t.Fatal("no worker process found")
+	}
+	killed := time.Now()
+	kill(pids)
+	done := waitFinal(t, ctx, s.c, job.ID)
+	task := done.Tasks[0]
+	if done.State != client.JobSucceeded || task.Attempts != 2 {
+		t.Fatalf("job %s, task %+v: want success on the second attempt after the worker was killed", done.State, task)
+	}
+	t.Logf("%s: redelivered and done %s after the kill (lease %s)", b.Name, time.Since(killed).Round(time.Millisecond), b.AckWait)
+}
+
+// poison submits a request that kills its worker process on every attempt
+// beside ordinary ones: it must be processed exactly MaxAttempts times, then
+// parked on the dead-letter topic, its owner told why, while every other
+// task succeeds.
+func poison(t *testing.T, b Backend) {
+	s := up(t, b, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	start := time.Now()
+	ids := upload(t, ctx, s.c, stacktest.Generated(t, 21, 3))
+	bad, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids[:1], Ops: []json.RawMessage{json.RawMessage(`{"op":"crash"}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	others, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids[1:], Ops: []json.RawMessage{thumbOp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done := waitFinal(t, ctx, s.c, others.ID); done.State != client.JobSucceeded {
+		t.Fatalf("the ordinary job ended %s: %v", done.State, failures(done))
+	}
+	parked := waitFinal(t, ctx, s.c, bad.ID)
+	task := parked.Tasks[0]
+	want := fmt.Sprintf("gave up after %d attempts", MaxAttempts)
+	if parked.State != client.JobFailed || task.Attempts != MaxAttempts || !strings.Contains(task.Error, want) {
+		t.Fatalf("poison job %s, task %+v: want failed after exactly %d attempts with the reason", parked.State, task, MaxAttempts)
+	}
+	var list string
+	err = stacktest.Eventually(ctx, 100*time.Millisecond, func() (bool, error) {
+		out, err := stacktest.Command(t, "dlq", "list", "--data", s.data)
+		list = out
+		return strings.Contains(out, task.ID), err
+	})
+	if err != nil || !strings.Contains(list, want) {
+		t.Fatalf("dlq list does not show the task with its reason (%v):\n%s", err, list)
+	}
+	t.Logf("%s: poison request parked after %d attempts, %s after submission", b.Name, MaxAttempts, time.Since(start).Round(time.Millisecond))
+}
+
+func upload(t *testing.T, ctx context.Context, c *client.Client, pics []stacktest.Picture) []string {
+	t.Helper()
+	ids := make([]string, len(pics))
+	var eg errgroup.Group
+	eg.SetLimit(4)
+	for start := 0; start < len(pics); start += 10 {
+		end := min(start+10, len(pics))
+		eg.Go(func() error {
+			var files []client.File
+			for _, p := range pics[start:end] {
+				files = append(files, client.File{Name: p.Name, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(p.Data)), nil }})
+			}
+			res, err := c.Upload(ctx, files)
+			if err != nil {
+				return err
+			}
+			for i, im := range res.Images {
+				if !im.Accepted() {
+					return fmt.Errorf("%s rejected: %s", im.Name, im.Error)
+				}
+				ids[start+i] = im.ID
+			}
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func waitFinal(t *testing.T, ctx context.Context, c *client.Client, id string) client.Job {
+	t.Helper()
+	var job client.Job
+	err := stacktest.Eventually(ctx, 200*time.Millisecond, func() (bool, error) {
+		var err error
+		job, err = c.Job(ctx, id)
+		return err == nil && job.State.Final(), err
+	})
+	if err != nil {
+		t.Fatalf("waiting for job %s: %v (last state %s: %v)", id, err, job.State, failures(job))
+	}
+	return job
+}
+
+func failures(job client.Job) []string {
+	var out []string
+	for _, task := range job.Tasks {
+		if task.State != client.TaskSucceeded {
+			out = append(out, fmt.Sprintf("%s %s (attempts %d): %s", task.Name, task.State, task.Attempts, task.Error))
+		}
+	}
+	return out
+}
+
+// checkOutput downloads one output and compares it with the thumbnail of its
+// original made here without the brightness op: same size, brighter.
+func checkOutput(ctx context.Context, c *client.Client, job string, task client.Task, orig stacktest.Picture) error {
+	var out bytes.Buffer
+	if _, err := c.Output(ctx, job, task.ID, &out); err != nil {
+		return fmt.Errorf("%s: %w", orig.Name, err)
+	}
+	got, _, err := image.Decode(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		return fmt.Errorf("%s: output does not decode: %w", orig.Name, err)
+	}
+	info, err := imaging.Probe(orig.Data)
+	if err != nil {
+		return err
+	}
+	wantW, wantH := fitInside(info.Width, info.Height, 256)
+	bounds := got.Bounds()
+	if abs(bounds.Dx()-wantW) > 1 || abs(bounds.Dy()-wantH) > 1 || max(bounds.Dx(), bounds.Dy()) != 256 {
+		return fmt.Errorf("%s: output is %dx%d, want %dx%d", orig.Name, bounds.Dx(), bounds.Dy(), wantW, wantH)
+	}
+	if task.Output == nil || task.Output.Width != bounds.Dx() || task.Output.Height != bounds.Dy() || task.Output.Bytes != int64(out.Len()) {
+		return fmt.Errorf("%s: job reports output %+v, downloaded %dx%d %d bytes", orig.Name, task.Output, bounds.Dx(), bounds.Dy(), out.Len())
+	}
+	op, err := imaging.Parse(thumbOp)
+	if err != nil {
+		return err
+	}
+	ref, err := imaging.Process(ctx, orig.Data, []imaging.Op{op}, imaging.Output{Format: "png"})
+	if err != nil {
+		return err
+	}
+	refImg, _, err := image.Decode(bytes.NewReader(ref.Bytes))
+	if err != nil {
+		return err
+	}
+	before, after := meanLuma(refImg), meanLuma(got)
+	// As in platform/stack: a factor of 1.3 lifts mid-tones by far more;
+	// clipping near white keeps the margin modest.
+	if want := before + 0.5*math.Min(0.3*before, 255-before); after < want {
+		return fmt.Errorf("%s: mean luma %.1f after brightness 1.3, want at least %.1f (thumbnail alone %.1f)", orig.Name, after, want, before)
+	}
+	return nil
+}
+
+func fitInside(w, h, box int) (int, int) {
+	s := math.Min(1, math.Min(float64(box)/float64(w), float64(box)/float64(h)))
+	return int(math.Round(float64(w) * s)), int(math.Round(float64(h) * s))
+}
+
+func meanLuma(img image.Image) float64 {
+	b := img.Bounds()
+	var sum float64
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			sum += (0.299*float64(r) + 0.587*float64(g) + 0.114*float64(bl)) / 257
+		}
+	}
+	return sum / float64(b.Dx()*b.Dy())
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}

@@ -1,0 +1,173 @@
+package brokers_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	"gocloud.dev/pubsub"
+	_ "gocloud.dev/pubsub/gcppubsub"
+	"gocloud.dev/pubsub/rabbitpubsub"
+
+	"github.com/pixmill/pixmill/platform/backendtest"
+	"github.com/pixmill/pixmill/platform/brokers"
+)
+
+func TestMain(m *testing.M) {
+	backendtest.SetEnv()
+	m.Run()
+}
+
+func TestFor(t *testing.T) {
+	tests := []struct {
+		url                   string
+		count, lease, delayed bool
+	}{
+		{"jetstream://127.0.0.1:4222/pixmill.requests?consumer=workers", true, true, true},
+		{"gcppubsub://projects/p/subscriptions/s?max_recv_batch_size=1", true, true, false},
+		{"rabbit://pixmill.requests?prefetch_count=1", true, false, true},
+		{"mem://requests", false, false, false},
+		{"::not a url", false, false, false},
+	}
+	for _, tt := range tests {
+		b := brokers.For(tt.url)
+		if got := [3]bool{b.DeliveryCount != nil, b.ExtendLease != nil, b.NackWithDelay != nil}; got != [3]bool{tt.count, tt.lease, tt.delayed} {
+			t.Errorf("For(%q): count, lease, delayed nack = %v, want %v", tt.url, got, [3]bool{tt.count, tt.lease, tt.delayed})
+		}
+	}
+}
+
+// receive takes the next message from sub within 20s.
+func receive(t *testing.T, sub *pubsub.Subscription) *pubsub.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m, err := sub.Receive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func attempt(t *testing.T, count func(*pubsub.Message) (int, bool), m *pubsub.Message) int {
+	t.Helper()
+	n, ok := count(m)
+	if !ok {
+		t.Fatalf("no delivery count on %v", m.Metadata)
+	}
+	return n
+}
+
+// TestRabbitDeliveryCount counts on a real RabbitMQ quorum queue: a nack and
+// a consumer whose connection dies each raise the count, and a redriven
+// message that still carries the count of its earlier life starts at 1.
+func TestRabbitDeliveryCount(t *testing.T) {
+	backendtest.Need(t, "rabbitmq", backendtest.RabbitAddr)
+	conn, err := amqp.Dial(backendtest.Env["RABBIT_SERVER_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	prefix := fmt.Sprintf("pixmill-test-%d", time.Now().UnixNano())
+	q, err := brokers.ProvisionRabbit(conn, prefix, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := brokers.DeleteRabbit(conn, prefix); err != nil {
+			t.Error(err)
+		}
+	})
+	ctx := context.Background()
+	topic, err := pubsub.OpenTopic(ctx, q.RequestsTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer topic.Shutdown(ctx)
+	// As a message parked and redriven by pixmill looks.
+	if err := topic.Send(ctx, &pubsub.Message{Body: []byte("x"), Metadata: map[string]string{"x-delivery-count": "4"}}); err != nil {
+		t.Fatal(err)
+	}
+	// A subscription on its own connection, so that the test can kill it.
+	c2, err := amqp.Dial(backendtest.Env["RABBIT_SERVER_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := openRabbit(t, c2, prefix)
+	m := receive(t, sub)
+	if n := attempt(t, brokers.RabbitDeliveryCount, m); n != 1 {
+		t.Errorf("first delivery: attempt %d, want 1", n)
+	}
+	m.Nack()
+	m = receive(t, sub)
+	if n := attempt(t, brokers.RabbitDeliveryCount, m); n != 2 {
+		t.Errorf("after a nack: attempt %d, want 2", n)
+	}
+	c2.Close() // the consumer dies holding the message
+	c3, err := amqp.Dial(backendtest.Env["RABBIT_SERVER_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c3.Close()
+	sub = openRabbit(t, c3, prefix)
+	m = receive(t, sub)
+	if n := attempt(t, brokers.RabbitDeliveryCount, m); n != 3 {
+		t.Errorf("after the consumer died: attempt %d, want 3", n)
+	}
+	m.Ack()
+}
+
+func openRabbit(t *testing.T, conn *amqp.Connection, prefix string) *pubsub.Subscription {
+	t.Helper()
+	one := 1
+	sub := rabbitpubsub.OpenSubscription(conn, prefix+".requests", &rabbitpubsub.SubscriptionOptions{PrefetchCount: &one})
+	t.Cleanup(func() { _ = sub.Shutdown(context.Background()) })
+	return sub
+}
+
+// TestPubSubDeliveryCount counts on the Pub/Sub emulator, with the
+// subscription ProvisionPubSub makes, and extends a lease.
+func TestPubSubDeliveryCount(t *testing.T) {
+	backendtest.Need(t, "pubsub", backendtest.PubSubAddr)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := brokers.PubSubConfig{Project: backendtest.PubSubProject, Prefix: fmt.Sprintf("test-%d", time.Now().UnixNano()), MaxAttempts: 4, AckDeadline: 10 * time.Second}
+	q, err := brokers.ProvisionPubSub(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := brokers.DeletePubSub(context.Background(), cfg); err != nil {
+			t.Error(err)
+		}
+	})
+	topic, err := pubsub.OpenTopic(ctx, q.RequestsTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer topic.Shutdown(ctx)
+	sub, err := pubsub.OpenSubscription(ctx, q.RequestsSubscription)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Shutdown(ctx)
+	if err := topic.Send(ctx, &pubsub.Message{Body: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	b := brokers.For(q.RequestsSubscription)
+	m := receive(t, sub)
+	if n := attempt(t, b.DeliveryCount, m); n != 1 {
+		t.Errorf("first delivery: attempt %d, want 1", n)
+	}
+	if err := b.ExtendLease(m); err != nil {
+		t.Errorf("extending the lease: %v", err)
+	}
+	m.Nack()
+	m = receive(t, sub)
+	if n := attempt(t, b.DeliveryCount, m); n != 2 {
+		t.Errorf("after a nack: attempt %d, want 2", n)
+	}
+	m.Ack()
+}

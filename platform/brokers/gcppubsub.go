@@ -1,0 +1,240 @@
+// The gcppubsub:// driver (gocloud.dev/pubsub/gcppubsub) is built on the v1
+// Pub/Sub client, and its Message.As hands out the v1 API's types; the v2
+// types would not match. gocloud.dev's gcppubsubv2:// driver is the v2
+// counterpart.
+//
+//lint:file-ignore SA1019 gcppubsub:// exposes cloud.google.com/go/pubsub/apiv1 types.
+
+package brokers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	raw "cloud.google.com/go/pubsub/apiv1"
+	pb "cloud.google.com/go/pubsub/apiv1/pubsubpb"
+	"gocloud.dev/pubsub"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/pixmill/pixmill/platform/runner"
+)
+
+const pubsubScheme = "gcppubsub"
+
+// PubSubDeliveryCount reads Pub/Sub's delivery attempt of m: 1 plus the
+// number of nacks and expired ack deadlines so far. Pub/Sub sets it only on
+// subscriptions with a dead-letter policy; elsewhere, and for a message that
+// is not from Pub/Sub, it reports false.
+func PubSubDeliveryCount(m *pubsub.Message) (int, bool) {
+	var rm *pb.ReceivedMessage
+	if !m.As(&rm) || rm.GetDeliveryAttempt() <= 0 {
+		return 0, false
+	}
+	return int(rm.GetDeliveryAttempt()), true
+}
+
+// pubSubBroker extends leases with ModifyAckDeadline, which needs the
+// subscription's name and a client: gocloud.dev's message exposes only the
+// ack id. The client is dialled on first use, the way gocloud.dev dials
+// (PUBSUB_EMULATOR_HOST, else Application Default Credentials).
+func pubSubBroker(u *url.URL) runner.Broker {
+	sub := subscriptionPath(u)
+	var (
+		once     sync.Once
+		deadline int32
+		initErr  error
+	)
+	extend := func(m *pubsub.Message) error {
+		var rm *pb.ReceivedMessage
+		if !m.As(&rm) {
+			return errors.New("brokers: not a Pub/Sub message")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, err := subscriberClient(ctx)
+		if err != nil {
+			return err
+		}
+		once.Do(func() {
+			s, err := c.GetSubscription(ctx, &pb.GetSubscriptionRequest{Subscription: sub})
+			if err != nil {
+				initErr = fmt.Errorf("brokers: reading the ack deadline of %s: %w", sub, err)
+				return
+			}
+			deadline = s.GetAckDeadlineSeconds()
+		})
+		if initErr != nil {
+			return initErr
+		}
+		return c.ModifyAckDeadline(ctx, &pb.ModifyAckDeadlineRequest{Subscription: sub, AckIds: []string{rm.GetAckId()}, AckDeadlineSeconds: deadline})
+	}
+	return runner.Broker{DeliveryCount: PubSubDeliveryCount, ExtendLease: extend}
+}
+
+// subscriptionPath turns gcppubsub://projects/P/subscriptions/S or the short
+// gcppubsub://P/S into projects/P/subscriptions/S, as gocloud.dev does.
+func subscriptionPath(u *url.URL) string {
+	p := path.Join(u.Host, u.Path)
+	if strings.HasPrefix(p, "projects/") {
+		return p
+	}
+	project, name, _ := strings.Cut(p, "/")
+	return "projects/" + project + "/subscriptions/" + name
+}
+
+var shared struct {
+	once sync.Once
+	c    *raw.SubscriberClient
+	err  error
+}
+
+func subscriberClient(ctx context.Context) (*raw.SubscriberClient, error) {
+	shared.once.Do(func() {
+		opts, err := clientOptions()
+		if err != nil {
+			shared.err = err
+			return
+		}
+		shared.c, shared.err = raw.NewSubscriberClient(context.WithoutCancel(ctx), opts...)
+	})
+	return shared.c, shared.err
+}
+
+func clientOptions() ([]option.ClientOption, error) {
+	host := os.Getenv("PUBSUB_EMULATOR_HOST")
+	if host == "" {
+		return nil, nil
+	}
+	conn, err := grpc.NewClient(host, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("brokers: dialling the Pub/Sub emulator at %s: %w", host, err)
+	}
+	return []option.ClientOption{option.WithGRPCConn(conn)}, nil
+}
+
+// PubSubConfig says how ProvisionPubSub makes pixmill's topics and
+// subscriptions.
+type PubSubConfig struct {
+	// Project is the Google Cloud project id.
+	Project string
+	// Prefix names the topics and subscriptions: PREFIX-requests,
+	// PREFIX-responses, PREFIX-deadletter.
+	Prefix string
+	// MaxAttempts is the platform's (pixmill up --max-attempts). The
+	// requests subscription's dead-letter policy forwards a message after
+	// max(5, MaxAttempts+1) delivery attempts, once the platform has had
+	// its chance to park it; 5 is Pub/Sub's smallest allowed value.
+	MaxAttempts int
+	// AckDeadline is the requests subscription's lease, 10s to 600s; give
+	// pixmill up the same --ack-wait.
+	AckDeadline time.Duration
+}
+
+// ProvisionPubSub creates pixmill's topics and subscriptions and returns
+// their URLs; what exists already is left as it is. opts reach the Pub/Sub
+// API (none for Application Default Credentials; PUBSUB_EMULATOR_HOST is
+// honoured as by gocloud.dev).
+//
+// The requests subscription has a dead-letter policy, which is what makes
+// Pub/Sub count delivery attempts (see PubSubDeliveryCount), and a retry
+// policy (1s to 60s), which spaces redeliveries of nacked requests. On real
+// Pub/Sub the service agent also needs publish rights on the dead-letter
+// topic and subscribe rights on the requests subscription (infra/ grants
+// them). Workers receive one message per pull (max_recv_batch_size=1): a
+// request fetched ahead would sit unextended and come back with its count
+// raised.
+func ProvisionPubSub(ctx context.Context, cfg PubSubConfig, opts ...option.ClientOption) (Queues, error) {
+	if len(opts) == 0 {
+		o, err := clientOptions()
+		if err != nil {
+			return Queues{}, err
+		}
+		opts = o
+	}
+	pc, err := raw.NewPublisherClient(ctx, opts...)
+	if err != nil {
+		return Queues{}, fmt.Errorf("brokers: pubsub publisher client: %w", err)
+	}
+	defer pc.Close()
+	sc, err := raw.NewSubscriberClient(ctx, opts...)
+	if err != nil {
+		return Queues{}, fmt.Errorf("brokers: pubsub subscriber client: %w", err)
+	}
+	defer sc.Close()
+	topic := func(name string) string { return "projects/" + cfg.Project + "/topics/" + cfg.Prefix + "-" + name }
+	subscription := func(name string) string {
+		return "projects/" + cfg.Project + "/subscriptions/" + cfg.Prefix + "-" + name
+	}
+	for _, name := range []string{"requests", "responses", "deadletter"} {
+		if _, err := pc.CreateTopic(ctx, &pb.Topic{Name: topic(name)}); err != nil && status.Code(err) != codes.AlreadyExists {
+			return Queues{}, fmt.Errorf("brokers: creating topic %s: %w", topic(name), err)
+		}
+	}
+	subs := []*pb.Subscription{
+		{
+			Name: subscription("requests"), Topic: topic("requests"),
+			AckDeadlineSeconds: int32(cfg.AckDeadline / time.Second),
+			DeadLetterPolicy:   &pb.DeadLetterPolicy{DeadLetterTopic: topic("deadletter"), MaxDeliveryAttempts: int32(max(5, cfg.MaxAttempts+1))},
+			RetryPolicy:        &pb.RetryPolicy{MinimumBackoff: durationpb.New(time.Second), MaximumBackoff: durationpb.New(time.Minute)},
+		},
+		{Name: subscription("responses"), Topic: topic("responses"), AckDeadlineSeconds: 60},
+		{Name: subscription("deadletter"), Topic: topic("deadletter"), AckDeadlineSeconds: 60},
+	}
+	for _, s := range subs {
+		if _, err := sc.CreateSubscription(ctx, s); err != nil && status.Code(err) != codes.AlreadyExists {
+			return Queues{}, fmt.Errorf("brokers: creating subscription %s: %w", s.Name, err)
+		}
+	}
+	u := func(p string) string { return pubsubScheme + "://" + p }
+	return Queues{
+		RequestsTopic:          u(topic("requests")),
+		RequestsSubscription:   u(subscription("requests")) + "?max_recv_batch_size=1",
+		ResponsesTopic:         u(topic("responses")),
+		ResponsesSubscription:  u(subscription("responses")),
+		DeadletterTopic:        u(topic("deadletter")),
+		DeadletterSubscription: u(subscription("deadletter")),
+	}, nil
+}
+
+// DeletePubSub deletes what ProvisionPubSub made for cfg.
+func DeletePubSub(ctx context.Context, cfg PubSubConfig, opts ...option.ClientOption) error {
+	if len(opts) == 0 {
+		o, err := clientOptions()
+		if err != nil {
+			return err
+		}
+		opts = o
+	}
+	pc, err := raw.NewPublisherClient(ctx, opts...)
+	if err != nil {
+		return fmt.Errorf("brokers: pubsub publisher client: %w", err)
+	}
+	defer pc.Close()
+	sc, err := raw.NewSubscriberClient(ctx, opts...)
+	if err != nil {
+		return fmt.Errorf("brokers: pubsub subscriber client: %w", err)
+	}
+	defer sc.Close()
+	var errs []error
+	for _, name := range []string{"requests", "responses", "deadletter"} {
+		if err := sc.DeleteSubscription(ctx, &pb.DeleteSubscriptionRequest{Subscription: "projects/" + cfg.Project + "/subscriptions/" + cfg.Prefix + "-" + name}); err != nil && status.Code(err) != codes.NotFound {
+			errs = append(errs, err)
+		}
+		if err := pc.DeleteTopic(ctx, &pb.DeleteTopicRequest{Topic: "projects/" + cfg.Project + "/topics/" + cfg.Prefix + "-" + name}); err != nil && status.Code(err) != codes.NotFound {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,76 @@
+package fleet
+
+import (
+	"os"
+	"strconv"
+	"sync"
+)
+
+// EnvStatusFD names the file descriptor on which a worker started by the
+// fleet reports its status.
+const EnvStatusFD = "PIXMILL_STATUS_FD"
+
+// The status bytes: one per task started, one per task ended.
+const (
+	statusBusy = '+'
+	statusIdle = '-'
+)
+
+// Status is a worker's side of the status pipe. Its methods are safe for
+// concurrent use, cost one small write each, and do nothing on a nil
+// Status or once the fleet has gone.
+type Status struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+// StatusFromEnv opens the pipe the fleet handed the worker, or returns nil
+// when the worker was not started by a fleet.
+func StatusFromEnv(getenv func(string) string) *Status {
+	fd, err := strconv.Atoi(getenv(EnvStatusFD))
+	if err != nil || fd < 3 {
+		return nil
+	}
+	f := os.NewFile(uintptr(fd), "fleet-status")
+	if f == nil {
+		return nil
+	}
+	return &Status{f: f}
+}
+
+// Busy reports that the worker started a task.
+func (s *Status) Busy() { s.write(statusBusy) }
+
+// Idle reports that the worker ended a task.
+func (s *Status) Idle() { s.write(statusIdle) }
+
+func (s *Status) write(b byte) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == nil {
+		return
+	}
+	if _, err := s.f.Write([]byte{b}); err != nil {
+		// The fleet is gone (the pipe is broken): stop reporting.
+		_ = s.f.Close()
+		s.f = nil
+	}
+}
+
+// Close closes the pipe.
+func (s *Status) Close() error {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == nil {
+		return nil
+	}
+	err := s.f.Close()
+	s.f = nil
+	return err
+}

@@ -1,0 +1,450 @@
+package httpfunc_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/nats-io/nats.go"
+	natsjs "github.com/nats-io/nats.go/jetstream"
+	"gocloud.dev/blob"
+	_ "gocloud.dev/blob/fileblob"
+	"gocloud.dev/pubsub"
+
+	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/platform/embedded"
+	"github.com/pixmill/pixmill/platform/jetstream"
+	"github.com/pixmill/pixmill/platform/stacktest"
+)
+
+// rig is one function served by the real pixmill-function binary (the
+// Functions Framework around the root package, as Cloud Run functions runs
+// it), with a file bucket and a JetStream responses topic it writes to.
+type rig struct {
+	url       string
+	bucket    *blob.Bucket
+	responses *pubsub.Subscription
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func functionBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pixmill-function-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "pixmill-function")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/pixmill/pixmill/platform/cmd/pixmill-function").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("building pixmill-function: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// serve starts the function target with env added to its environment, and
+// returns its base URL.
+func serve(t *testing.T, target string, env ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	cmd := exec.Command(functionBinary(t))
+	cmd.Env = append(os.Environ(), append([]string{"FUNCTION_TARGET=" + target, "HOST=127.0.0.1", "PORT=" + port}, env...)...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s function log:\n%s", target, log.String())
+		}
+	})
+	base := "http://127.0.0.1:" + port
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+			c.Close()
+			return base
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s function did not listen within 30s:\n%s", target, log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func newRig(t *testing.T, target string) *rig {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	ns, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(dir, "queue")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	nc, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := natsjs.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jetstream.EnsureStream(ctx, js, "RESPONSES", []string{"pixmill.responses"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	bucketURL := (&url.URL{Scheme: "file", Path: filepath.Join(dir, "bucket"), RawQuery: "create_dir=1&no_tmp_dir=1"}).String()
+	bucket, err := blob.OpenBucket(ctx, bucketURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bucket.Close() })
+	sub, err := pubsub.OpenSubscription(ctx, "jetstream://"+ns.Addr()+"/pixmill.responses?consumer=test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Shutdown(context.Background()) })
+	u := serve(t, target, "PIXMILL_BUCKET="+bucketURL, "PIXMILL_RESPONSES_TOPIC=jetstream://"+ns.Addr()+"/pixmill.responses")
+	return &rig{url: u, bucket: bucket, responses: sub}
+}
+
+// request stores a generated original and returns a task.requested for it.
+func (r *rig) request(t *testing.T) (cloudevents.Event, events.TaskRequested) {
+	t.Helper()
+	pic := stacktest.Generated(t, 1, 11)[0]
+	job, task, image := events.NewID(), events.NewID(), events.NewID()
+	req := events.TaskRequested{
+		Job: job, Task: task, Owner: "owner", Image: image, Original: "originals/" + image,
+		Ops:    []json.RawMessage{json.RawMessage(`{"op":"thumbnail","width":64,"height":64}`)},
+		Output: events.Output{Key: "results/" + job + "/" + task + ".png", Format: "png"},
+	}
+	if err := r.bucket.WriteAll(context.Background(), req.Original, pic.Data, nil); err != nil {
+		t.Fatal(err)
+	}
+	e, err := events.New(events.SourceGateway, time.Now(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, req
+}
+
+// post sends body with headers to the function and returns the status.
+func post(t *testing.T, target string, header http.Header, body []byte) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	msg, _ := io.ReadAll(res.Body)
+	t.Logf("%s → %d %s", target, res.StatusCode, strings.TrimSpace(string(msg)))
+	return res.StatusCode
+}
+
+// binary is e in the binary content mode, as Knative delivers it.
+func binary(e cloudevents.Event) (http.Header, []byte) {
+	h := http.Header{}
+	h.Set("Content-Type", e.DataContentType())
+	h.Set("Ce-Specversion", e.SpecVersion())
+	h.Set("Ce-Id", e.ID())
+	h.Set("Ce-Source", e.Source())
+	h.Set("Ce-Type", e.Type())
+	if e.Subject() != "" {
+		h.Set("Ce-Subject", e.Subject())
+	}
+	h.Set("Ce-Time", e.Time().Format(time.RFC3339Nano))
+	return h, e.Data()
+}
+
+// structured is e in the structured content mode.
+func structured(t *testing.T, e cloudevents.Event) (http.Header, []byte) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/cloudevents+json; charset=utf-8")
+	return h, b
+}
+
+// pushEnvelope is e as a Pub/Sub push request carries it: pixmill's binary
+// mode in the message attributes and data.
+func pushEnvelope(t *testing.T, e cloudevents.Event, attempt int) []byte {
+	m, err := events.ToMessage(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := map[string]any{
+		"message": map[string]any{
+			"attributes":  m.Metadata,
+			"data":        base64.StdEncoding.EncodeToString(m.Body),
+			"messageId":   "m-" + e.ID(),
+			"publishTime": time.Now().UTC().Format(time.RFC3339Nano),
+		},
+		"subscription": "projects/p/subscriptions/edit",
+	}
+	if attempt > 0 {
+		body["deliveryAttempt"] = attempt
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// responses returns the response events published within wait, by type.
+func (r *rig) responsesFor(t *testing.T, task string, want int, wait time.Duration) []events.TaskStarted {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	var started []events.TaskStarted
+	var types []string
+	for len(types) < want {
+		m, err := r.responses.Receive(ctx)
+		if err != nil {
+			break
+		}
+		m.Ack()
+		e, err := events.FromMessage(m)
+		if err != nil {
+			t.Fatalf("response is not an event: %v", err)
+		}
+		if e.Subject() != task {
+			continue
+		}
+		types = append(types, e.Type())
+		if e.Type() == events.TypeTaskStarted {
+			var s events.TaskStarted
+			if err := events.Decode(e, &s); err != nil {
+				t.Fatal(err)
+			}
+			started = append(started, s)
+		}
+	}
+	if len(types) != want {
+		t.Fatalf("task %s: response events %v, want %d", task, types, want)
+	}
+	return started
+}
+
+func TestEditOverHTTP(t *testing.T) {
+	r := newRig(t, "Edit")
+	tests := []struct {
+		name        string
+		send        func(t *testing.T, e cloudevents.Event) int
+		wantAttempt int
+	}{
+		{"binary mode", func(t *testing.T, e cloudevents.Event) int {
+			h, b := binary(e)
+			return post(t, r.url, h, b)
+		}, 1},
+		{"structured mode", func(t *testing.T, e cloudevents.Event) int {
+			h, b := structured(t, e)
+			return post(t, r.url, h, b)
+		}, 1},
+		{"pub/sub push", func(t *testing.T, e cloudevents.Event) int {
+			// A plain push subscription: no CloudEvents headers; the
+			// framework turns it into a messagePublished event.
+			h := http.Header{"Content-Type": {"application/json"}}
+			return post(t, r.url+"/projects/p/topics/requests", h, pushEnvelope(t, e, 0))
+		}, 1},
+		{"pub/sub messagePublished event", func(t *testing.T, e cloudevents.Event) int {
+			// As a Cloud Run functions Pub/Sub trigger delivers it, from a
+			// subscription with a dead-letter policy.
+			outer := cloudevents.NewEvent()
+			outer.SetID("outer-" + e.ID())
+			outer.SetSource("//pubsub.googleapis.com/projects/p/topics/requests")
+			outer.SetType("google.cloud.pubsub.topic.v1.messagePublished")
+			outer.SetTime(time.Now())
+			outer.DataEncoded = pushEnvelope(t, e, 3)
+			outer.SetDataContentType("application/json")
+			h, b := binary(outer)
+			return post(t, r.url, h, b)
+		}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, req := r.request(t)
+			if got := tt.send(t, e); got != http.StatusOK {
+				t.Fatalf("status %d, want 200", got)
+			}
+			attrs, err := r.bucket.Attributes(context.Background(), req.Output.Key)
+			if err != nil || attrs.Size == 0 || attrs.ContentType != "image/png" {
+				t.Fatalf("result %s: %+v %v", req.Output.Key, attrs, err)
+			}
+			started := r.responsesFor(t, req.Task, 2, 10*time.Second)
+			if len(started) != 1 || started[0].Attempt != tt.wantAttempt {
+				t.Errorf("task.started %+v, want attempt %d", started, tt.wantAttempt)
+			}
+		})
+	}
+}
+
+func TestMalformedEventsAreRejected(t *testing.T) {
+	r := newRig(t, "Edit")
+	good, _ := r.request(t)
+	wrongData := good.Clone()
+	wrongData.DataEncoded = []byte(`{"job":"j"}`)
+	wrongType := good.Clone()
+	wrongType.SetType(events.TypeTaskCompleted)
+	notAnEvent := cloudevents.NewEvent()
+	notAnEvent.SetID("x")
+	notAnEvent.SetSource("//pubsub.googleapis.com/projects/p/topics/requests")
+	notAnEvent.SetType("google.cloud.pubsub.topic.v1.messagePublished")
+	notAnEvent.DataEncoded = []byte(`{"message":{"data":"aGVsbG8=","attributes":{"foo":"bar"}}}`)
+	notAnEvent.SetDataContentType("application/json")
+
+	tests := []struct {
+		name   string
+		header http.Header
+		body   []byte
+	}{
+		{"invalid data", hdr(binary(wrongData)), wrongData.Data()},
+		{"wrong type", hdr(binary(wrongType)), wrongType.Data()},
+		{"pub/sub message without an event", hdr(binary(notAnEvent)), notAnEvent.Data()},
+		{"no attributes at all", http.Header{"Content-Type": {"application/json"}}, []byte(`{"hello":"world"}`)},
+		{"missing ce-id", func() http.Header { h, _ := binary(good); h.Del("Ce-Id"); return h }(), good.Data()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := post(t, r.url, tt.header, tt.body); got < 400 || got >= 500 {
+				t.Errorf("status %d, want 4xx", got)
+			}
+		})
+	}
+	// The one exception: a structured-mode body that is not JSON fails in
+	// the CloudEvents SDK, before any pixmill code runs, and the SDK answers
+	// 500. It is never done (2xx), so the broker retries it and its
+	// dead-letter policy ends it; see the package documentation.
+	h := http.Header{"Content-Type": {"application/cloudevents+json"}}
+	if got := post(t, r.url, h, []byte(`{"specversion":`)); got < 400 {
+		t.Errorf("broken structured event: status %d, want an error", got)
+	}
+	// Nothing changed: no result, no response event.
+	var keys []string
+	it := r.bucket.List(&blob.ListOptions{Prefix: "results/"})
+	for {
+		obj, err := it.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, obj.Key)
+	}
+	if len(keys) != 0 {
+		t.Errorf("results written: %v", keys)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if m, err := r.responses.Receive(ctx); err == nil {
+		m.Ack()
+		t.Errorf("a response was published: %v", m.Metadata)
+	}
+}
+
+func hdr(h http.Header, _ []byte) http.Header { return h }
+
+// TestTransientFailureIsRetryable serves the edit function with a responses
+// topic on a broker that is not there: the event is not done, and the
+// answer is one the broker retries.
+func TestTransientFailureIsRetryable(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	bucketURL := (&url.URL{Scheme: "file", Path: dir, RawQuery: "no_tmp_dir=1"}).String()
+	u := serve(t, "Edit", "PIXMILL_BUCKET="+bucketURL, "PIXMILL_RESPONSES_TOPIC=jetstream://"+dead+"/pixmill.responses")
+	e, err := events.New(events.SourceGateway, time.Now(), events.TaskRequested{Job: "j", Task: "t", Owner: "o", Image: "i", Original: "originals/i",
+		Ops: []json.RawMessage{json.RawMessage(`{"op":"brightness","factor":2}`)}, Output: events.Output{Key: "results/j/t.png"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, b := binary(e)
+	if got := post(t, u, h, b); got < 500 && got != http.StatusTooManyRequests {
+		t.Errorf("status %d, want 5xx or 429", got)
+	}
+}
+
+func TestResultsOverHTTP(t *testing.T) {
+	r := newRig(t, "Results")
+	job, task := events.NewID(), events.NewID()
+	done, err := events.New(events.SourceEdit, time.Now(), events.TaskCompleted{Job: job, Task: task, Owner: "o", Attempt: 1,
+		Result: events.Result{Key: "results/" + job + "/" + task + ".png", Format: "png", ContentType: "image/png", Width: 4, Height: 3, Bytes: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, b := structured(t, done)
+	if got := post(t, r.url, h, b); got != http.StatusOK {
+		t.Fatalf("status %d, want 200", got)
+	}
+	var keys []string
+	it := r.bucket.List(&blob.ListOptions{Prefix: "records/"})
+	for {
+		obj, err := it.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, obj.Key)
+	}
+	if len(keys) == 0 || !strings.Contains(strings.Join(keys, " "), task) {
+		t.Errorf("no record of task %s: %v", task, keys)
+	}
+	// A request is not a response event: permanent, 4xx.
+	req, _ := newRequestEvent(t)
+	h, b = binary(req)
+	if got := post(t, r.url, h, b); got < 400 || got >= 500 {
+		t.Errorf("task.requested to Results: status %d, want 4xx", got)
+	}
+}
+
+func newRequestEvent(t *testing.T) (cloudevents.Event, error) {
+	return events.New(events.SourceGateway, time.Now(), events.TaskRequested{Job: "j", Task: "t", Owner: "o", Image: "i", Original: "originals/i",
+		Ops: []json.RawMessage{json.RawMessage(`{"op":"brightness","factor":2}`)}, Output: events.Output{Key: "results/j/t.png"}})
+}

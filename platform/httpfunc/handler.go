@@ -1,0 +1,101 @@
+package httpfunc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/functions/fault"
+)
+
+// Func is a function of one event, as the functions in functions/ are.
+type Func func(ctx context.Context, e cloudevents.Event) error
+
+// Handler returns a CloudEvent function for the Functions Framework that
+// runs the function open returns (opened on the first event that needs it,
+// and kept), unwraps Pub/Sub deliveries, and answers with the status its
+// outcome calls for (see the package documentation).
+func Handler(open func(context.Context) (Func, error), log *slog.Logger) func(context.Context, cloudevents.Event) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	fn := &lazy[Func]{open: open}
+	return func(ctx context.Context, e cloudevents.Event) error {
+		attempt := 0
+		if e.Type() == TypePubSubPublished {
+			inner, n, err := unwrap(e)
+			if err != nil {
+				log.Warn("rejecting an unreadable Pub/Sub delivery", "event", e.ID(), "err", err)
+				return result(fault.Wrap(fault.InvalidArgument, err, "the Pub/Sub message does not carry a pixmill event"))
+			}
+			e, attempt = inner, n
+		}
+		if attempt > 0 {
+			ctx = events.WithAttempt(ctx, attempt)
+		}
+		f, err := fn.get(ctx)
+		if err != nil {
+			log.Error("opening the function's bucket or topic failed", "err", err)
+			return result(fault.Wrap(fault.Transient, err, "the function is not ready"))
+		}
+		err = call(ctx, f, e, log)
+		if err != nil {
+			log.Warn("event not done", "event", e.ID(), "type", e.Type(), "subject", e.Subject(), "kind", fault.KindOf(err), "err", err)
+		}
+		return result(err)
+	}
+}
+
+// call runs f, turning a panic into an error that answers 500.
+func call(ctx context.Context, f Func, e cloudevents.Event, log *slog.Logger) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("function panicked", "panic", p, "event", e.ID(), "stack", string(debug.Stack()))
+			err = panicked{p}
+		}
+	}()
+	return f(ctx, e)
+}
+
+type panicked struct{ v any }
+
+func (p panicked) Error() string { return fmt.Sprintf("the function failed unexpectedly (%v)", p.v) }
+
+// Status is the HTTP status for a function's outcome.
+func Status(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	if _, ok := err.(panicked); ok {
+		return http.StatusInternalServerError
+	}
+	switch fault.KindOf(err) {
+	case fault.InvalidArgument:
+		return http.StatusBadRequest
+	case fault.LimitExceeded:
+		return http.StatusRequestEntityTooLarge
+	case fault.Permanent, fault.NotFound:
+		return http.StatusUnprocessableEntity
+	default:
+		return http.StatusServiceUnavailable
+	}
+}
+
+// result is err as the CloudEvents SDK's HTTP result, which sets the status.
+// The body is the public message only: causes go to the log.
+func result(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := fault.Message(err)
+	if _, ok := err.(panicked); ok {
+		msg = err.Error()
+	}
+	return cehttp.NewResult(Status(err), "%s", msg)
+}
