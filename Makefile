@@ -9,12 +9,14 @@ BIN := bin/pixmill
 PHOTOS := $(CURDIR)/.cache/photos
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export PIXMILL_PHOTOS := $(PHOTOS)
+SKIMAGE := $(CURDIR)/.cache/skimage
+export PIXMILL_SKIMAGE := $(SKIMAGE)
 MODULE := github.com/pixmill/pixmill
 # The end-to-end packages drive separate pixmill processes; the race detector
 # would only slow their picture drawing and checking, not watch the stack.
 E2E := ./platform/stack/ ./platform/backendtest/ ./platform/webtest/
 
-.PHONY: all deps photos chromium build run test vet lint fuzz bench chaos screenshots clean
+.PHONY: all deps photos chromium build run test vet lint fuzz bench chaos screenshots readme-pictures clean
 
 all: build
 
@@ -23,6 +25,7 @@ deps:
 
 photos:
 	@scripts/fetch-photos.sh $(PHOTOS)
+	@scripts/fetch-skimage.sh $(SKIMAGE)
 
 ## chromium: Debian's chromium, for the web app's browser tests (platform/webtest)
 chromium:
@@ -68,6 +71,10 @@ vet:
 
 lint:
 	$(STATICCHECK) ./...
+
+## readme-pictures: regenerate the before/after pictures of the ops in docs/ops
+readme-pictures: deps photos
+	@scripts/readme-pictures.sh
 
 ## screenshots: refresh the web app's screenshots in docs/screenshots
 screenshots: deps photos chromium

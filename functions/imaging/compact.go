@@ -14,7 +14,8 @@ import (
 //	→ {"op":"thumbnail","width":256,"height":256,"fit":"fill"}
 //
 // The name comes before the colon, then name=value pairs separated by commas
-// (so string values cannot hold commas). Values are typed by the op's fields:
+// (so string values cannot hold commas); a box is written WxH+X+Y, and the
+// items of a list are separated by ";". Values are typed by the op's fields:
 // "256" is a number for width and a string for a string field. The result is
 // checked as [Parse] would check it, with the same errors, and keeps the
 // fields the user wrote in their order, without filling defaults.
@@ -67,7 +68,8 @@ func ParseCompact(s string) (json.RawMessage, error) {
 	return raw, nil
 }
 
-// writeJSON writes a string, int, float64 or bool, which cannot fail to marshal.
+// writeJSON writes a field value (a string, int, float64, bool, box or list
+// of them), which cannot fail to marshal.
 func writeJSON(b *bytes.Buffer, v any) {
 	out, _ := json.Marshal(v)
 	b.Write(out)

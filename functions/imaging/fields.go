@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -16,13 +17,49 @@ import (
 // The tags an op's fields may carry, besides json:
 //
 //	help:"…"          what the field does, for people
-//	min:"1" max:"10"  inclusive range, for integer and number fields
+//	min:"1" max:"10"  inclusive range, for integer and number fields; for a
+//	                  list, how many items it may hold
 //	enum:"fit,fill"   the allowed values of a string field
+//	format:"color"    a string field, or list of strings, holding colours
 //	default:"fit"     the value when the field is left out
 //	required:"true"   the field must be given
 //
 // One piece of reflection reads them, so that validation, the catalogue and
 // the compact syntax cannot disagree, and adding an op is adding one file.
+//
+// Fields are ints, float64s, strings and bools, and three richer types for
+// the ops that point at parts of a picture or take several colours: a [Box],
+// a list of boxes and a list of strings. Their compact forms are WxH+X+Y for
+// a box, as ImageMagick and X11 write geometry, and items separated by ";"
+// for a list, since "," separates fields.
+
+// Box is a rectangle of the picture, in pixels, with its top-left corner at
+// X,Y. Its JSON form is {"x":10,"y":20,"width":100,"height":50}, where x and
+// y may be left out for 0; its compact form is 100x50+10+20.
+type Box struct {
+	X      int `json:"x"`
+	Y      int `json:"y"`
+	Width  int `json:"width"`
+	Height int `json:"height"`
+}
+
+// maxBoxCoord bounds a box's numbers, as Crop's fields are bounded.
+const maxBoxCoord = 100_000
+
+// String returns the compact form, WxH+X+Y.
+func (b Box) String() string { return fmt.Sprintf("%dx%d+%d+%d", b.Width, b.Height, b.X, b.Y) }
+
+func (b Box) check(name string) error {
+	for _, c := range []struct {
+		field string
+		v, lo int
+	}{{"x", b.X, 0}, {"y", b.Y, 0}, {"width", b.Width, 1}, {"height", b.Height, 1}} {
+		if c.v < c.lo || c.v > maxBoxCoord {
+			return fmt.Errorf("%s.%s must be between %d and %d, got %d", name, c.field, c.lo, maxBoxCoord, c.v)
+		}
+	}
+	return nil
+}
 
 // opInfo is what the registry knows of one op, read from its struct tags.
 type opInfo struct {
@@ -35,10 +72,12 @@ type opInfo struct {
 // fieldInfo is one parameter of an op.
 type fieldInfo struct {
 	index    int    // in the struct
-	name     string // the JSON name
-	typ      string // "integer", "number", "string" or "boolean", as in JSON Schema
+	name     string // the JSON name; name[i] for a list's item
+	typ      string // "integer", "number", "string", "boolean", "object" or "array", as in JSON Schema
+	format   string // "color" for colour strings, "box" for a Box, else ""
 	help     string
-	min, max *float64
+	min, max *float64   // a number's range, or a list's length
+	items    *fieldInfo // what a list holds
 	enum     []string
 	def      any // typed like the field; nil when there is no default
 	required bool
@@ -51,6 +90,12 @@ var fieldTypes = map[reflect.Kind]string{
 	reflect.String:  "string",
 	reflect.Bool:    "boolean",
 }
+
+var (
+	boxType     = reflect.TypeFor[Box]()
+	boxesType   = reflect.TypeFor[[]Box]()
+	stringsType = reflect.TypeFor[[]string]()
+)
 
 // newOpInfo reads the tags of t, a pointer to an op struct.
 func newOpInfo(name string, t reflect.Type, help string) (*opInfo, error) {
@@ -78,12 +123,43 @@ func newFieldInfo(index int, sf reflect.StructField) (*fieldInfo, error) {
 	if name == "" || name == "-" || name == "op" {
 		return nil, errors.New(`needs a json name, other than "op"`)
 	}
-	typ, ok := fieldTypes[sf.Type.Kind()]
-	if !ok {
-		return nil, fmt.Errorf("type %v is not one of int, float64, string, bool", sf.Type)
+	var typ string
+	switch sf.Type {
+	case boxType:
+		typ = "object"
+	case boxesType, stringsType:
+		typ = "array"
+	default:
+		var ok bool
+		if typ, ok = fieldTypes[sf.Type.Kind()]; !ok {
+			return nil, fmt.Errorf("type %v is not one of int, float64, string, bool, Box, []Box, []string", sf.Type)
+		}
 	}
 	f := &fieldInfo{index: index, name: name, typ: typ, help: sf.Tag.Get("help")}
 	f.required = sf.Tag.Get("required") == "true"
+	if s, ok := sf.Tag.Lookup("format"); ok {
+		if s != "color" {
+			return nil, fmt.Errorf("format %q is not known (known: color)", s)
+		}
+		if typ != "string" && sf.Type != stringsType {
+			return nil, fmt.Errorf("format is only for string fields and lists of strings, not %s", typ)
+		}
+		f.format = s
+	}
+	switch sf.Type {
+	case boxType:
+		// encoding/json never leaves a struct out, so Canonical could not
+		// tell a box left out from one at 0,0; a box is always required.
+		if !f.required {
+			return nil, errors.New("a Box field must be required")
+		}
+		f.format = "box"
+	case boxesType:
+		f.items = &fieldInfo{name: name, typ: "object", format: "box"}
+	case stringsType:
+		f.items = &fieldInfo{name: name, typ: "string", format: f.format}
+		f.format = ""
+	}
 	for _, bound := range []struct {
 		tag string
 		dst **float64
@@ -92,8 +168,8 @@ func newFieldInfo(index int, sf reflect.StructField) (*fieldInfo, error) {
 		if !ok {
 			continue
 		}
-		if typ != "integer" && typ != "number" {
-			return nil, fmt.Errorf("%s is only for integer and number fields, not %s", bound.tag, typ)
+		if typ != "integer" && typ != "number" && typ != "array" {
+			return nil, fmt.Errorf("%s is only for integer and number fields and lists, not %s", bound.tag, typ)
 		}
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil {
@@ -110,6 +186,9 @@ func newFieldInfo(index int, sf reflect.StructField) (*fieldInfo, error) {
 	if s, ok := sf.Tag.Lookup("default"); ok {
 		if f.required {
 			return nil, errors.New("both required and defaulted")
+		}
+		if typ == "object" || typ == "array" {
+			return nil, fmt.Errorf("a default is only for single values, not %s", typ)
 		}
 		v, err := f.parseText(s)
 		if err != nil {
@@ -175,23 +254,50 @@ func (info *opInfo) validate(s reflect.Value, given func(*fieldInfo) bool) error
 	return nil
 }
 
-// check tests one value, typed like the field, against the field's range or
-// choices. Its message starts with the field's name.
+// check tests one value, typed like the field, against the field's range,
+// choices or format. Its message starts with the field's name.
 func (f *fieldInfo) check(v any) error {
-	var n float64
 	switch x := v.(type) {
 	case int:
-		n = float64(x)
+		return f.checkRange(float64(x))
 	case float64:
-		n = x
+		return f.checkRange(x)
 	case string:
 		if f.enum != nil && !slices.Contains(f.enum, x) {
 			return fmt.Errorf("%s must be one of %s, got %q", f.name, strings.Join(f.enum, ", "), x)
 		}
-		return nil
-	default:
-		return nil
+		if f.format == "color" {
+			if _, err := parseColor(x); err != nil {
+				return fmt.Errorf("%s must be a colour written #rgb, #rrggbb or #rrggbbaa, such as #ff8800, got %q", f.name, x)
+			}
+		}
+	case Box:
+		return x.check(f.name)
+	case []Box:
+		if err := f.checkCount(len(x)); err != nil {
+			return err
+		}
+		for i, b := range x {
+			if err := b.check(fmt.Sprintf("%s[%d]", f.name, i)); err != nil {
+				return err
+			}
+		}
+	case []string:
+		if err := f.checkCount(len(x)); err != nil {
+			return err
+		}
+		for i, s := range x {
+			item := *f.items
+			item.name = fmt.Sprintf("%s[%d]", f.name, i)
+			if err := item.check(s); err != nil {
+				return err
+			}
+		}
 	}
+	return nil
+}
+
+func (f *fieldInfo) checkRange(n float64) error {
 	// Written so that NaN, which compares false with everything, fails.
 	inRange := (f.min == nil || n >= *f.min) && (f.max == nil || n <= *f.max)
 	if inRange {
@@ -208,6 +314,23 @@ func (f *fieldInfo) check(v any) error {
 	}
 }
 
+// checkCount tests a list's length against min and max.
+func (f *fieldInfo) checkCount(n int) error {
+	if (f.min == nil || float64(n) >= *f.min) && (f.max == nil || float64(n) <= *f.max) {
+		return nil
+	}
+	switch {
+	case f.min != nil && f.max != nil && *f.min == *f.max:
+		return fmt.Errorf("%s must hold exactly %s items, got %d", f.name, formatNumber(*f.min), n)
+	case f.min != nil && f.max != nil:
+		return fmt.Errorf("%s must hold between %s and %s items, got %d", f.name, formatNumber(*f.min), formatNumber(*f.max), n)
+	case f.min != nil:
+		return fmt.Errorf("%s must hold at least %s items, got %d", f.name, formatNumber(*f.min), n)
+	default:
+		return fmt.Errorf("%s must hold at most %s items, got %d", f.name, formatNumber(*f.max), n)
+	}
+}
+
 // decode sets dst, the struct field, from its JSON value.
 func (f *fieldInfo) decode(dst reflect.Value, raw json.RawMessage) error {
 	// json.Unmarshal leaves a field untouched for null, which would pass for
@@ -215,10 +338,106 @@ func (f *fieldInfo) decode(dst reflect.Value, raw json.RawMessage) error {
 	if string(raw) == "null" {
 		return fmt.Errorf("%s must be %s, got null", f.name, f.article())
 	}
+	switch f.typ {
+	case "object":
+		b, err := decodeBox(f.name, raw)
+		if err != nil {
+			return err
+		}
+		dst.Set(reflect.ValueOf(b))
+		return nil
+	case "array":
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return fmt.Errorf("%s must be %s, got %s", f.name, f.article(), quote(raw))
+		}
+		if len(items) == 0 {
+			return nil // an empty list is the list left out, as Canonical writes it
+		}
+		if f.items.typ == "object" {
+			boxes := make([]Box, len(items))
+			for i, it := range items {
+				b, err := decodeBox(fmt.Sprintf("%s[%d]", f.name, i), it)
+				if err != nil {
+					return err
+				}
+				boxes[i] = b
+			}
+			dst.Set(reflect.ValueOf(boxes))
+			return nil
+		}
+		strs := make([]string, len(items))
+		for i, it := range items {
+			if err := json.Unmarshal(it, &strs[i]); err != nil || string(it) == "null" {
+				return fmt.Errorf("%s[%d] must be a string, got %s", f.name, i, quote(it))
+			}
+		}
+		dst.Set(reflect.ValueOf(strs))
+		return nil
+	}
 	if err := json.Unmarshal(raw, dst.Addr().Interface()); err != nil {
 		return fmt.Errorf("%s must be %s, got %s", f.name, f.article(), quote(raw))
 	}
 	return nil
+}
+
+const boxExample = `{"x":10,"y":20,"width":100,"height":50}`
+
+// decodeBox reads a box, with messages that name the part that is wrong.
+func decodeBox(name string, raw json.RawMessage) (Box, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		return Box{}, fmt.Errorf("%s must be a box such as %s, got %s", name, boxExample, quote(raw))
+	}
+	var b Box
+	parts := map[string]*int{"x": &b.X, "y": &b.Y, "width": &b.Width, "height": &b.Height}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p, ok := parts[k]
+		if !ok {
+			return Box{}, fmt.Errorf("%s has an unknown field %q (known: x, y, width, height)", name, k)
+		}
+		if string(obj[k]) == "null" || json.Unmarshal(obj[k], p) != nil {
+			return Box{}, fmt.Errorf("%s.%s must be an integer, got %s", name, k, quote(obj[k]))
+		}
+	}
+	for _, k := range []string{"width", "height"} {
+		if _, ok := obj[k]; !ok {
+			return Box{}, fmt.Errorf("%s.%s is required", name, k)
+		}
+	}
+	return b, nil
+}
+
+// parseBoxText reads a box written WxH+X+Y, or WxH at the top-left corner.
+func parseBoxText(s string) (Box, bool) {
+	size, pos, hasPos := strings.Cut(s, "+")
+	w, h, ok := strings.Cut(size, "x")
+	if !ok {
+		return Box{}, false
+	}
+	x, y := "0", "0"
+	if hasPos {
+		if x, y, ok = strings.Cut(pos, "+"); !ok {
+			return Box{}, false
+		}
+	}
+	var b Box
+	for _, p := range []struct {
+		text string
+		dst  *int
+	}{{w, &b.Width}, {h, &b.Height}, {x, &b.X}, {y, &b.Y}} {
+		n, err := strconv.Atoi(strings.TrimSpace(p.text))
+		if err != nil {
+			return Box{}, false
+		}
+		*p.dst = n
+	}
+	return b, true
 }
 
 // parseText reads the field's value from text, as in tags and the compact syntax.
@@ -239,6 +458,34 @@ func (f *fieldInfo) parseText(s string) (any, error) {
 		v = x
 	case "boolean":
 		v, err = strconv.ParseBool(s)
+	case "object":
+		b, ok := parseBoxText(s)
+		if !ok {
+			return nil, fmt.Errorf("%s must be a box written WxH+X+Y, such as 100x50+10+20, got %q", f.name, s)
+		}
+		v = b
+	case "array":
+		var parts []string
+		if strings.TrimSpace(s) != "" {
+			parts = strings.Split(s, ";")
+		}
+		if f.items.typ == "object" {
+			boxes := make([]Box, len(parts))
+			for i, p := range parts {
+				b, ok := parseBoxText(strings.TrimSpace(p))
+				if !ok {
+					return nil, fmt.Errorf("%s must be boxes written WxH+X+Y and separated by ;, such as 40x30+10+20;40x30+80+20, got %q", f.name, s)
+				}
+				boxes[i] = b
+			}
+			v = boxes
+		} else {
+			strs := make([]string, len(parts))
+			for i, p := range parts {
+				strs[i] = strings.TrimSpace(p)
+			}
+			v = strs
+		}
 	default:
 		v = s
 	}
@@ -256,6 +503,17 @@ func (f *fieldInfo) article() string {
 		return "a number"
 	case "boolean":
 		return "true or false"
+	case "object":
+		return "a box such as " + boxExample
+	case "array":
+		switch {
+		case f.items.typ == "object":
+			return "a list of boxes such as [" + boxExample + "]"
+		case f.items.format == "color":
+			return `a list of colours such as ["#203050","#f0e0c0"]`
+		default:
+			return "a list of strings"
+		}
 	default:
 		return "a string"
 	}

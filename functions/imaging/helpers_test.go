@@ -146,30 +146,6 @@ func withEXIF(t testing.TB, jpg []byte, orientation uint16, make string) []byte 
 	return out.Bytes()
 }
 
-// lab converts an sRGB colour to CIELAB (D65).
-func lab(c color.Color) (l, a, b float64) {
-	r8, g8, b8, _ := c.RGBA()
-	lin := func(v uint32) float64 {
-		s := float64(v) / 0xffff
-		if s <= 0.04045 {
-			return s / 12.92
-		}
-		return math.Pow((s+0.055)/1.055, 2.4)
-	}
-	r, g, bl := lin(r8), lin(g8), lin(b8)
-	x := (0.4124*r + 0.3576*g + 0.1805*bl) / 0.95047
-	y := 0.2126*r + 0.7152*g + 0.0722*bl
-	z := (0.0193*r + 0.1192*g + 0.9505*bl) / 1.08883
-	f := func(t float64) float64 {
-		if t > 216.0/24389 {
-			return math.Cbrt(t)
-		}
-		return (24389.0/27*t + 16) / 116
-	}
-	fx, fy, fz := f(x), f(y), f(z)
-	return 116*fy - 16, 500 * (fx - fy), 200 * (fy - fz)
-}
-
 // meanLab averages L*, a* and b* over r.
 func meanLab(img image.Image, r image.Rectangle) (l, a, b float64) {
 	n := 0
@@ -200,6 +176,20 @@ func averageColour(img image.Image, r image.Rectangle) color.RGBA {
 		}
 	}
 	return color.RGBA{uint8(sr / n), uint8(sg / n), uint8(sb / n), 255}
+}
+
+// colourfulShare is the share of img's pixels with a CIELAB chroma over 30.
+func colourfulShare(img image.Image) float64 {
+	b := img.Bounds()
+	n := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if chroma(img.At(x, y)) > 30 {
+				n++
+			}
+		}
+	}
+	return float64(n) / float64(b.Dx()*b.Dy())
 }
 
 // inset shrinks r by d on every side, to measure away from edges that

@@ -38,6 +38,24 @@ type checker interface {
 	Check() error
 }
 
+// Needer is an op that needs pictures besides the one it edits, such as a
+// watermark's logo. Ops do no I/O: the caller of [Process] reads each picture
+// that Needs names, by its image id, and hands the bytes to Provide before
+// calling Process. The ids come from the person who asked for the edit, so
+// the caller must check that each belongs to that person, as it checks the
+// picture being edited, and must read it from the key it keeps for that id,
+// never from a key built from the id's text. Process fails with
+// fault.InvalidArgument when a needed picture was not provided.
+type Needer interface {
+	Op
+	// Needs lists the image ids the op reads; empty when it reads none.
+	Needs() []string
+	// Provide hands over the bytes of the picture with image id. It fails
+	// with fault.InvalidArgument when the op does not need that id and with
+	// fault.Permanent when the bytes are not a picture that can be read.
+	Provide(id string, data []byte) error
+}
+
 // registry holds every op, by name and by Go type. It is filled by the ops'
 // init functions and read-only afterwards, so it needs no lock.
 var registry = struct {
@@ -130,7 +148,8 @@ func Parse(raw json.RawMessage) (Op, error) {
 func Canonical(op Op) json.RawMessage {
 	body, err := json.Marshal(op)
 	if err != nil {
-		// Ops hold only ints, floats, strings and bools, which always marshal.
+		// Ops hold only ints, floats, strings, bools, boxes and lists of
+		// them, which always marshal.
 		panic(fmt.Sprintf("imaging: marshalling op %q: %v", op.Name(), err))
 	}
 	name, _ := json.Marshal(op.Name())

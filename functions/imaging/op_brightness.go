@@ -28,24 +28,10 @@ type Brightness struct {
 // Name returns "brightness".
 func (*Brightness) Name() string { return "brightness" }
 
+func (*Brightness) streams() bool { return true }
+
 func (b *Brightness) apply(img *vips.ImageRef) error {
-	if b.Factor == 1 {
-		return nil // not even the rounding of a round trip through LAB
-	}
-	space := img.Interpretation()
-	if err := img.ToColorSpace(vips.InterpretationLAB); err != nil {
-		return err
-	}
-	// One multiplier per band: L*, a*, b*, then any alpha, which libvips
-	// carries through colour conversions untouched.
-	mul := make([]float64, img.Bands())
-	add := make([]float64, img.Bands())
-	for i := range mul {
-		mul[i] = 1
-	}
-	mul[0] = b.Factor
-	if err := img.Linear(mul, add); err != nil {
-		return err
-	}
-	return img.ToColorSpace(space)
+	l := identityLab()
+	l.m[0][0] = b.Factor
+	return applyLab(img, l, false)
 }

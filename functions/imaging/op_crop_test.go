@@ -79,3 +79,59 @@ func TestCropAfterThumbnail(t *testing.T) {
 		t.Errorf("bottom is ΔE %.1f from yellow", d)
 	}
 }
+
+// A gravity anchors the area: each corner of a picture of four coloured
+// quarters keeps its own colour, each side the two it spans.
+func TestCropGravity(t *testing.T) {
+	src := encodePNG(t, quadrants(200, 100, red, green, blue, yellow))
+	tests := []struct {
+		gravity string
+		// want maps a point of the 40×20 result to the colour it must have.
+		want map[image.Point]color.RGBA
+	}{
+		{"north-west", map[image.Point]color.RGBA{{0, 0}: red, {39, 19}: red}},
+		{"north-east", map[image.Point]color.RGBA{{0, 0}: green, {39, 19}: green}},
+		{"south-west", map[image.Point]color.RGBA{{0, 0}: blue, {39, 19}: blue}},
+		{"south-east", map[image.Point]color.RGBA{{0, 0}: yellow, {39, 19}: yellow}},
+		{"north", map[image.Point]color.RGBA{{0, 0}: red, {39, 0}: green}},
+		{"south", map[image.Point]color.RGBA{{0, 19}: blue, {39, 19}: yellow}},
+		{"west", map[image.Point]color.RGBA{{0, 0}: red, {0, 19}: blue}},
+		{"east", map[image.Point]color.RGBA{{39, 0}: green, {39, 19}: yellow}},
+		{"centre", map[image.Point]color.RGBA{{0, 0}: red, {39, 0}: green, {0, 19}: blue, {39, 19}: yellow}},
+	}
+	for _, tt := range tests {
+		img := decodeImage(t, process(t, src, Output{Format: "png"}, &Crop{Width: 40, Height: 20, Gravity: tt.gravity}).Bytes)
+		if got := img.Bounds().Size(); got != image.Pt(40, 20) {
+			t.Fatalf("%s: size %v, want 40x20", tt.gravity, got)
+		}
+		for p, want := range tt.want {
+			if got := color.RGBAModel.Convert(img.At(p.X, p.Y)); got != want {
+				t.Errorf("%s: pixel %v = %v, want %v", tt.gravity, p, got, want)
+			}
+		}
+	}
+}
+
+// smart keeps the busy, colourful part of an otherwise grey picture.
+func TestCropSmart(t *testing.T) {
+	pic := stripes(400, 300, rgba(120, 120, 120))
+	for y := 20; y < 120; y++ {
+		for x := 30; x < 130; x++ {
+			if (x/8+y/8)%2 == 0 {
+				pic.SetRGBA(x, y, red)
+			} else {
+				pic.SetRGBA(x, y, green)
+			}
+		}
+	}
+	img := decodeImage(t, process(t, encodePNG(t, pic), Output{Format: "png"}, &Crop{Width: 100, Height: 100, Gravity: "smart"}).Bytes)
+	if share := colourfulShare(img); share < 0.3 {
+		t.Errorf("smart crop: %.0f%% of the pixels are colourful, want much of the patch (over 30%%; a centre crop has none)", 100*share)
+	}
+}
+
+func TestCropGravityTooLarge(t *testing.T) {
+	src := encodePNG(t, quadrants(300, 200, red, green, blue, yellow))
+	_, err := Process(t.Context(), src, []Op{&Crop{Width: 301, Height: 10, Gravity: "centre"}}, Output{})
+	wantFault(t, err, fault.Permanent, "crop: a 301x10 area does not fit in the 300x200 picture")
+}

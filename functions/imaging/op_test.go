@@ -17,8 +17,19 @@ func TestParse(t *testing.T) {
 		{`{"op":"thumbnail","width":256,"height":256,"fit":"fill"}`, &Thumbnail{Width: 256, Height: 256, Fit: "fill"}},
 		{`{"op":"thumbnail","width":256}`, &Thumbnail{Width: 256, Fit: "fit"}},
 		{`{"height":10000,"op":"thumbnail"}`, &Thumbnail{Height: 10000, Fit: "fit"}},
+		{`{"op":"thumbnail","width":64,"height":64,"fit":"smart","upscale":true}`, &Thumbnail{Width: 64, Height: 64, Fit: "smart", Upscale: true}},
 		{`{"op":"crop","width":10,"height":20}`, &Crop{Width: 10, Height: 20}},
 		{`{"op":"crop","x":5,"y":6,"width":10,"height":20}`, &Crop{X: 5, Y: 6, Width: 10, Height: 20}},
+		{`{"op":"crop","width":10,"height":20,"gravity":"north-east"}`, &Crop{Width: 10, Height: 20, Gravity: "north-east"}},
+		{`{"op":"resize","width":640}`, &Resize{Width: 640, Kernel: "lanczos3"}},
+		{`{"op":"resize","scale":0.5,"kernel":"nearest"}`, &Resize{Scale: 0.5, Kernel: "nearest"}},
+		{`{"op":"rotate","angle":-12.5,"background":"#fff"}`, &Rotate{Angle: -12.5, Background: "#fff"}},
+		{`{"op":"flip"}`, &Flip{Direction: "horizontal"}},
+		{`{"op":"recolor","duotone":["#1b2a4a","#f6d8a8"]}`, &Recolor{Mode: "none", Strength: 0.5, Duotone: []string{"#1b2a4a", "#f6d8a8"}}},
+		{`{"op":"redeye","regions":[{"x":10,"y":20,"width":30,"height":40},{"width":5,"height":6}]}`, &Redeye{Regions: []Box{{10, 20, 30, 40}, {0, 0, 5, 6}}}},
+		{`{"op":"redeye","regions":[]}`, &Redeye{}},
+		{`{"op":"whiten_teeth","region":{"x":1,"y":2,"width":3,"height":4}}`, &WhitenTeeth{Region: Box{1, 2, 3, 4}, Strength: 0.5}},
+		{`{"op":"watermark","text":"© Ann <3"}`, &Watermark{Text: "© Ann <3", Scale: 0.25, Color: "#ffffff", Opacity: 0.5, Gravity: "south-east"}},
 		{`{"op":"brightness"}`, &Brightness{Factor: 1}},
 		{`{"op":"brightness","factor":0}`, &Brightness{Factor: 0}},
 		{`{"op":"brightness","factor":1.25}`, &Brightness{Factor: 1.25}},
@@ -41,21 +52,21 @@ func TestParseErrors(t *testing.T) {
 		raw  string
 		want string
 	}{
-		{`{"op":"sharpen"}`, `unknown op "sharpen" (known: brightness, crop, thumbnail)`},
-		{`{"width":256}`, `an op needs "op", its name (known: brightness, crop, thumbnail)`},
+		{`{"op":"sparkle"}`, `unknown op "sparkle" (known: ` + knownOps + `)`},
+		{`{"width":256}`, `an op needs "op", its name (known: ` + knownOps + `)`},
 		{`{"op":7}`, `"op" must be a string, got 7`},
 		{`[1,2]`, `an op must be a JSON object such as {"op":"thumbnail","width":256}, got [1,2]`},
 		{`null`, `an op must be a JSON object such as {"op":"thumbnail","width":256}, got null`},
 		{``, `an op must be a JSON object such as {"op":"thumbnail","width":256}, got nothing`},
-		{`{"op":"thumbnail","widht":256}`, `thumbnail: unknown field "widht" (known: width, height, fit)`},
-		{`{"op":"thumbnail","Width":256}`, `thumbnail: unknown field "Width" (known: width, height, fit)`},
+		{`{"op":"thumbnail","widht":256}`, `thumbnail: unknown field "widht" (known: width, height, fit, upscale)`},
+		{`{"op":"thumbnail","Width":256}`, `thumbnail: unknown field "Width" (known: width, height, fit, upscale)`},
 		{`{"op":"thumbnail","width":0}`, `thumbnail: width must be between 1 and 10000, got 0`},
 		{`{"op":"thumbnail","width":10001}`, `thumbnail: width must be between 1 and 10000, got 10001`},
 		{`{"op":"thumbnail","width":-3}`, `thumbnail: width must be between 1 and 10000, got -3`},
 		{`{"op":"thumbnail","width":2.5}`, `thumbnail: width must be an integer, got 2.5`},
 		{`{"op":"thumbnail","width":"256"}`, `thumbnail: width must be an integer, got "256"`},
 		{`{"op":"thumbnail","width":null}`, `thumbnail: width must be an integer, got null`},
-		{`{"op":"thumbnail","width":256,"fit":"cover"}`, `thumbnail: fit must be one of fit, fill, got "cover"`},
+		{`{"op":"thumbnail","width":256,"fit":"cover"}`, `thumbnail: fit must be one of fit, fill, smart, got "cover"`},
 		{`{"op":"thumbnail","fit":"fit"}`, `thumbnail: give width, height or both`},
 		{`{"op":"thumbnail","width":256,"fit":"fill"}`, `thumbnail: fit "fill" needs both width and height`},
 		{`{"op":"crop","width":10}`, `crop: height is required`},
@@ -76,9 +87,12 @@ func TestCanonical(t *testing.T) {
 		raw  string
 		want string
 	}{
-		{`{"op":"thumbnail","width":256}`, `{"op":"thumbnail","width":256,"fit":"fit"}`},
-		{`{"fit":"fill","height":9,"width":8,"op":"thumbnail"}`, `{"op":"thumbnail","width":8,"height":9,"fit":"fill"}`},
-		{`{"op":"crop","width":10,"height":20}`, `{"op":"crop","x":0,"y":0,"width":10,"height":20}`},
+		{`{"op":"thumbnail","width":256}`, `{"op":"thumbnail","width":256,"fit":"fit","upscale":false}`},
+		{`{"fit":"fill","height":9,"width":8,"op":"thumbnail"}`, `{"op":"thumbnail","width":8,"height":9,"fit":"fill","upscale":false}`},
+		{`{"op":"crop","width":10,"height":20}`, `{"op":"crop","width":10,"height":20}`},
+		{`{"op":"redeye","regions":[{"width":5,"height":6,"x":1}]}`, `{"op":"redeye","regions":[{"x":1,"y":0,"width":5,"height":6}]}`},
+		{`{"op":"redeye"}`, `{"op":"redeye"}`},
+		{`{"op":"recolor","tint":"#f80"}`, `{"op":"recolor","hue":0,"mode":"none","tint":"#f80","strength":0.5}`},
 		{`{"op":"brightness"}`, `{"op":"brightness","factor":1}`},
 		// A zero that is a real value must survive: dropped, it would read back as the default 1.
 		{`{"op":"brightness","factor":0}`, `{"op":"brightness","factor":0}`},
@@ -109,7 +123,11 @@ func TestRegisterRejectsBadTags(t *testing.T) {
 		{"no json name", reflect.TypeFor[*badNoName](), "needs a json name"},
 		{"unsupported type", reflect.TypeFor[*badType](), "is not one of int, float64, string, bool"},
 		{"enum on a number", reflect.TypeFor[*badEnum](), "enum is only for string fields, not integer"},
-		{"min on a string", reflect.TypeFor[*badMin](), "min is only for integer and number fields, not string"},
+		{"min on a string", reflect.TypeFor[*badMin](), "min is only for integer and number fields and lists, not string"},
+		{"format on a number", reflect.TypeFor[*badFormat](), "format is only for string fields and lists of strings, not integer"},
+		{"unknown format", reflect.TypeFor[*badFormatName](), `format "email" is not known`},
+		{"optional box", reflect.TypeFor[*badBox](), "a Box field must be required"},
+		{"default on a list", reflect.TypeFor[*badListDefault](), "a default is only for single values, not array"},
 		{"default out of range", reflect.TypeFor[*badDefault](), "default: n must be between 1 and 5, got 9"},
 		{"default not in enum", reflect.TypeFor[*badEnumDefault](), `default: s must be one of a, b, got "c"`},
 		{"optional without omitempty", reflect.TypeFor[*badOmit](), "omitempty must be set exactly"},
@@ -149,3 +167,18 @@ type badOmitDefault struct {
 type badRequiredDefault struct {
 	N int `json:"n" required:"true" default:"3"`
 }
+type badFormat struct {
+	N int `json:"n,omitempty" format:"color"`
+}
+type badFormatName struct {
+	S string `json:"s,omitempty" format:"email"`
+}
+type badBox struct {
+	B Box `json:"b,omitempty"`
+}
+type badListDefault struct {
+	L []string `json:"l" default:"a"`
+}
+
+// knownOps is the list error messages give of every op.
+const knownOps = "blur, brightness, contrast, crop, flip, gamma, recolor, redeye, resize, rotate, saturation, sharpen, thumbnail, watermark, whiten_teeth"

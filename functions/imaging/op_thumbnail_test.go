@@ -83,3 +83,55 @@ func TestThumbnailFitKeepsAll(t *testing.T) {
 		}
 	}
 }
+
+// upscale enlarges what is smaller than the box, on load and on the image.
+func TestThumbnailUpscale(t *testing.T) {
+	src := encodeJPEG(t, photo(100, 80))
+	for _, tt := range []struct {
+		op           Thumbnail
+		wantW, wantH int
+	}{
+		{Thumbnail{Width: 200, Height: 200, Fit: "fit", Upscale: true}, 200, 160},
+		{Thumbnail{Width: 300, Fit: "fit", Upscale: true}, 300, 240},
+		{Thumbnail{Width: 150, Height: 150, Fit: "fill", Upscale: true}, 150, 150},
+		{Thumbnail{Width: 150, Height: 150, Fit: "smart", Upscale: true}, 150, 150},
+		{Thumbnail{Width: 200, Height: 200, Fit: "fit"}, 100, 80},
+	} {
+		for path, ops := range map[string][]Op{"on load": {&tt.op}, "on image": {&Crop{Width: 100, Height: 80}, &tt.op}} {
+			res := process(t, src, Output{Format: "png"}, ops...)
+			if res.Width != tt.wantW || res.Height != tt.wantH {
+				t.Errorf("%+v %s: %dx%d, want %dx%d", tt.op, path, res.Width, res.Height, tt.wantW, tt.wantH)
+			}
+		}
+	}
+}
+
+// smart keeps the interesting part: of a flat grey field with a busy,
+// colourful patch on its right, the square it keeps is the patch.
+func TestThumbnailSmartKeepsSubject(t *testing.T) {
+	pic := stripes(600, 200, rgba(128, 128, 128))
+	for y := 40; y < 160; y++ {
+		for x := 440; x < 580; x++ {
+			c := red
+			if (x/10+y/10)%2 == 0 {
+				c = yellow
+			}
+			pic.SetRGBA(x, y, c)
+		}
+	}
+	src := encodePNG(t, pic)
+	for _, first := range []bool{true, false} {
+		ops := []Op{&Thumbnail{Width: 100, Height: 100, Fit: "smart"}}
+		if !first {
+			ops = append([]Op{&Crop{Width: 600, Height: 200}}, ops...)
+		}
+		img := decodeImage(t, process(t, src, Output{Format: "png"}, ops...).Bytes)
+		if share := colourfulShare(img); share < 0.3 {
+			t.Errorf("first=%v: %.0f%% of the square is colourful, want much of the patch (over 30%%)", first, 100*share)
+		}
+		fill := decodeImage(t, process(t, src, Output{Format: "png"}, &Thumbnail{Width: 100, Height: 100, Fit: "fill"}).Bytes)
+		if share := colourfulShare(fill); share > 0 {
+			t.Errorf("fill keeps the centre, which is grey; %.0f%% of it is colourful", 100*share)
+		}
+	}
+}

@@ -25,7 +25,10 @@ type Output struct {
 	// own default for the others.
 	Quality int
 	// Strip drops EXIF (where the camera put the GPS position), XMP and IPTC.
-	// The colour profile stays: without it the colours would change.
+	// What they said that matters is kept in the pixels: the picture is
+	// turned upright from its EXIF orientation (as it always is), and one
+	// with a colour profile other than sRGB is converted to sRGB as it is
+	// decoded, before the ops see it, with a compact sRGB profile embedded.
 	Strip bool
 }
 
@@ -61,6 +64,11 @@ func Process(ctx context.Context, src []byte, ops []Op, out Output) (*Result, er
 		if err := validateOp(op); err != nil {
 			return nil, err
 		}
+		if n, ok := op.(interface{ missing() string }); ok {
+			if id := n.missing(); id != "" {
+				return nil, fault.New(fault.InvalidArgument, "%s: the picture %s it needs was not provided", op.Name(), id)
+			}
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -79,6 +87,11 @@ func Process(ctx context.Context, src []byte, ops []Op, out Output) (*Result, er
 		return nil, err
 	}
 	defer img.Close()
+	if out.Strip {
+		if err := toSRGBProfile(img); err != nil {
+			return nil, loadError(err)
+		}
+	}
 
 	for _, op := range rest {
 		if err := ctx.Err(); err != nil {
@@ -167,6 +180,11 @@ func decode(src []byte, ops []Op) (*vips.ImageRef, []Op, error) {
 			if err != nil {
 				return nil, nil, loadError(err)
 			}
+			if slices.ContainsFunc(ops[1:], streamsNot) {
+				if img, err = materialize(img); err != nil {
+					return nil, nil, loadError(err)
+				}
+			}
 			return img, ops[1:], nil
 		}
 	}
@@ -181,6 +199,41 @@ func decode(src []byte, ops []Op) (*vips.ImageRef, []Op, error) {
 		return nil, nil, loadError(err)
 	}
 	return img, ops, nil
+}
+
+// streamingOp is an op that, with the fields it has, reads the picture once,
+// top to bottom, as shrink-on-load delivers it: colour changes, blurs,
+// resizing, ordinary crops. Turning the picture a quarter, flipping it
+// upside down, a smart crop (which looks at all of it first) and the ops
+// that read pixels into Go need it whole. An op that does not say counts as
+// needing it whole: forgetting costs a copy, not a failed task.
+type streamingOp interface {
+	streams() bool
+}
+
+func streamsNot(op Op) bool {
+	s, ok := op.(streamingOp)
+	return !ok || !s.streams()
+}
+
+// materialize gives back img held whole, readable as often and in any order
+// as ops like. Shrink-on-load decodes in one pass, top to bottom, and an
+// out-of-order or second read of such a picture fails; so the shrunk picture
+// is written once to an uncompressed TIFF in memory (a copy, not an
+// encoding: the pixels are stored as they are) and read from there. It keeps the colour
+// profile; other metadata does not survive, which only matters when it is
+// not stripped anyway. img is closed.
+func materialize(img *vips.ImageRef) (*vips.ImageRef, error) {
+	defer img.Close()
+	p := vips.NewTiffExportParams()
+	p.Compression = vips.TiffCompressionNone
+	p.Predictor = vips.TiffPredictorNone
+	buf, _, err := img.ExportTiff(p)
+	if err != nil {
+		return nil, err
+	}
+	// The image keeps buf alive for as long as it is used.
+	return vips.LoadImageFromBuffer(buf, &vips.ImportParams{})
 }
 
 func loadError(err error) error {

@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"testing"
 
+	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/functions/fault"
 )
 
@@ -195,7 +196,11 @@ func TestProcessChecksOps(t *testing.T) {
 	}{
 		{&Thumbnail{Fit: "fit"}, "thumbnail: give width, height or both"},
 		{&Thumbnail{Width: 20000, Fit: "fit"}, "thumbnail: width must be between 1 and 10000, got 20000"},
-		{&Thumbnail{Width: 20}, `thumbnail: fit must be one of fit, fill, got ""`},
+		{&Thumbnail{Width: 20}, `thumbnail: fit must be one of fit, fill, smart, got ""`},
+		{&Redeye{Regions: []Box{{Width: 0, Height: 5}}}, "redeye: regions[0].width must be between 1 and 100000, got 0"},
+		{&WhitenTeeth{Strength: 0.5}, "whiten_teeth: region.width must be between 1 and 100000, got 0"},
+		{&Recolor{Mode: "none", Duotone: []string{"#000"}}, "recolor: duotone must hold exactly 2 items, got 1"},
+		{&Watermark{Text: "x", Color: "white", Opacity: 0.5, Scale: 0.25, Gravity: "centre"}, `watermark: color must be a colour written #rgb, #rrggbb or #rrggbbaa, such as #ff8800, got "white"`},
 		{&Crop{Width: 0, Height: 5}, "crop: width must be between 1 and 100000, got 0"},
 		{&Brightness{Factor: -1}, "brightness: factor must be between 0 and 10, got -1"},
 		{(*Crop)(nil), "crop: the op is a nil pointer"},
@@ -262,6 +267,61 @@ func TestProcessConcurrently(t *testing.T) {
 	for range sizes {
 		if err := <-errs; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// Shrink-on-load gives a picture libvips can read only once, top to bottom;
+// every op must still work after it, including those that read out of
+// order (a quarter turn, an upside-down flip, a smart crop) or more than
+// once (red eye, teeth), and whatever follows them. The table must name
+// every op, so a new one is tried too.
+func TestEveryOpAfterShrinkOnLoad(t *testing.T) {
+	id := events.NewID()
+	wm := &Watermark{Image: id, Scale: 0.2, Color: "#ffffff", Opacity: 0.5, Gravity: "south-east"}
+	if err := wm.Provide(id, logo(t, 64, 64)); err != nil {
+		t.Fatal(err)
+	}
+	ops := []Op{
+		&Thumbnail{Width: 300, Height: 300, Fit: "smart"},
+		&Resize{Scale: 0.8, Kernel: "lanczos3"},
+		&Crop{X: 10, Y: 10, Width: 200, Height: 150},
+		&Crop{Width: 200, Height: 150, Gravity: "smart"},
+		&Crop{Width: 200, Height: 150, Gravity: "south-east"},
+		&Rotate{Angle: 90, Background: "#000000"},
+		&Rotate{Angle: 180, Background: "#000000"},
+		&Rotate{Angle: 270, Background: "#000000"},
+		&Rotate{Angle: 33, Background: "#000000"},
+		&Flip{Direction: "horizontal"},
+		&Flip{Direction: "vertical"},
+		&Brightness{Factor: 1.1},
+		&Contrast{Factor: 1.1},
+		&Saturation{Factor: 1.1},
+		&Gamma{Factor: 1.1},
+		&Recolor{Hue: 10, Mode: "sepia", Strength: 0.5},
+		&Redeye{},
+		&Redeye{Regions: []Box{{X: 10, Y: 10, Width: 50, Height: 50}}},
+		&WhitenTeeth{Region: Box{X: 10, Y: 10, Width: 100, Height: 50}, Strength: 0.5},
+		&Blur{Sigma: 3},
+		&Sharpen{Sigma: 1, Amount: 1},
+		&Watermark{Text: "pixmill", Color: "#ffffff", Opacity: 0.5, Gravity: "centre", Scale: 0.25},
+		wm,
+	}
+	covered := map[string]bool{}
+	src := encodeJPEG(t, photo(1200, 900))
+	for _, op := range ops {
+		covered[op.Name()] = true
+		first := &Thumbnail{Width: 400, Fit: "fit"}
+		for _, then := range [][]Op{nil, {&Flip{Direction: "vertical"}}, {&Brightness{Factor: 0.9}}} {
+			pipeline := append([]Op{first, op}, then...)
+			if _, err := Process(t.Context(), src, pipeline, Output{Format: "jpeg", Strip: true}); err != nil {
+				t.Errorf("thumbnail, %s, then %d more: %v", Canonical(op), len(then), err)
+			}
+		}
+	}
+	for name := range registry.byName {
+		if !covered[name] {
+			t.Errorf("op %s is not in the table", name)
 		}
 	}
 }
