@@ -42,6 +42,9 @@ type TaskRequested struct {
 	// already validated and with defaults filled by the gateway.
 	Ops    []json.RawMessage `json:"ops"`
 	Output Output            `json:"output"`
+	// Inputs maps the other pictures the ops read (a watermark's image id)
+	// to their bucket keys.
+	Inputs map[string]string `json:"inputs,omitempty"`
 }
 
 // Output says where and how a task's result is stored.

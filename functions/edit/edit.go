@@ -73,6 +73,9 @@ func (f *Function) process(ctx context.Context, req events.TaskRequested) (event
 		}
 		ops[i] = op
 	}
+	if err := f.provide(ctx, req, ops); err != nil {
+		return events.Result{}, err
+	}
 	src, err := f.Bucket.ReadAll(ctx, req.Original)
 	if err != nil {
 		if gcerrors.Code(err) == gcerrors.NotFound {
@@ -91,6 +94,34 @@ func (f *Function) process(ctx context.Context, req events.TaskRequested) (event
 		Key: req.Output.Key, Format: out.Format, ContentType: out.ContentType,
 		Width: out.Width, Height: out.Height, Bytes: int64(len(out.Bytes)),
 	}, nil
+}
+
+// provide reads the other pictures ops need (a watermark's image) and hands
+// them over: ops do no I/O themselves.
+func (f *Function) provide(ctx context.Context, req events.TaskRequested, ops []imaging.Op) error {
+	for _, op := range ops {
+		n, ok := op.(imaging.Needer)
+		if !ok {
+			continue
+		}
+		for _, id := range n.Needs() {
+			key, ok := req.Inputs[id]
+			if !ok {
+				return fault.New(fault.InvalidArgument, "%s: the picture %s it needs is not part of the request", op.Name(), id)
+			}
+			data, err := f.Bucket.ReadAll(ctx, key)
+			if gcerrors.Code(err) == gcerrors.NotFound {
+				return fault.Wrap(fault.Permanent, err, "%s: the picture %s is no longer stored", op.Name(), id)
+			}
+			if err != nil {
+				return storage(err, "reading the picture for "+op.Name())
+			}
+			if err := n.Provide(id, data); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (f *Function) emit(ctx context.Context, d events.Data) error {

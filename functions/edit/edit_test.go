@@ -10,6 +10,7 @@ import (
 	"image/jpeg"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -212,5 +213,58 @@ func TestEditMalformedEvent(t *testing.T) {
 	err := r.fn.Handle(context.Background(), e)
 	if fault.KindOf(err) != fault.InvalidArgument {
 		t.Fatalf("Handle = %v, want invalid argument", err)
+	}
+}
+
+func TestEditWatermarkReadsItsImage(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	_ = r.bucket.WriteAll(ctx, "originals/img", photo(t, 400, 300), nil)
+	logoID := events.NewID()
+	white := image.NewRGBA(image.Rect(0, 0, 100, 100))
+	for i := range white.Pix {
+		white.Pix[i] = 255
+	}
+	var lb bytes.Buffer
+	_ = jpeg.Encode(&lb, white, nil)
+	_ = r.bucket.WriteAll(ctx, "originals/"+logoID, lb.Bytes(), nil)
+	mk := func(inputs map[string]string) cloudevents.Event {
+		e, err := events.New(events.SourceGateway, now, events.TaskRequested{
+			Job: "job", Task: "task", Owner: "alice", Image: "img", Original: "originals/img",
+			Ops:    []json.RawMessage{json.RawMessage(`{"op":"watermark","image":"` + logoID + `","opacity":1,"scale":0.25,"gravity":"south-east"}`)},
+			Output: events.Output{Key: "results/job/task.jpg", Format: "jpeg"}, Inputs: inputs,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	if err := r.fn.Handle(ctx, mk(map[string]string{logoID: "originals/" + logoID})); err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.bucket.ReadAll(ctx, "results/job/task.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The white logo covers the bottom-right corner; the top left is untouched.
+	if rr, g, b, _ := img.At(345, 245).RGBA(); rr>>8 < 230 || g>>8 < 230 || b>>8 < 230 {
+		t.Errorf("bottom right is %d,%d,%d, want the white logo", rr>>8, g>>8, b>>8)
+	}
+	if rr, _, _, _ := img.At(5, 5).RGBA(); rr>>8 > 30 {
+		t.Errorf("top left changed: red %d", rr>>8)
+	}
+	r.responses(t, 2)
+
+	// Without the input, the task fails with a reason.
+	if err := r.fn.Handle(ctx, mk(nil)); err != nil {
+		t.Fatal(err)
+	}
+	var failed events.TaskFailed
+	if err := events.Decode(r.responses(t, 2)[1], &failed); err != nil || !strings.Contains(failed.Reason, "not part of the request") {
+		t.Errorf("failed %+v (%v)", failed, err)
 	}
 }

@@ -47,7 +47,9 @@ type Job struct {
 	Ops     []json.RawMessage `json:"ops"`
 	Format  string            `json:"format,omitempty"`
 	Quality int               `json:"quality,omitempty"`
-	Tasks   []JobTask         `json:"tasks"`
+	// Inputs are the other pictures the ops read, id → bucket key.
+	Inputs map[string]string `json:"inputs,omitempty"`
+	Tasks  []JobTask         `json:"tasks"`
 }
 
 // JobTask is one image of a job.

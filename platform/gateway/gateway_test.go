@@ -477,3 +477,38 @@ func TestNoticeWhenProcessorsKeepCrashing(t *testing.T) {
 		})
 	}
 }
+
+func TestWatermarkImageIsCarried(t *testing.T) {
+	e := newEnv(t, Config{})
+	ids := e.uploadOK(t, LocalOwner, 2)
+	photo, logo := ids[0], ids[1]
+	bobs := e.uploadOK(t, "bob", 1)
+	mark := func(id string) map[string]any {
+		return map[string]any{"images": []string{photo}, "ops": []any{map[string]any{"op": "watermark", "image": id}}}
+	}
+	for name, id := range map[string]string{"unknown": events.NewID(), "someone else's": bobs[0]} {
+		var out errorBody
+		if st := e.postJSON(t, LocalOwner, "/v1/jobs", mark(id), &out); st != http.StatusBadRequest || !strings.Contains(out.Error, "ops[0]: unknown image id") {
+			t.Errorf("%s logo: %d %q, want 400 naming the op", name, st, out.Error)
+		}
+	}
+	var job jobBody
+	if st := e.postJSON(t, LocalOwner, "/v1/jobs", mark(logo), &job); st != http.StatusAccepted {
+		t.Fatalf("create: %d", st)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m, err := e.sub.Receive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Ack()
+	ev, _ := events.FromMessage(m)
+	var req events.TaskRequested
+	if err := events.Decode(ev, &req); err != nil {
+		t.Fatal(err)
+	}
+	if req.Job != job.ID || req.Inputs[logo] != records.ImageKey(logo) || len(req.Inputs) != 1 {
+		t.Errorf("queued inputs %v, want the logo's key", req.Inputs)
+	}
+}

@@ -66,12 +66,17 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 		g.fail(w, r, err)
 		return
 	}
-	ops, err := g.validateJob(req)
+	ops, needs, err := g.validateJob(req)
 	if err != nil {
 		g.fail(w, r, err)
 		return
 	}
 	ctx := r.Context()
+	inputs, err := g.inputs(r, owner, needs)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
 	imgs := make([]records.Image, len(req.Images))
 	for i, id := range req.Images {
 		img, err := g.store.Image(ctx, owner, id)
@@ -84,7 +89,7 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 		}
 		imgs[i] = img
 	}
-	job := records.Job{ID: events.NewID(), Owner: owner, Created: g.deps.Now().UTC(), Ops: ops, Format: req.Format, Quality: req.Quality}
+	job := records.Job{ID: events.NewID(), Owner: owner, Created: g.deps.Now().UTC(), Ops: ops, Format: req.Format, Quality: req.Quality, Inputs: inputs}
 	for _, img := range imgs {
 		task := records.JobTask{ID: events.NewID(), Image: img.ID, Name: img.Name}
 		format := outputFormat(req.Format, img.Format)
@@ -121,42 +126,69 @@ func decodeJobRequest(r io.Reader) (jobRequest, error) {
 }
 
 // validateJob checks everything but image ownership and returns the ops in
-// canonical form (defaults filled), as they will be queued.
-func (g *Gateway) validateJob(req jobRequest) ([]json.RawMessage, error) {
+// canonical form (defaults filled), as they will be queued, with the other
+// pictures they read (a watermark's image), by op index.
+func (g *Gateway) validateJob(req jobRequest) ([]json.RawMessage, map[int][]string, error) {
 	if len(req.Images) == 0 {
-		return nil, fault.New(fault.InvalidArgument, "images: at least one image id is required")
+		return nil, nil, fault.New(fault.InvalidArgument, "images: at least one image id is required")
 	}
 	if len(req.Images) > g.cfg.MaxTasksPerJob {
-		return nil, fault.New(fault.InvalidArgument, "images: %d images, over the limit of %d per job", len(req.Images), g.cfg.MaxTasksPerJob)
+		return nil, nil, fault.New(fault.InvalidArgument, "images: %d images, over the limit of %d per job", len(req.Images), g.cfg.MaxTasksPerJob)
 	}
 	seen := make(map[string]bool, len(req.Images))
 	for i, id := range req.Images {
 		if !events.ValidID(id) {
-			return nil, fault.New(fault.InvalidArgument, "images[%d]: unknown image id %q", i, id)
+			return nil, nil, fault.New(fault.InvalidArgument, "images[%d]: unknown image id %q", i, id)
 		}
 		if seen[id] {
-			return nil, fault.New(fault.InvalidArgument, "images[%d]: image %q is listed twice", i, id)
+			return nil, nil, fault.New(fault.InvalidArgument, "images[%d]: image %q is listed twice", i, id)
 		}
 		seen[id] = true
 	}
 	if len(req.Ops) == 0 {
-		return nil, fault.New(fault.InvalidArgument, "ops: at least one op is required")
+		return nil, nil, fault.New(fault.InvalidArgument, "ops: at least one op is required")
 	}
 	ops := make([]json.RawMessage, len(req.Ops))
+	needs := map[int][]string{}
 	for i, raw := range req.Ops {
 		op, err := imaging.Parse(raw)
 		if err != nil {
-			return nil, fault.Wrap(fault.InvalidArgument, err, "ops[%d]: %s", i, fault.Message(err))
+			return nil, nil, fault.Wrap(fault.InvalidArgument, err, "ops[%d]: %s", i, fault.Message(err))
 		}
 		ops[i] = imaging.Canonical(op)
+		if n, ok := op.(imaging.Needer); ok && len(n.Needs()) > 0 {
+			needs[i] = n.Needs()
+		}
 	}
 	if req.Format != "" && !slices.Contains(imaging.Formats(), req.Format) {
-		return nil, fault.New(fault.InvalidArgument, "format: %q cannot be written (available: %s)", req.Format, strings.Join(imaging.Formats(), ", "))
+		return nil, nil, fault.New(fault.InvalidArgument, "format: %q cannot be written (available: %s)", req.Format, strings.Join(imaging.Formats(), ", "))
 	}
 	if req.Quality < 0 || req.Quality > 100 {
-		return nil, fault.New(fault.InvalidArgument, "quality: must be between 0 and 100, got %d", req.Quality)
+		return nil, nil, fault.New(fault.InvalidArgument, "quality: must be between 0 and 100, got %d", req.Quality)
 	}
-	return ops, nil
+	return ops, needs, nil
+}
+
+// inputs finds the bucket keys of the pictures ops read besides the
+// original; an id that is unknown or someone else's is a 400 naming the op.
+func (g *Gateway) inputs(r *http.Request, owner string, needs map[int][]string) (map[string]string, error) {
+	if len(needs) == 0 {
+		return nil, nil
+	}
+	keys := map[string]string{}
+	for i, ids := range needs {
+		for _, id := range ids {
+			img, err := g.store.Image(r.Context(), owner, id)
+			if fault.KindOf(err) == fault.NotFound {
+				return nil, fault.New(fault.InvalidArgument, "ops[%d]: unknown image id %q", i, id)
+			}
+			if err != nil {
+				return nil, err
+			}
+			keys[id] = img.Key
+		}
+	}
+	return keys, nil
 }
 
 // outputFormat is the requested format, else the original's if it can be
@@ -183,7 +215,7 @@ func (g *Gateway) enqueue(r *http.Request, job records.Job, imgs []records.Image
 		eg.Go(func() error {
 			e, err := events.New(events.SourceGateway, g.deps.Now(), events.TaskRequested{
 				Job: job.ID, Task: t.ID, Owner: job.Owner, Image: t.Image,
-				Original: imgs[i].Key, Ops: job.Ops, Output: t.Output,
+				Original: imgs[i].Key, Ops: job.Ops, Output: t.Output, Inputs: job.Inputs,
 			})
 			if err == nil {
 				err = events.Send(ctx, g.deps.Requests, e)
