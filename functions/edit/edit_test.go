@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -22,18 +20,10 @@ import (
 
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/functions/fault"
-	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
 )
 
-func TestMain(m *testing.M) {
-	if err := imaging.Startup(imaging.DefaultConfig()); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	imaging.Shutdown()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { imagingtest.Main(m) }
 
 var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 

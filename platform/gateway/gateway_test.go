@@ -13,7 +13,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -24,19 +23,11 @@ import (
 	"gocloud.dev/pubsub/mempubsub"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
 	"github.com/pixmill/pixmill/functions/records"
 )
 
-func TestMain(m *testing.M) {
-	if err := imaging.Startup(imaging.DefaultConfig()); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	imaging.Shutdown()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { imagingtest.Main(m) }
 
 type env struct {
 	gw     *Gateway

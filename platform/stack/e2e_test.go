@@ -10,26 +10,18 @@ import (
 	_ "image/png"
 	"io"
 	"math"
-	"os"
 	"testing"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
 	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
 
-func TestMain(m *testing.M) {
-	if err := imaging.Startup(imaging.DefaultConfig()); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	imaging.Shutdown()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { imagingtest.Main(m) }
 
 var (
 	thumbOp      = json.RawMessage(`{"op":"thumbnail","width":256,"height":256}`)

@@ -23,18 +23,11 @@ import (
 
 	"github.com/pixmill/pixmill/functions/fault"
 	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
 
-func TestMain(m *testing.M) {
-	if err := imaging.Startup(imaging.DefaultConfig()); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	imaging.Shutdown()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { imagingtest.Main(m) }
 
 // thumbSize is the box of the thumbnail edit the test picks in the page.
 const thumbSize = 256
