@@ -23,6 +23,7 @@ import (
 	"gocloud.dev/pubsub/mempubsub"
 
 	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
 	"github.com/pixmill/pixmill/functions/records"
 )
@@ -502,4 +503,90 @@ func TestWatermarkImageIsCarried(t *testing.T) {
 	if req.Job != job.ID || req.Inputs[logo] != records.ImageKey(logo) || len(req.Inputs) != 1 {
 		t.Errorf("queued inputs %v, want the logo's key", req.Inputs)
 	}
+}
+
+// validBase holds, per op, fields that make it valid, so that one bad field
+// at a time can be tried on top. A new op with required fields needs an
+// entry here; the test says so.
+var validBase = map[string]map[string]any{
+	"thumbnail":    {"width": 64},
+	"resize":       {"scale": 0.5},
+	"crop":         {"x": 0, "y": 0, "width": 8, "height": 8},
+	"rotate":       {"angle": 90},
+	"flip":         {"direction": "horizontal"},
+	"whiten_teeth": {"region": map[string]any{"x": 0, "y": 0, "width": 8, "height": 8}},
+	"watermark":    {"text": "pixmill"},
+	"sleep":        {"millis": 1},
+}
+
+// TestEveryOpRejectsBadFields walks the catalogue: for every op, an unknown
+// field and every number out of its range is a 400 that names the op and
+// the field, and nothing is queued.
+func TestEveryOpRejectsBadFields(t *testing.T) {
+	e := newEnv(t, Config{})
+	ids := e.uploadOK(t, LocalOwner, 1)
+	post := func(op map[string]any) (int, string) {
+		var out errorBody
+		st := e.postJSON(t, LocalOwner, "/v1/jobs", map[string]any{"images": ids, "ops": []any{op}}, &out)
+		return st, out.Error
+	}
+	for _, spec := range imaging.Catalogue() {
+		base := map[string]any{"op": spec.Name}
+		for k, v := range validBase[spec.Name] {
+			base[k] = v
+		}
+		if st, msg := post(base); st != http.StatusAccepted {
+			t.Errorf("%s: the valid base %v was refused (%d %s); give it one in validBase", spec.Name, base, st, msg)
+			continue
+		}
+		drain(t, e.sub)
+		bad := []struct {
+			field string
+			value any
+		}{{"nonsense_field", 1}}
+		for _, f := range spec.Fields {
+			if f.Max != nil && (f.Type == "integer" || f.Type == "number") {
+				bad = append(bad, struct {
+					field string
+					value any
+				}{f.Name, *f.Max + 1000})
+			}
+			if len(f.Enum) > 0 {
+				bad = append(bad, struct {
+					field string
+					value any
+				}{f.Name, "bogus-value"})
+			}
+		}
+		for _, b := range bad {
+			op := map[string]any{}
+			for k, v := range base {
+				op[k] = v
+			}
+			op[b.field] = b.value
+			st, msg := post(op)
+			if st != http.StatusBadRequest || !strings.Contains(msg, spec.Name) || !strings.Contains(msg, b.field) {
+				t.Errorf("%s with %s=%v: %d %q, want 400 naming the op and the field", spec.Name, b.field, b.value, st, msg)
+			}
+		}
+	}
+	// Nothing was queued by the refused jobs.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if m, err := e.sub.Receive(ctx); err == nil {
+		m.Ack()
+		t.Errorf("a refused job queued a request: %v", m.Metadata)
+	}
+}
+
+// drain receives the one request a valid job queued.
+func drain(t *testing.T, sub *pubsub.Subscription) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m, err := sub.Receive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Ack()
 }
