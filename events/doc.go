@@ -27,6 +27,9 @@
 // CloudEvents consumer on the same broker can read pixmill's events.
 // FromMessage also accepts the structured content mode
 // (content-type application/cloudevents+json), which some producers use.
+// Send adds the CloudEvents distributed-tracing extension, ce-traceparent
+// and ce-tracestate (W3C Trace Context), from the span in its context, and
+// TraceContext reads it back, so a trace follows a task across processes.
 //
 // # Errors
 //

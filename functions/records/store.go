@@ -178,16 +178,12 @@ type TaskStatus struct {
 // Tasks derives the status of each task of j, in the job's order.
 func (s *Store) Tasks(ctx context.Context, j Job) ([]TaskStatus, error) {
 	facts := map[string][]string{}
-	it := s.bucket.List(&blob.ListOptions{Prefix: tasksPrefix(j.ID)})
-	for {
-		obj, err := it.Next(ctx)
-		if err != nil {
-			if err == io.EOF {
-				break
-			}
-			return nil, storageErr("listing tasks of job "+j.ID, err)
-		}
-		task, fact, ok := strings.Cut(strings.TrimPrefix(obj.Key, tasksPrefix(j.ID)), "/")
+	keys, err := s.keys(ctx, tasksPrefix(j.ID))
+	if err != nil {
+		return nil, err
+	}
+	for _, key := range keys {
+		task, fact, ok := strings.Cut(strings.TrimPrefix(key, tasksPrefix(j.ID)), "/")
 		if !ok {
 			continue
 		}
@@ -346,17 +342,17 @@ func (s *Store) PutDeadLetter(ctx context.Context, d DeadLetter) error {
 // DeadLetters lists every dead-letter record, oldest first.
 func (s *Store) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 	var out []DeadLetter
-	it := s.bucket.List(&blob.ListOptions{Prefix: "records/deadletter/"})
-	for {
-		obj, err := it.Next(ctx)
-		if err == io.EOF {
-			break
+	keys, err := s.keys(ctx, "records/deadletter/")
+	if err != nil {
+		return nil, err
+	}
+	for _, key := range keys {
+		var d DeadLetter
+		err := s.get(ctx, key, &d)
+		if fault.KindOf(err) == fault.NotFound {
+			continue // redriven since it was listed
 		}
 		if err != nil {
-			return nil, storageErr("listing dead letters", err)
-		}
-		var d DeadLetter
-		if err := s.get(ctx, obj.Key, &d); err != nil {
 			return nil, err
 		}
 		out = append(out, d)
@@ -376,23 +372,49 @@ func (s *Store) DeleteDeadLetter(ctx context.Context, key string) error {
 // ResetTask forgets a task's attempts and failure, before it is sent again
 // with a fresh attempt count. A success is kept: it cannot be undone.
 func (s *Store) ResetTask(ctx context.Context, job, task string) error {
-	prefix := tasksPrefix(job) + task + "/"
-	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
-	for {
-		obj, err := it.Next(ctx)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return storageErr("listing the records of task "+task, err)
-		}
-		if strings.HasSuffix(obj.Key, "/succeeded.json") {
+	keys, err := s.keys(ctx, tasksPrefix(job)+task+"/")
+	if err != nil {
+		return err
+	}
+	for _, key := range keys {
+		if strings.HasSuffix(key, "/succeeded.json") {
 			continue
 		}
-		if err := s.bucket.Delete(ctx, obj.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		if err := s.bucket.Delete(ctx, key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
 			return storageErr("resetting task "+task, err)
 		}
 	}
+	return nil
+}
+
+// keys lists the record keys under prefix. A listing can fail when an object
+// it walks past is replaced at that moment (the file bucket writes a
+// temporary file and renames it), so a failed listing is tried again before
+// it counts; objects that are not records (such temporary files) are left
+// out.
+func (s *Store) keys(ctx context.Context, prefix string) ([]string, error) {
+	var err error
+	for range 3 {
+		var keys []string
+		it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
+		for {
+			var obj *blob.ListObject
+			obj, err = it.Next(ctx)
+			if err != nil {
+				break
+			}
+			if strings.HasSuffix(obj.Key, ".json") {
+				keys = append(keys, obj.Key)
+			}
+		}
+		if err == io.EOF {
+			return keys, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	return nil, storageErr("listing "+prefix, err)
 }
 
 // FleetStatus is what the processors' supervisor last said about them. The

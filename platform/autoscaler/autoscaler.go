@@ -113,9 +113,6 @@ func New(cfg Config) (*Autoscaler, error) {
 	}, nil
 }
 
-// Config returns the policy the autoscaler applies.
-func (a *Autoscaler) Config() Config { return a.cfg }
-
 // Record adds an observation to the windows.
 func (a *Autoscaler) Record(o Observation) {
 	load := float64(o.Load())

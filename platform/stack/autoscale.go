@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -217,12 +218,11 @@ func (s jetstreamSignal) Backlog(ctx context.Context) (autoscaler.Backlog, error
 	return autoscaler.Backlog{Waiting: int(min(b.Pending, 1<<31)), InFlight: b.InFlight, Completed: s.completed()}, nil
 }
 
-// redactURL drops a URL's user information, which may hold a password.
+// redactURL hides the password a URL may hold.
 func redactURL(s string) string {
-	if i := strings.Index(s, "://"); i >= 0 {
-		if j := strings.IndexByte(s[i+3:], '@'); j >= 0 && !strings.Contains(s[i+3:i+3+j], "/") {
-			return s[:i+3] + "…@" + s[i+3+j+1:]
-		}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(a URL that does not parse)"
 	}
-	return s
+	return u.Redacted()
 }

@@ -202,17 +202,26 @@ func waitWorkers(tb testing.TB, ctx context.Context, p *stacktest.Proc, n int) {
 	}
 }
 
-// waitFinalEvery is waitFinal polling at the given interval.
+// waitFinalEvery is waitFinal polling at the given interval. A failed poll
+// is tried again: polled every few milliseconds, a job's listing can meet a
+// record being written (the file bucket's temporary file, listed and gone).
 func waitFinalEvery(tb testing.TB, ctx context.Context, c *client.Client, id string, every time.Duration) client.Job {
 	tb.Helper()
-	var job client.Job
+	var (
+		job     client.Job
+		lastErr error
+	)
 	err := stacktest.Eventually(ctx, every, func() (bool, error) {
-		var err error
-		job, err = c.Job(ctx, id)
-		return err == nil && job.State.Final(), err
+		j, err := c.Job(ctx, id)
+		if err != nil {
+			lastErr = err
+			return false, nil
+		}
+		job = j
+		return job.State.Final(), nil
 	})
 	if err != nil {
-		tb.Fatalf("waiting for job %s: %v", id, err)
+		tb.Fatalf("waiting for job %s: %v (last error %v)", id, err, lastErr)
 	}
 	return job
 }

@@ -111,7 +111,7 @@ func Worker(ctx context.Context, cfg WorkerConfig, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("requests subscription %q: %w", cfg.RequestsSubscription, err)
 	}
-	defer requests.Shutdown(context.Background())
+	defer shutdownRequests(requests, cfg.RequestsSubscription)
 
 	fn := &edit.Function{Bucket: bucket, Responses: responses, Now: time.Now}
 	broker := brokerFor(cfg.RequestsSubscription)
