@@ -1,13 +1,9 @@
 package backendtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"image"
-	"io"
-	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +16,6 @@ import (
 	_ "image/png"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
@@ -34,10 +29,7 @@ const MaxAttempts = 4
 // backend carries a batch, within the test budget.
 const Generated = 100
 
-var (
-	thumbOp      = json.RawMessage(`{"op":"thumbnail","width":256,"height":256}`)
-	brightnessOp = json.RawMessage(`{"op":"brightness","factor":1.3}`)
-)
+var ()
 
 // Run runs every scenario on b, each on its own fresh queues and bucket.
 // The caller must have started libvips (imaging.Startup) and called SetEnv.
@@ -95,17 +87,17 @@ func endToEnd(t *testing.T, b Backend) {
 	defer cancel()
 
 	start := time.Now()
-	ids := upload(t, ctx, s.c, pics)
+	ids := stacktest.Upload(t, ctx, s.c, pics)
 	uploaded := time.Since(start)
-	job, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{thumbOp, brightnessOp}})
+	job, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	start = time.Now()
-	job = waitFinal(t, ctx, s.c, job.ID)
+	job = stacktest.WaitFinal(t, ctx, s.c, job.ID)
 	processed := time.Since(start)
 	if job.State != client.JobSucceeded {
-		t.Fatalf("job ended %s: %v", job.State, failures(job))
+		t.Fatalf("job ended %s: %v", job.State, stacktest.Failures(job))
 	}
 	byID := map[string]stacktest.Picture{}
 	for i, id := range ids {
@@ -115,7 +107,7 @@ func endToEnd(t *testing.T, b Backend) {
 	var eg errgroup.Group
 	eg.SetLimit(4)
 	for _, task := range job.Tasks {
-		eg.Go(func() error { return checkOutput(ctx, s.c, job.ID, task, byID[task.Image]) })
+		eg.Go(func() error { return stacktest.CheckOutput(ctx, s.c, job.ID, task, byID[task.Image]) })
 	}
 	if err := eg.Wait(); err != nil {
 		t.Fatal(err)
@@ -132,8 +124,8 @@ func killedWorker(t *testing.T, b Backend) {
 	s := up(t, b, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	ids := upload(t, ctx, s.c, stacktest.Generated(t, 1, 5))
-	job, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"sleep","millis":6000}`), thumbOp}})
+	ids := stacktest.Upload(t, ctx, s.c, stacktest.Generated(t, 1, 5))
+	job, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"sleep","millis":6000}`), stacktest.ThumbOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +142,7 @@ func killedWorker(t *testing.T, b Backend) {
 	}
 	killed := time.Now()
 	kill(pids)
-	done := waitFinal(t, ctx, s.c, job.ID)
+	done := stacktest.WaitFinal(t, ctx, s.c, job.ID)
 	task := done.Tasks[0]
 	if done.State != client.JobSucceeded || task.Attempts != 2 {
 		t.Fatalf("job %s, task %+v: want success on the second attempt after the worker was killed", done.State, task)
@@ -167,19 +159,19 @@ func poison(t *testing.T, b Backend) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	start := time.Now()
-	ids := upload(t, ctx, s.c, stacktest.Generated(t, 21, 3))
+	ids := stacktest.Upload(t, ctx, s.c, stacktest.Generated(t, 21, 3))
 	bad, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids[:1], Ops: []json.RawMessage{json.RawMessage(`{"op":"crash"}`)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	others, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids[1:], Ops: []json.RawMessage{thumbOp}})
+	others, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids[1:], Ops: []json.RawMessage{stacktest.ThumbOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if done := waitFinal(t, ctx, s.c, others.ID); done.State != client.JobSucceeded {
-		t.Fatalf("the ordinary job ended %s: %v", done.State, failures(done))
+	if done := stacktest.WaitFinal(t, ctx, s.c, others.ID); done.State != client.JobSucceeded {
+		t.Fatalf("the ordinary job ended %s: %v", done.State, stacktest.Failures(done))
 	}
-	parked := waitFinal(t, ctx, s.c, bad.ID)
+	parked := stacktest.WaitFinal(t, ctx, s.c, bad.ID)
 	task := parked.Tasks[0]
 	want := fmt.Sprintf("gave up after %d attempts", MaxAttempts)
 	if parked.State != client.JobFailed || task.Attempts != MaxAttempts || !strings.Contains(task.Error, want) {
@@ -195,127 +187,4 @@ func poison(t *testing.T, b Backend) {
 		t.Fatalf("dlq list does not show the task with its reason (%v):\n%s", err, list)
 	}
 	t.Logf("%s: poison request parked after %d attempts, %s after submission", b.Name, MaxAttempts, time.Since(start).Round(time.Millisecond))
-}
-
-func upload(t *testing.T, ctx context.Context, c *client.Client, pics []stacktest.Picture) []string {
-	t.Helper()
-	ids := make([]string, len(pics))
-	var eg errgroup.Group
-	eg.SetLimit(4)
-	for start := 0; start < len(pics); start += 10 {
-		end := min(start+10, len(pics))
-		eg.Go(func() error {
-			var files []client.File
-			for _, p := range pics[start:end] {
-				files = append(files, client.File{Name: p.Name, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(p.Data)), nil }})
-			}
-			res, err := c.Upload(ctx, files)
-			if err != nil {
-				return err
-			}
-			for i, im := range res.Images {
-				if !im.Accepted() {
-					return fmt.Errorf("%s rejected: %s", im.Name, im.Error)
-				}
-				ids[start+i] = im.ID
-			}
-			return nil
-		})
-	}
-	if err := eg.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	return ids
-}
-
-func waitFinal(t *testing.T, ctx context.Context, c *client.Client, id string) client.Job {
-	t.Helper()
-	var job client.Job
-	err := stacktest.Eventually(ctx, 200*time.Millisecond, func() (bool, error) {
-		var err error
-		job, err = c.Job(ctx, id)
-		return err == nil && job.State.Final(), err
-	})
-	if err != nil {
-		t.Fatalf("waiting for job %s: %v (last state %s: %v)", id, err, job.State, failures(job))
-	}
-	return job
-}
-
-func failures(job client.Job) []string {
-	var out []string
-	for _, task := range job.Tasks {
-		if task.State != client.TaskSucceeded {
-			out = append(out, fmt.Sprintf("%s %s (attempts %d): %s", task.Name, task.State, task.Attempts, task.Error))
-		}
-	}
-	return out
-}
-
-// checkOutput downloads one output and compares it with the thumbnail of its
-// original made here without the brightness op: same size, brighter.
-func checkOutput(ctx context.Context, c *client.Client, job string, task client.Task, orig stacktest.Picture) error {
-	var out bytes.Buffer
-	if _, err := c.Output(ctx, job, task.ID, &out); err != nil {
-		return fmt.Errorf("%s: %w", orig.Name, err)
-	}
-	got, _, err := image.Decode(bytes.NewReader(out.Bytes()))
-	if err != nil {
-		return fmt.Errorf("%s: output does not decode: %w", orig.Name, err)
-	}
-	info, err := imaging.Probe(orig.Data)
-	if err != nil {
-		return err
-	}
-	wantW, wantH := fitInside(info.Width, info.Height, 256)
-	bounds := got.Bounds()
-	if abs(bounds.Dx()-wantW) > 1 || abs(bounds.Dy()-wantH) > 1 || max(bounds.Dx(), bounds.Dy()) != 256 {
-		return fmt.Errorf("%s: output is %dx%d, want %dx%d", orig.Name, bounds.Dx(), bounds.Dy(), wantW, wantH)
-	}
-	if task.Output == nil || task.Output.Width != bounds.Dx() || task.Output.Height != bounds.Dy() || task.Output.Bytes != int64(out.Len()) {
-		return fmt.Errorf("%s: job reports output %+v, downloaded %dx%d %d bytes", orig.Name, task.Output, bounds.Dx(), bounds.Dy(), out.Len())
-	}
-	op, err := imaging.Parse(thumbOp)
-	if err != nil {
-		return err
-	}
-	ref, err := imaging.Process(ctx, orig.Data, []imaging.Op{op}, imaging.Output{Format: "png"})
-	if err != nil {
-		return err
-	}
-	refImg, _, err := image.Decode(bytes.NewReader(ref.Bytes))
-	if err != nil {
-		return err
-	}
-	before, after := meanLuma(refImg), meanLuma(got)
-	// As in platform/stack: a factor of 1.3 lifts mid-tones by far more;
-	// clipping near white keeps the margin modest.
-	if want := before + 0.5*math.Min(0.3*before, 255-before); after < want {
-		return fmt.Errorf("%s: mean luma %.1f after brightness 1.3, want at least %.1f (thumbnail alone %.1f)", orig.Name, after, want, before)
-	}
-	return nil
-}
-
-func fitInside(w, h, box int) (int, int) {
-	s := math.Min(1, math.Min(float64(box)/float64(w), float64(box)/float64(h)))
-	return int(math.Round(float64(w) * s)), int(math.Round(float64(h) * s))
-}
-
-func meanLuma(img image.Image) float64 {
-	b := img.Bounds()
-	var sum float64
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			sum += (0.299*float64(r) + 0.587*float64(g) + 0.114*float64(bl)) / 257
-		}
-	}
-	return sum / float64(b.Dx()*b.Dy())
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
 }

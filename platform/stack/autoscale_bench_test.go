@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,8 +14,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/platform/client"
@@ -30,7 +27,7 @@ import (
 
 // benchOps are the edits of every benchmark: a thumbnail and a brightness
 // change, as the end-to-end test makes.
-var benchOps = []json.RawMessage{thumbOp, brightnessOp}
+var benchOps = []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}
 
 // benchMax is the autoscaler's maximum in the benchmarks: two workers per
 // core, to show what more processes than cores give.
@@ -46,7 +43,7 @@ func BenchmarkColdStart(b *testing.B) {
 		p := stacktest.Up(b, b.TempDir(), "--max-workers", "1", "--scale-to-zero-after", "500ms")
 		c := client.New(p.URL, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		ids := uploadAll(b, ctx, c, stacktest.Generated(b, runs, 11))
+		ids := stacktest.Upload(b, ctx, c, stacktest.Generated(b, runs, 11))
 		var times []time.Duration
 		for i := range runs {
 			waitWorkers(b, ctx, p, 0)
@@ -82,7 +79,7 @@ func BenchmarkBurst(b *testing.B) {
 		p := stacktest.Up(b, b.TempDir(), "--max-workers", strconv.Itoa(maxWorkers), "--scale-to-zero-after", "2s")
 		c := client.New(p.URL, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		ids := uploadAll(b, ctx, c, repeatPictures(stacktest.Generated(b, 30, 12), tasks))
+		ids := stacktest.Upload(b, ctx, c, repeatPictures(stacktest.Generated(b, 30, 12), tasks))
 		waitWorkers(b, ctx, p, 0)
 
 		var (
@@ -120,7 +117,7 @@ func BenchmarkBurst(b *testing.B) {
 		cancel()
 		p.Stop()
 		if done.State != client.JobSucceeded {
-			b.Fatalf("job %s: %v", done.State, failures(done))
+			b.Fatalf("job %s: %v", done.State, stacktest.Failures(done))
 		}
 		if toMax == 0 {
 			b.Fatalf("the fleet never reached %d workers", maxWorkers)
@@ -143,7 +140,7 @@ func BenchmarkThroughput(b *testing.B) {
 				p := stacktest.Up(b, b.TempDir(), "--workers", strconv.Itoa(n))
 				c := client.New(p.URL, nil)
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-				ids := uploadAll(b, ctx, c, repeatPictures(pics, tasks))
+				ids := stacktest.Upload(b, ctx, c, repeatPictures(pics, tasks))
 				waitWorkers(b, ctx, p, n)
 				start := time.Now()
 				job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: benchOps})
@@ -155,7 +152,7 @@ func BenchmarkThroughput(b *testing.B) {
 				cancel()
 				p.Stop()
 				if done.State != client.JobSucceeded {
-					b.Fatalf("job %s: %v", done.State, failures(done))
+					b.Fatalf("job %s: %v", done.State, stacktest.Failures(done))
 				}
 				b.ReportMetric(float64(tasks)/took.Seconds(), "tasks/s")
 			}
@@ -246,36 +243,3 @@ func vmHWM(pid int) int {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// uploadAll uploads pics, 10 to a request, 4 requests at a time, and returns
-// their ids in order (upload, for benchmarks).
-func uploadAll(tb testing.TB, ctx context.Context, c *client.Client, pics []stacktest.Picture) []string {
-	tb.Helper()
-	ids := make([]string, len(pics))
-	var eg errgroup.Group
-	eg.SetLimit(4)
-	for start := 0; start < len(pics); start += 10 {
-		end := min(start+10, len(pics))
-		eg.Go(func() error {
-			var files []client.File
-			for _, p := range pics[start:end] {
-				files = append(files, client.File{Name: p.Name, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(p.Data)), nil }})
-			}
-			res, err := c.Upload(ctx, files)
-			if err != nil {
-				return err
-			}
-			for i, im := range res.Images {
-				if !im.Accepted() {
-					return fmt.Errorf("%s rejected: %s", im.Name, im.Error)
-				}
-				ids[start+i] = im.ID
-			}
-			return nil
-		})
-	}
-	if err := eg.Wait(); err != nil {
-		tb.Fatal(err)
-	}
-	return ids
-}

@@ -59,7 +59,7 @@ func TestAutoscale(t *testing.T) {
 		all = append(all, stacktest.Picture{Name: fmt.Sprintf("%03d-%s", i, pic.Name), Data: pic.Data})
 	}
 	c := client.New(p.URL, nil)
-	ids := upload(t, ctx, c, all)
+	ids := stacktest.Upload(t, ctx, c, all)
 
 	// The responses, read straight off the embedded broker, for the trace.
 	traces := watchResponses(t, data)
@@ -109,14 +109,14 @@ func TestAutoscale(t *testing.T) {
 	const traceID = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e"
 	traced := client.New(p.URL, &http.Client{Transport: headerTransport{"traceparent": "00-" + traceID + "-00f067aa0ba902b7-01"}})
 	submitted := time.Now()
-	job, err := traced.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{thumbOp}})
+	job, err := traced.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := waitFinal(t, ctx, c, job.ID)
+	done := stacktest.WaitFinal(t, ctx, c, job.ID)
 	finished := time.Now()
 	if done.State != client.JobSucceeded || len(done.Tasks) != tasks {
-		t.Fatalf("job %s with %d tasks: %v", done.State, len(done.Tasks), failures(done))
+		t.Fatalf("job %s with %d tasks: %v", done.State, len(done.Tasks), stacktest.Failures(done))
 	}
 	for _, task := range done.Tasks {
 		if task.Attempts != 1 {

@@ -86,9 +86,9 @@ func TestBadInputCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := waitFinal(t, ctx, c, job.ID)
+	done := stacktest.WaitFinal(t, ctx, c, job.ID)
 	if done.State != client.JobSucceeded {
-		t.Fatalf("job %s: %v", done.State, failures(done))
+		t.Fatalf("job %s: %v", done.State, stacktest.Failures(done))
 	}
 	for _, task := range done.Tasks {
 		if !strings.HasPrefix(task.Name, "generated-") {

@@ -56,8 +56,8 @@ func TestChaos(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 
-	ids := upload(t, ctx, c, photos)
-	ops := []json.RawMessage{thumbOp, json.RawMessage(`{"op":"brightness","factor":1.1}`)}
+	ids := stacktest.Upload(t, ctx, c, photos)
+	ops := []json.RawMessage{stacktest.ThumbOp, json.RawMessage(`{"op":"brightness","factor":1.1}`)}
 	var jobs []string
 	for submitted := 0; submitted < want; submitted += len(ids) {
 		job, err := c.CreateJob(ctx, client.JobRequest{Images: ids[:min(len(ids), want-submitted)], Ops: ops})
@@ -101,7 +101,7 @@ func TestChaos(t *testing.T) {
 	var finished []client.Job
 	start := time.Now()
 	for _, id := range jobs {
-		finished = append(finished, waitFinal(t, ctx, c, id))
+		finished = append(finished, stacktest.WaitFinal(t, ctx, c, id))
 	}
 	stopChaos()
 	wg.Wait()
@@ -113,7 +113,7 @@ func TestChaos(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, h := fitInside(info.Width, info.Height, 256)
+		w, h := stacktest.FitInside(info.Width, info.Height, 256)
 		sizes[id] = [2]int{w, h}
 	}
 	var succeeded, redelivered, lost int
@@ -194,4 +194,11 @@ func queueBacklog(t *testing.T, ctx context.Context, data string) jetstream.Back
 		t.Fatal(err)
 	}
 	return b
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

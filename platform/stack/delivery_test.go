@@ -27,21 +27,21 @@ func TestPoisonRequestIsDeadLettered(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	ids := upload(t, ctx, c, stacktest.Generated(t, 201, 3))
+	ids := stacktest.Upload(t, ctx, c, stacktest.Generated(t, 201, 3))
 	poison, err := c.CreateJob(ctx, client.JobRequest{Images: ids[:1], Ops: []json.RawMessage{json.RawMessage(`{"op":"crash"}`)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	others, err := c.CreateJob(ctx, client.JobRequest{Images: ids[1:], Ops: []json.RawMessage{thumbOp}})
+	others, err := c.CreateJob(ctx, client.JobRequest{Images: ids[1:], Ops: []json.RawMessage{stacktest.ThumbOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	done := waitFinal(t, ctx, c, others.ID)
+	done := stacktest.WaitFinal(t, ctx, c, others.ID)
 	if done.State != client.JobSucceeded {
-		t.Fatalf("the ordinary job ended %s: %v", done.State, failures(done))
+		t.Fatalf("the ordinary job ended %s: %v", done.State, stacktest.Failures(done))
 	}
-	parked := waitFinal(t, ctx, c, poison.ID)
+	parked := stacktest.WaitFinal(t, ctx, c, poison.ID)
 	task := parked.Tasks[0]
 	if parked.State != client.JobFailed || task.Attempts != 4 || !strings.Contains(task.Error, "gave up after 4 attempts") {
 		t.Fatalf("poison job %s, task %+v: want failed after exactly 4 attempts with the reason", parked.State, task)
@@ -84,12 +84,12 @@ func TestLeaseIsExtended(t *testing.T) {
 	c := client.New(p.URL, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ids := upload(t, ctx, c, stacktest.Generated(t, 1, 4))
-	job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"sleep","millis":6000}`), thumbOp}})
+	ids := stacktest.Upload(t, ctx, c, stacktest.Generated(t, 1, 4))
+	job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"sleep","millis":6000}`), stacktest.ThumbOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := waitFinal(t, ctx, c, job.ID)
+	done := stacktest.WaitFinal(t, ctx, c, job.ID)
 	if done.State != client.JobSucceeded || done.Tasks[0].Attempts != 1 {
 		t.Fatalf("job %s, task %+v: want one attempt", done.State, done.Tasks[0])
 	}
@@ -109,8 +109,8 @@ func TestWorkerDrainsOnSIGTERM(t *testing.T) {
 	c := client.New(p.URL, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ids := upload(t, ctx, c, stacktest.Generated(t, 1, 6))
-	job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"sleep","millis":3000}`), thumbOp}})
+	ids := stacktest.Upload(t, ctx, c, stacktest.Generated(t, 1, 6))
+	job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"sleep","millis":3000}`), stacktest.ThumbOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestWorkerDrainsOnSIGTERM(t *testing.T) {
 	if err := syscall.Kill(pids[0], syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := waitFinal(t, ctx, c, job.ID)
+	done := stacktest.WaitFinal(t, ctx, c, job.ID)
 	if done.State != client.JobSucceeded || done.Tasks[0].Attempts != 1 {
 		t.Fatalf("job %s, task %+v: want it finished by the draining worker, once", done.State, done.Tasks[0])
 	}
