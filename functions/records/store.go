@@ -235,6 +235,16 @@ func (s *Store) derive(ctx context.Context, job string, t JobTask, facts []strin
 	return st, nil
 }
 
+// Result reads a task's result: one read, where Tasks lists the whole job.
+// A task that has not succeeded is a fault.NotFound.
+func (s *Store) Result(ctx context.Context, job, task string) (events.Result, error) {
+	var r succeeded
+	if err := s.get(ctx, taskKey(job, task, "succeeded"), &r); err != nil {
+		return events.Result{}, err
+	}
+	return r.Result, nil
+}
+
 // JobState sums up task states: queued until a task starts, running until
 // every task has ended, then succeeded, failed or partial.
 func JobState(tasks []TaskStatus) State {

@@ -157,3 +157,20 @@ func TestTasksKeepsJobOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestResult(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(memblob.OpenBucket(nil))
+	if _, err := s.Result(ctx, "job", "a"); fault.KindOf(err) != fault.NotFound {
+		t.Errorf("no result yet: %v, want not found", err)
+	}
+	_ = s.MarkStarted(ctx, events.TaskStarted{Job: "job", Task: "a", Owner: "alice", Attempt: 1}, t0)
+	if _, err := s.Result(ctx, "job", "a"); fault.KindOf(err) != fault.NotFound {
+		t.Errorf("running: %v, want not found", err)
+	}
+	want := events.Result{Key: "results/job/a.png", Format: "png", ContentType: "image/png", Width: 4, Height: 3, Bytes: 9}
+	_ = s.MarkCompleted(ctx, events.TaskCompleted{Job: "job", Task: "a", Owner: "alice", Attempt: 1, Result: want}, t0)
+	if got, err := s.Result(ctx, "job", "a"); err != nil || got != want {
+		t.Errorf("result %+v (%v), want %+v", got, err, want)
+	}
+}

@@ -243,15 +243,23 @@ func (g *Gateway) loadJob(r *http.Request, owner string) (records.Job, error) {
 	return j, notFoundAs(err, "job %q not found", id)
 }
 
-func (g *Gateway) getJob(w http.ResponseWriter, r *http.Request, owner string) {
+// jobTasks loads the caller's job named in the path and its tasks' states,
+// answering the error itself when it cannot.
+func (g *Gateway) jobTasks(w http.ResponseWriter, r *http.Request, owner string) (records.Job, []records.TaskStatus, bool) {
 	j, err := g.loadJob(r, owner)
-	if err != nil {
-		g.fail(w, r, err)
-		return
+	if err == nil {
+		var tasks []records.TaskStatus
+		if tasks, err = g.store.Tasks(r.Context(), j); err == nil {
+			return j, tasks, true
+		}
 	}
-	tasks, err := g.store.Tasks(r.Context(), j)
-	if err != nil {
-		g.fail(w, r, err)
+	g.fail(w, r, err)
+	return records.Job{}, nil, false
+}
+
+func (g *Gateway) getJob(w http.ResponseWriter, r *http.Request, owner string) {
+	j, tasks, ok := g.jobTasks(w, r, owner)
+	if !ok {
 		return
 	}
 	state := records.JobState(tasks)
@@ -285,13 +293,8 @@ func (g *Gateway) getOutput(w http.ResponseWriter, r *http.Request, owner string
 		g.fail(w, r, fault.New(fault.NotFound, "task %q not found in job %s", id, j.ID))
 		return
 	}
-	tasks, err := g.store.Tasks(r.Context(), records.Job{ID: j.ID, Tasks: j.Tasks[i : i+1]})
-	if err != nil {
-		g.fail(w, r, err)
-		return
-	}
-	if t := tasks[0]; t.State != records.Succeeded {
-		g.fail(w, r, fault.New(fault.NotFound, "task %s has no output yet (state %s)", id, t.State))
+	if _, err := g.store.Result(r.Context(), j.ID, id); err != nil {
+		g.fail(w, r, notFoundAs(err, "task %s has no output yet", id))
 		return
 	}
 	g.serveObject(w, r, j.Tasks[i].Output.Key, outputName(j.Tasks[i]))
@@ -300,17 +303,11 @@ func (g *Gateway) getOutput(w http.ResponseWriter, r *http.Request, owner string
 // getArchive streams a zip of every output that exists, stored without
 // compression: the pictures are compressed already.
 func (g *Gateway) getArchive(w http.ResponseWriter, r *http.Request, owner string) {
-	j, err := g.loadJob(r, owner)
-	if err != nil {
-		g.fail(w, r, err)
+	j, tasks, ok := g.jobTasks(w, r, owner)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	tasks, err := g.store.Tasks(ctx, j)
-	if err != nil {
-		g.fail(w, r, err)
-		return
-	}
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "pixmill-" + j.ID + ".zip"}))
 	zw := zip.NewWriter(w)

@@ -68,19 +68,13 @@ type jobSummary struct {
 }
 
 func (g *Gateway) jobEvents(w http.ResponseWriter, r *http.Request, owner string) {
-	j, err := g.loadJob(r, owner)
-	if err != nil {
-		g.fail(w, r, err)
+	// The first read happens before any header is sent, so a storage
+	// failure is still an HTTP error rather than a silent stream.
+	j, tasks, ok := g.jobTasks(w, r, owner)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	// The first read happens before any header is sent, so a storage
-	// failure is still an HTTP error rather than a silent stream.
-	tasks, err := g.store.Tasks(ctx, j)
-	if err != nil {
-		g.fail(w, r, err)
-		return
-	}
 	seq, view := parseEventID(r.Header.Get("Last-Event-ID"), len(j.Tasks))
 	rc := http.NewResponseController(w)
 	// A server-wide write timeout would cut the stream; it ends when the
@@ -134,6 +128,7 @@ func (g *Gateway) jobEvents(w http.ResponseWriter, r *http.Request, owner string
 			return
 		case <-tick.C:
 		}
+		var err error
 		if tasks, err = g.store.Tasks(ctx, j); err != nil {
 			if ctx.Err() != nil {
 				return
