@@ -37,13 +37,10 @@
 //	                                          opened yet
 //	a panic                              500
 //
-// One malformed case escapes the mapping: a structured-mode body that is
-// not JSON fails inside the CloudEvents SDK before any pixmill code runs,
-// and the SDK answers 500. The broker retries it and its dead-letter policy
-// (Knative's deadLetterSink, Pub/Sub's dead-letter topic) ends it; nothing
-// is written meanwhile. Every other unreadable request is a 4xx: no
-// CloudEvent at all (the framework's 400), a missing attribute (the SDK's
-// 400 or 415), data that is not a pixmill event (400).
+// Every unreadable request is a 4xx: no CloudEvent at all (the framework's
+// 400), a missing attribute (the SDK's 400 or 415), a structured-mode body
+// that is not a JSON CloudEvent (400, see structured.go), data that is not
+// a pixmill event (400).
 //
 // A picture that cannot be edited is not an error here: the edit function
 // reports it to its owner with task.failed and returns nil, so the delivery

@@ -351,13 +351,20 @@ func TestMalformedEventsAreRejected(t *testing.T) {
 			}
 		})
 	}
-	// The one exception: a structured-mode body that is not JSON fails in
-	// the CloudEvents SDK, before any pixmill code runs, and the SDK answers
-	// 500. It is never done (2xx), so the broker retries it and its
-	// dead-letter policy ends it; see the package documentation.
-	h := http.Header{"Content-Type": {"application/cloudevents+json"}}
-	if got := post(t, r.url, h, []byte(`{"specversion":`)); got < 400 {
-		t.Errorf("broken structured event: status %d, want an error", got)
+	// Structured mode: the body is read by the CloudEvents SDK before any
+	// function runs; structured.go makes an unreadable one a 400 too.
+	structured := http.Header{"Content-Type": {"application/cloudevents+json; charset=utf-8"}}
+	for _, tt := range []struct{ name, body string }{
+		{"truncated JSON", `{"specversion":`},
+		{"not JSON", `hello`},
+		{"JSON of the wrong shape", `[1,2,3]`},
+		{"no id", `{"specversion":"1.0","type":"dev.pixmill.task.requested.v1","source":"/x"}`},
+	} {
+		t.Run("structured/"+tt.name, func(t *testing.T) {
+			if got := post(t, r.url, structured, []byte(tt.body)); got != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", got)
+			}
+		})
 	}
 	// Nothing changed: no result, no response event.
 	var keys []string
