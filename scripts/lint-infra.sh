@@ -10,6 +10,9 @@
 #                       stand-in that serves the provider schema transcribed
 #                       in infra/schemas/terraform/google.json, so Terraform's
 #                       own checks run but the provider's value checks do not
+#   terraform test      the module's tests/*.tftest.hcl: plan and apply with
+#                       a mocked provider (no cloud calls) on that schema,
+#                       checking what the module wires together
 #   tflint              built-in terraform ruleset, preset "all" (the google
 #                       ruleset plugin is a download from GitHub)
 #   kubeconform         -strict on the output of `kustomize build` for
@@ -17,7 +20,8 @@
 #                       schemas in infra/schemas/kubernetes (no -skip: every
 #                       kind used has a schema there)
 #   Dockerfile          infra/lint's tests: BuildKit's parser and lint rules,
-#                       plus pixmill's rules for the image
+#                       plus pixmill's rules for the image, and the Cloud
+#                       Build config that builds it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -62,7 +66,7 @@ provider_installation {
 }
 TFRC
 
-tf_validate() ( # tf_validate DIR: init (real provider, else stand-in) and validate a copy of infra/terraform/DIR
+tf_run() ( # tf_run DIR COMMAND: init a copy of infra/terraform/DIR (real provider, else stand-in), then terraform COMMAND there
 	rm -rf "$work/tf"
 	cp -r infra/terraform "$work/tf"
 	cd "$work/tf/$1"
@@ -73,7 +77,7 @@ tf_validate() ( # tf_validate DIR: init (real provider, else stand-in) and valid
 		export TF_CLI_CONFIG_FILE="$work/stub.tfrc" PIXMILL_TF_SCHEMA="$root/infra/schemas/terraform/google.json"
 		terraform init -backend=false -input=false -no-color >"$work/init.log" 2>&1 || { cat "$work/init.log"; return 1; }
 	fi
-	terraform validate -no-color
+	terraform "$2" -no-color
 )
 
 kube() { # kube DIR: kustomize build DIR | kubeconform
@@ -89,8 +93,9 @@ kube() { # kube DIR: kustomize build DIR | kubeconform
 
 export TF_CLI_CONFIG_FILE="$work/empty.tfrc"
 step "terraform fmt" terraform fmt -check -recursive -diff infra/terraform
-step "terraform validate (module)" tf_validate .
-step "terraform validate (examples/basic)" tf_validate examples/basic
+step "terraform validate (module)" tf_run . validate
+step "terraform validate (examples/basic)" tf_run examples/basic validate
+step "terraform test (module, mocked provider)" tf_run . test
 step "tflint" tflint --chdir=infra/terraform --config="$root/infra/terraform/.tflint.hcl" --recursive --no-color
 step "kubeconform (infra/knative)" kube infra/knative
 step "kubeconform (infra/knative/keda)" kube infra/knative/keda

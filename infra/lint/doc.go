@@ -8,7 +8,8 @@
 // `docker build --check` that need no base image), then pixmill's rules for
 // the image: multi-stage, tagged base images, a final stage with the libvips
 // runtime and no toolchain, a numeric non-root USER, an exec-form
-// ENTRYPOINT, and no HEALTHCHECK.
+// ENTRYPOINT, and no HEALTHCHECK; and that infra/container/cloudbuild.yaml
+// builds that Dockerfile with BuildKit and pushes the image it tags.
 //
 // cmd/terraform-provider-schemastub lets `terraform validate` run without
 // the Google provider; cmd/k8sschemas writes the Kubernetes JSON schemas

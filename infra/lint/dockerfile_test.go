@@ -233,3 +233,35 @@ func installed(runLines []string) []string {
 	}
 	return pkgs
 }
+
+// The Cloud Build config builds this Dockerfile, from the repository root,
+// with BuildKit (the Dockerfile's cache mounts need it), and pushes what it
+// tagged.
+func TestCloudBuildConfig(t *testing.T) {
+	const config, built = "../container/cloudbuild.yaml", "infra/container/Dockerfile"
+	b, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	for _, want := range []string{
+		"- --file=" + built,
+		"- --tag=${_IMAGE}",
+		"- .",
+		"- DOCKER_BUILDKIT=1",
+		"images:",
+		"- ${_IMAGE}",
+	} {
+		if !slices.Contains(lines, want) {
+			t.Errorf("%s has no line %q", config, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join("..", "..", built)); err != nil {
+		t.Errorf("%s builds a Dockerfile that is not there: %v", config, err)
+	}
+}

@@ -1,124 +1,114 @@
-# The edit and results functions, built by the Go buildpack from the
-# repository root (FUNCTION_TARGET Edit and Results, registered with the
-# Functions Framework for Go). Both scale to zero.
+# The edit, results and deadletter functions: one Cloud Run service each,
+# all running the pixmill image's pixmill-function (the Functions Framework
+# server, platform/cmd/pixmill-function) with FUNCTION_TARGET naming the
+# function registered in function.go. That is what a Cloud Run function is
+# underneath; the difference is that the image, built from
+# infra/container/Dockerfile, carries libvips, which the functions' Go
+# buildpack images do not (README.md, "Why a container image").
 #
-# With trigger_type = "pubsub_push" they are reached through the push
-# subscriptions of pubsub.tf; with "eventarc" each gets an event trigger on
-# its topic, and Eventarc owns the subscription.
+# Each service scales to zero, takes traffic from inside the project only
+# (Pub/Sub push deliveries from this project count as internal) and allows
+# no unauthenticated calls: only the invoker service account may call it
+# (iam.tf), and the push subscriptions of pubsub.tf call as that account.
 
 locals {
-  # What the functions read (platform/httpfunc/config.go): the bucket, and
-  # for the edit function the topic its responses go to.
-  edit_env = {
-    PIXMILL_BUCKET          = local.urls.bucket
-    PIXMILL_RESPONSES_TOPIC = local.urls.responses_topic
-  }
-  results_env = {
-    PIXMILL_BUCKET = local.urls.bucket
+  functions = {
+    edit = {
+      target          = "Edit"
+      description     = "pixmill edit: reads an original, applies the requested ops with libvips, stores the result and reports task.completed or task.failed."
+      service_account = google_service_account.edit.email
+      sizing          = var.edit
+      # A push delivery is given up on (and redelivered) after the ack
+      # deadline; the request should be cut off no later.
+      timeout = var.ack_deadline_seconds
+      # What the functions read (platform/httpfunc/config.go): the bucket,
+      # and for the edit function the topic its responses go to.
+      env = tomap({
+        PIXMILL_BUCKET          = local.urls.bucket
+        PIXMILL_RESPONSES_TOPIC = local.urls.responses_topic
+      })
+    }
+    results = {
+      target          = "Results"
+      description     = "pixmill results: turns task events into per-task records in the data bucket."
+      service_account = google_service_account.results.email
+      sizing          = var.results
+      timeout         = 60
+      env             = tomap({ PIXMILL_BUCKET = local.urls.bucket })
+    }
+    deadletter = {
+      target          = "DeadLetter"
+      description     = "pixmill deadletter: records what Pub/Sub parked on the dead-letter topic and marks its task failed for the owner."
+      service_account = google_service_account.deadletter.email
+      sizing          = var.deadletter
+      timeout         = 60
+      env             = tomap({ PIXMILL_BUCKET = local.urls.bucket })
+    }
   }
 
-  source = {
-    bucket = google_storage_bucket.source.name
-    object = google_storage_bucket_object.source.name
-  }
-
-  build_service_account = "projects/${var.project_id}/serviceAccounts/${google_service_account.build.email}"
+  # The port pixmill-function listens on: Cloud Run passes it as $PORT.
+  function_port = 8080
 }
 
-resource "google_cloudfunctions2_function" "edit" {
+resource "google_cloud_run_v2_service" "function" {
+  for_each = local.functions
+
   project     = var.project_id
   location    = var.region
-  name        = "${local.prefix}-edit"
-  description = "pixmill edit: reads an original, applies the requested ops with libvips, stores the result and reports task.completed or task.failed."
+  name        = "${local.prefix}-${each.key}"
+  description = each.value.description
   labels      = local.labels
 
-  build_config {
-    runtime         = var.go_runtime
-    entry_point     = "Edit"
-    service_account = local.build_service_account
-    source {
-      storage_source {
-        bucket = local.source.bucket
-        object = local.source.object
+  ingress             = "INGRESS_TRAFFIC_INTERNAL_ONLY"
+  deletion_protection = var.deletion_protection
+
+  template {
+    service_account                  = each.value.service_account
+    timeout                          = "${each.value.timeout}s"
+    max_instance_request_concurrency = each.value.sizing.max_concurrency
+
+    scaling {
+      min_instance_count = each.value.sizing.min_instances
+      max_instance_count = each.value.sizing.max_instances
+    }
+
+    containers {
+      name  = "function"
+      image = var.image
+      # The image's entrypoint is pixmill (the local stack and the CLI);
+      # the functions are served by pixmill-function, as on Knative.
+      command = ["pixmill-function"]
+
+      ports {
+        name           = "http1"
+        container_port = local.function_port
+      }
+
+      resources {
+        limits = {
+          cpu    = each.value.sizing.cpu
+          memory = each.value.sizing.memory
+        }
+        # CPU only while a request is in flight, as for a function: an idle
+        # instance costs nothing but its memory, and none once scaled to 0.
+        cpu_idle          = true
+        startup_cpu_boost = true
+      }
+
+      dynamic "env" {
+        for_each = merge(each.value.env, { FUNCTION_TARGET = each.value.target })
+        content {
+          name  = env.key
+          value = env.value
+        }
       }
     }
   }
 
-  service_config {
-    available_memory                 = var.edit.memory
-    available_cpu                    = var.edit.cpu
-    min_instance_count               = var.edit.min_instances
-    max_instance_count               = var.edit.max_instances
-    max_instance_request_concurrency = var.edit.max_concurrency
-    timeout_seconds                  = var.ack_deadline_seconds
-    ingress_settings                 = "ALLOW_INTERNAL_ONLY"
-    all_traffic_on_latest_revision   = true
-    service_account_email            = google_service_account.edit.email
-    environment_variables            = local.edit_env
+  traffic {
+    type    = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST"
+    percent = 100
   }
 
-  dynamic "event_trigger" {
-    for_each = local.push ? [] : [google_pubsub_topic.requests.id]
-    content {
-      trigger_region        = var.region
-      event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
-      pubsub_topic          = event_trigger.value
-      retry_policy          = "RETRY_POLICY_RETRY"
-      service_account_email = google_service_account.invoker.email
-    }
-  }
-
-  depends_on = [
-    google_project_iam_member.build,
-    google_storage_bucket_iam_member.build_source_reader,
-  ]
-}
-
-resource "google_cloudfunctions2_function" "results" {
-  project     = var.project_id
-  location    = var.region
-  name        = "${local.prefix}-results"
-  description = "pixmill results: turns task events into per-task records in the data bucket."
-  labels      = local.labels
-
-  build_config {
-    runtime         = var.go_runtime
-    entry_point     = "Results"
-    service_account = local.build_service_account
-    source {
-      storage_source {
-        bucket = local.source.bucket
-        object = local.source.object
-      }
-    }
-  }
-
-  service_config {
-    available_memory                 = var.results.memory
-    available_cpu                    = var.results.cpu
-    min_instance_count               = var.results.min_instances
-    max_instance_count               = var.results.max_instances
-    max_instance_request_concurrency = var.results.max_concurrency
-    timeout_seconds                  = 60
-    ingress_settings                 = "ALLOW_INTERNAL_ONLY"
-    all_traffic_on_latest_revision   = true
-    service_account_email            = google_service_account.results.email
-    environment_variables            = local.results_env
-  }
-
-  dynamic "event_trigger" {
-    for_each = local.push ? [] : [google_pubsub_topic.responses.id]
-    content {
-      trigger_region        = var.region
-      event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
-      pubsub_topic          = event_trigger.value
-      retry_policy          = "RETRY_POLICY_RETRY"
-      service_account_email = google_service_account.invoker.email
-    }
-  }
-
-  depends_on = [
-    google_project_iam_member.build,
-    google_storage_bucket_iam_member.build_source_reader,
-  ]
+  depends_on = [google_project_service.apis]
 }

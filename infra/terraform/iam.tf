@@ -1,11 +1,12 @@
 # Service accounts, one per role, each granted only what its role needs:
-#   edit     reads originals/, writes results/, publishes responses
-#   results  reads and writes records/
-#   invoker  the identity Pub/Sub (push) or Eventarc uses to call the
-#            functions: run.invoker on the two functions' services only
-#   build    builds the functions from the source bucket
+#   edit        reads originals/, writes results/, publishes responses
+#   results     reads and writes records/
+#   deadletter  reads, lists and writes records/
+#   invoker     the identity of Pub/Sub's push deliveries: run.invoker on
+#               the three functions' services, nothing else
 # Grants on the data bucket carry IAM conditions on the object name prefix;
 # uniform bucket-level access (storage.tf) makes those conditions possible.
+# No service account may build anything: the image is built before apply.
 
 resource "google_service_account" "edit" {
   project      = var.project_id
@@ -25,20 +26,20 @@ resource "google_service_account" "results" {
   depends_on = [google_project_service.apis]
 }
 
-resource "google_service_account" "invoker" {
+resource "google_service_account" "deadletter" {
   project      = var.project_id
-  account_id   = "${local.prefix}-invoker"
-  display_name = "pixmill function invoker"
-  description  = "Identity of Pub/Sub push deliveries and Eventarc triggers calling the pixmill functions."
+  account_id   = "${local.prefix}-deadletter"
+  display_name = "pixmill deadletter function"
+  description  = "Runs the deadletter function: records parked requests and marks their tasks failed."
 
   depends_on = [google_project_service.apis]
 }
 
-resource "google_service_account" "build" {
+resource "google_service_account" "invoker" {
   project      = var.project_id
-  account_id   = "${local.prefix}-build"
-  display_name = "pixmill function build"
-  description  = "Cloud Build identity that builds the pixmill functions from source."
+  account_id   = "${local.prefix}-invoker"
+  display_name = "pixmill function invoker"
+  description  = "Identity of the Pub/Sub push deliveries calling the pixmill functions."
 
   depends_on = [google_project_service.apis]
 }
@@ -92,21 +93,43 @@ resource "google_storage_bucket_iam_member" "results_records" {
   }
 }
 
-# --- invoker --------------------------------------------------------------
+# --- deadletter -----------------------------------------------------------
 
-# A 2nd gen function is served by a Cloud Run service of the same name.
-resource "google_cloud_run_service_iam_member" "edit_invoker" {
-  project  = var.project_id
-  location = var.region
-  service  = google_cloudfunctions2_function.edit.name
-  role     = "roles/run.invoker"
-  member   = google_service_account.invoker.member
+# Read and create under records/: the dead-letter record of a parked request
+# (records/deadletter/) and its task's "failed" fact (records/jobs/). The role
+# is objectUser, as for the results function, rather than objectViewer plus
+# objectCreator: Pub/Sub delivers at least once, a redelivered message writes
+# the same keys again, and Cloud Storage needs delete permission to replace
+# an object. Without it a redelivery would fail with 403 until the
+# subscription's retention ran out.
+#
+# The function also lists a task's facts before marking it failed
+# (records.Store.TaskState). Listing is checked on the bucket, not on an
+# object, so resource.name never matches it; the objectListPrefix attribute
+# of the request does, and the second half of the condition allows listings
+# under records/ only.
+resource "google_storage_bucket_iam_member" "deadletter_records" {
+  bucket = google_storage_bucket.data.name
+  role   = "roles/storage.objectUser"
+  member = google_service_account.deadletter.member
+
+  condition {
+    title       = "records-only"
+    description = "Objects under records/, and listings of records/"
+    expression  = "resource.name.startsWith(\"${local.objects}/records/\") || api.getAttribute(\"storage.googleapis.com/objectListPrefix\", \"\").startsWith(\"records/\")"
+  }
 }
 
-resource "google_cloud_run_service_iam_member" "results_invoker" {
+# --- invoker --------------------------------------------------------------
+
+# The push subscriptions call the services as the invoker; nobody else may
+# (no allUsers binding: the services are private).
+resource "google_cloud_run_v2_service_iam_member" "invoker" {
+  for_each = google_cloud_run_v2_service.function
+
   project  = var.project_id
   location = var.region
-  service  = google_cloudfunctions2_function.results.name
+  name     = each.value.name
   role     = "roles/run.invoker"
   member   = google_service_account.invoker.member
 }
@@ -130,38 +153,13 @@ resource "google_pubsub_topic_iam_member" "pubsub_agent_deadletter" {
   member  = local.pubsub_agent
 }
 
-resource "google_pubsub_subscription_iam_member" "pubsub_agent_edit" {
-  count = local.push ? 1 : 0
+# Only the subscriptions with a dead-letter policy: the deadletter function's
+# own subscription has none (the dead-letter topic is the end of the line).
+resource "google_pubsub_subscription_iam_member" "pubsub_agent_subscriber" {
+  for_each = local.dead_lettered
 
   project      = var.project_id
-  subscription = google_pubsub_subscription.edit[0].name
+  subscription = google_pubsub_subscription.push[each.key].name
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_agent
-}
-
-resource "google_pubsub_subscription_iam_member" "pubsub_agent_results" {
-  count = local.push ? 1 : 0
-
-  project      = var.project_id
-  subscription = google_pubsub_subscription.results[0].name
-  role         = "roles/pubsub.subscriber"
-  member       = local.pubsub_agent
-}
-
-# --- build ----------------------------------------------------------------
-
-# What a user-specified Cloud Build service account needs to build a
-# function: write logs and push the image to the gcf-artifacts repository.
-resource "google_project_iam_member" "build" {
-  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer"])
-
-  project = var.project_id
-  role    = each.value
-  member  = google_service_account.build.member
-}
-
-resource "google_storage_bucket_iam_member" "build_source_reader" {
-  bucket = google_storage_bucket.source.name
-  role   = "roles/storage.objectViewer"
-  member = google_service_account.build.member
 }

@@ -1,12 +1,20 @@
 # pixmill on Google Cloud: three Pub/Sub topics (requests, responses,
-# deadletter), one data bucket, and the edit and results functions on Cloud
-# Run functions (2nd gen), each with its own least-privilege service account.
+# deadletter), one data bucket, and the edit, results and deadletter functions
+# as Cloud Run services running the pixmill container image, each with its
+# own least-privilege service account.
+#
+# The functions run from the image (infra/container) rather than from source:
+# the edit path links libvips through cgo, and neither the build nor the run
+# images of Cloud Run functions' Go buildpack carry libvips (see README.md,
+# "Why a container image"). A Cloud Run service running the image with
+# FUNCTION_TARGET set is what a Cloud Run function is underneath.
 #
 # pixmill keeps every object of an installation in one bucket under fixed
 # prefixes (records.ImageKey, records.OutputKey in functions/records):
 #   originals/  uploads, read by the edit function
 #   results/    edited pictures, written by the edit function
-#   records/    job and task records, written by the results function
+#   records/    job, task and dead-letter records, written by the results
+#               and deadletter functions
 # so that one gocloud.dev bucket URL (PIXMILL_BUCKET) serves the whole
 # platform. Lifecycle rules and IAM grants are per prefix instead of per
 # bucket: the same separation two buckets would give, without a second URL.
@@ -16,8 +24,6 @@ locals {
   bucket_name     = var.bucket_name != "" ? var.bucket_name : "${var.project_id}-${var.name_prefix}-data"
   bucket_location = var.bucket_location != "" ? var.bucket_location : upper(var.region)
   labels          = merge({ app = "pixmill", "pixmill-install" = var.name_prefix }, var.labels)
-
-  push = var.trigger_type == "pubsub_push"
 
   # Service agent of Pub/Sub in this project: it moves messages to the
   # dead-letter topic and mints the OIDC tokens of push deliveries.
@@ -33,14 +39,12 @@ locals {
     requests_topic   = "gcppubsub://projects/${var.project_id}/topics/${google_pubsub_topic.requests.name}"
     responses_topic  = "gcppubsub://projects/${var.project_id}/topics/${google_pubsub_topic.responses.name}"
     deadletter_topic = "gcppubsub://projects/${var.project_id}/topics/${google_pubsub_topic.deadletter.name}"
-    deadletter_pull  = "gcppubsub://projects/${var.project_id}/subscriptions/${google_pubsub_subscription.deadletter.name}"
   }
 
+  # What the module's resources need. Building and pushing the image needs
+  # Artifact Registry (and Cloud Build, to build there), which the README's
+  # steps enable before the image exists.
   apis = [
-    "artifactregistry.googleapis.com",
-    "cloudbuild.googleapis.com",
-    "cloudfunctions.googleapis.com",
-    "eventarc.googleapis.com",
     "iam.googleapis.com",
     "pubsub.googleapis.com",
     "run.googleapis.com",

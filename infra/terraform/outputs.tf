@@ -9,18 +9,13 @@ output "responses_topic" {
 }
 
 output "deadletter_topic" {
-  description = "Dead-letter topic: requests that could not be processed after max_delivery_attempts."
+  description = "Dead-letter topic: requests that could not be processed after max_delivery_attempts; the deadletter function records them."
   value       = google_pubsub_topic.deadletter.name
 }
 
-output "deadletter_subscription" {
-  description = "Pull subscription on the dead-letter topic, for the gateway's dead-letter recorder and pixmill dlq."
-  value       = google_pubsub_subscription.deadletter.name
-}
-
 output "push_subscriptions" {
-  description = "Push subscriptions that feed the functions (empty with trigger_type = \"eventarc\", where Eventarc owns them)."
-  value       = { edit = one(google_pubsub_subscription.edit[*].name), results = one(google_pubsub_subscription.results[*].name) }
+  description = "Push subscriptions that feed the functions, by function: edit (requests), results (responses), deadletter (dead-letter topic)."
+  value       = { for k, s in google_pubsub_subscription.push : k => s.name }
 }
 
 output "bucket" {
@@ -28,30 +23,31 @@ output "bucket" {
   value       = google_storage_bucket.data.name
 }
 
+output "services" {
+  description = "Names of the Cloud Run services that run the functions, by function (for gcloud run services describe / logs read)."
+  value       = { for k, s in google_cloud_run_v2_service.function : k => s.name }
+}
+
 output "function_uris" {
-  description = "HTTPS endpoints of the functions (internal ingress only)."
-  value = {
-    edit    = google_cloudfunctions2_function.edit.service_config[0].uri
-    results = google_cloudfunctions2_function.results.service_config[0].uri
-  }
+  description = "HTTPS endpoints of the functions' Cloud Run services (internal ingress, invoker-only)."
+  value       = { for k, s in google_cloud_run_v2_service.function : k => s.uri }
 }
 
 output "service_accounts" {
   description = "Emails of the service accounts the module created."
   value = {
-    edit    = google_service_account.edit.email
-    results = google_service_account.results.email
-    invoker = google_service_account.invoker.email
-    build   = google_service_account.build.email
+    edit       = google_service_account.edit.email
+    results    = google_service_account.results.email
+    deadletter = google_service_account.deadletter.email
+    invoker    = google_service_account.invoker.email
   }
 }
 
 output "gateway_env" {
-  description = "Environment for a pixmill gateway in front of this installation (gocloud.dev URLs under the names of platform/stack/config.go)."
+  description = "Environment for a pixmill gateway in front of this installation (gocloud.dev URLs under the names of platform/stack/config.go). No dead-letter subscription: the deadletter function records what is parked."
   value = {
-    PIXMILL_BUCKET                  = local.urls.bucket
-    PIXMILL_REQUESTS_TOPIC          = local.urls.requests_topic
-    PIXMILL_DEADLETTER_TOPIC        = local.urls.deadletter_topic
-    PIXMILL_DEADLETTER_SUBSCRIPTION = local.urls.deadletter_pull
+    PIXMILL_BUCKET           = local.urls.bucket
+    PIXMILL_REQUESTS_TOPIC   = local.urls.requests_topic
+    PIXMILL_DEADLETTER_TOPIC = local.urls.deadletter_topic
   }
 }

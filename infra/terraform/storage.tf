@@ -1,5 +1,4 @@
-# The data bucket holds originals/, results/ and records/ (see main.tf), and
-# a second bucket holds the function source the buildpack builds from.
+# The data bucket holds originals/, results/ and records/ (see main.tf).
 
 resource "google_storage_bucket" "data" {
   project  = var.project_id
@@ -48,35 +47,4 @@ resource "google_storage_bucket" "data" {
   }
 
   depends_on = [google_project_service.apis]
-}
-
-resource "google_storage_bucket" "source" {
-  project  = var.project_id
-  name     = "${local.bucket_name}-source"
-  location = upper(var.region)
-  labels   = local.labels
-
-  uniform_bucket_level_access = true
-  public_access_prevention    = "enforced"
-  force_destroy               = true
-
-  # Old source archives are only needed until the build that read them ran.
-  lifecycle_rule {
-    condition {
-      age = 30
-    }
-    action {
-      type = "Delete"
-    }
-  }
-
-  depends_on = [google_project_service.apis]
-}
-
-# The object name carries the archive's hash, so a new archive is a new
-# object and both functions are rebuilt from it.
-resource "google_storage_bucket_object" "source" {
-  name   = "pixmill-${filemd5(var.source_archive)}.zip"
-  bucket = google_storage_bucket.source.name
-  source = var.source_archive
 }

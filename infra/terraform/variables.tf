@@ -9,7 +9,7 @@ variable "project_id" {
 }
 
 variable "region" {
-  description = "Region of the functions, their triggers and (unless bucket_location is set) the bucket."
+  description = "Region of the Cloud Run services and (unless bucket_location is set) the bucket."
   type        = string
   default     = "europe-west1"
 
@@ -20,15 +20,15 @@ variable "region" {
 }
 
 variable "name_prefix" {
-  description = "Prefix of every resource name (topics, subscriptions, buckets, functions, service accounts). Change it to run two pixmill installations in one project."
+  description = "Prefix of every resource name (topics, subscriptions, the bucket, Cloud Run services, service accounts). Change it to run two pixmill installations in one project."
   type        = string
   default     = "pixmill"
 
   validation {
     # Service account IDs are at most 30 characters; the longest suffix used
-    # is "-invoker" (8), and account IDs must end with a letter or digit.
-    condition     = can(regex("^[a-z][a-z0-9-]{2,18}[a-z0-9]$", var.name_prefix))
-    error_message = "name_prefix must be 4 to 20 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen."
+    # is "-deadletter" (11), and account IDs must end with a letter or digit.
+    condition     = can(regex("^[a-z][a-z0-9-]{2,17}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 4 to 19 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen."
   }
 }
 
@@ -44,33 +44,43 @@ variable "labels" {
 }
 
 variable "enable_apis" {
-  description = "Enable the Google APIs the module needs (Pub/Sub, Cloud Storage, Cloud Functions, Cloud Run, Cloud Build, Artifact Registry, Eventarc). Turn off where a platform team enables APIs."
+  description = "Enable the Google APIs the module's resources need (IAM, Pub/Sub, Cloud Run, Cloud Storage). Turn off where a platform team enables APIs."
   type        = bool
   default     = true
 }
 
-variable "trigger_type" {
+variable "image" {
   description = <<-EOT
-    How requests and responses reach the functions.
-    "pubsub_push": the module owns a push subscription per function, with the
-    ack deadline, exponential retry and dead-letter policy below, so every
-    push carries its delivery attempt.
-    "eventarc": each function gets a Cloud Functions event trigger
-    (google.cloud.pubsub.topic.v1.messagePublished, RETRY_POLICY_RETRY);
-    Eventarc creates and owns the subscription, so the dead-letter policy
-    must be added to it by hand (see the README).
+    The pixmill container image the functions run, built from
+    infra/container/Dockerfile and pushed where Cloud Run can pull it
+    (Artifact Registry), named with a tag or a digest:
+    europe-west1-docker.pkg.dev/my-project/pixmill/pixmill:0.1.0 or
+    …/pixmill@sha256:…. A new tag or digest rolls out a new revision of
+    every service; pushing over the same tag does not, so give each build
+    its own tag (and never "latest").
   EOT
   type        = string
-  default     = "pubsub_push"
 
   validation {
-    condition     = contains(["pubsub_push", "eventarc"], var.trigger_type)
-    error_message = "trigger_type must be \"pubsub_push\" or \"eventarc\"."
+    # registry host (with a dot, and an optional port), one or more path
+    # components, then a tag, a digest, or both
+    condition     = can(regex("^[a-z0-9-]+(\\.[a-z0-9-]+)+(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$", var.image))
+    error_message = "image must be a registry path with a tag or a digest, such as europe-west1-docker.pkg.dev/my-project/pixmill/pixmill:0.1.0 or …/pixmill@sha256:<64 hex digits>."
+  }
+  validation {
+    condition     = !can(regex(":latest(@|$)", var.image))
+    error_message = "image must not use the latest tag: Terraform would not see a new image behind it. Tag each build (or use its digest)."
   }
 }
 
+variable "deletion_protection" {
+  description = "Keep Terraform from deleting the Cloud Run services (the provider's own default is true). They hold no data, the data bucket has force_destroy for that, so the module's default is false and terraform destroy works in one step."
+  type        = bool
+  default     = false
+}
+
 variable "ack_deadline_seconds" {
-  description = "Lease on a delivered request: the push request timeout and the edit function's timeout. A request not acknowledged within it is delivered again."
+  description = "Lease on a delivered request: the edit subscription's ack deadline and the edit service's request timeout. A request not acknowledged within it is delivered again."
   type        = number
   default     = 300
 
@@ -114,7 +124,7 @@ variable "maximum_backoff_seconds" {
 }
 
 variable "message_retention_days" {
-  description = "How long a subscription keeps an unacknowledged message: requests wait this long for a processor that is down."
+  description = "How long a subscription keeps an unacknowledged message: requests wait this long for a processor that is down, and parked ones for the deadletter function."
   type        = number
   default     = 7
 
@@ -174,29 +184,8 @@ variable "force_destroy" {
   default     = false
 }
 
-variable "source_archive" {
-  description = "Path to a zip of the repository root (git archive --format=zip -o pixmill-source.zip HEAD); the Go buildpack builds the functions from it."
-  type        = string
-
-  validation {
-    condition     = endswith(var.source_archive, ".zip")
-    error_message = "source_archive must be the path of a .zip file."
-  }
-}
-
-variable "go_runtime" {
-  description = "Cloud Run functions Go runtime ID. It must be at least the go directive of go.mod."
-  type        = string
-  default     = "go126"
-
-  validation {
-    condition     = can(regex("^go1[0-9]{2}$", var.go_runtime))
-    error_message = "go_runtime must be a Go runtime ID such as go126."
-  }
-}
-
 variable "edit" {
-  description = "Sizing of the edit function: memory and CPUs of one instance, instance bounds (min 0 scales to zero) and requests one instance serves at once."
+  description = "Sizing of the edit service: memory and CPUs of one instance, instance bounds (min 0 scales to zero) and requests one instance serves at once (1: an edit is CPU-bound and holds a decoded picture)."
   type = object({
     memory          = optional(string, "2Gi")
     cpu             = optional(string, "1")
@@ -207,17 +196,27 @@ variable "edit" {
   default = {}
 
   validation {
-    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.edit.memory)) && can(regex("^[0-9]+(\\.[0-9]+)?$", var.edit.cpu))
-    error_message = "edit.memory must look like 2Gi or 512M, and edit.cpu like 1 or 0.583."
+    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.edit.memory))
+    error_message = "edit.memory must look like 2Gi or 512M."
+  }
+  validation {
+    # Cloud Run's CPU limits: 1, 2, 4, 6 or 8, or a fraction of one CPU.
+    condition     = contains(["1", "2", "4", "6", "8"], var.edit.cpu) || (can(regex("^0\\.[0-9]+$", var.edit.cpu)) && try(tonumber(var.edit.cpu) >= 0.08, false))
+    error_message = "edit.cpu must be 1, 2, 4, 6 or 8, or a fraction of one CPU from 0.08 such as 0.5."
   }
   validation {
     condition     = var.edit.min_instances >= 0 && var.edit.max_instances >= 1 && var.edit.min_instances <= var.edit.max_instances && var.edit.max_concurrency >= 1 && var.edit.max_concurrency <= 1000
     error_message = "edit needs 0 <= min_instances <= max_instances, max_instances >= 1 and max_concurrency from 1 to 1000."
   }
+  validation {
+    # Cloud Run serves one request at a time on less than one CPU.
+    condition     = !can(regex("^0\\.", var.edit.cpu)) || var.edit.max_concurrency == 1
+    error_message = "edit.max_concurrency must be 1 when edit.cpu is below 1."
+  }
 }
 
 variable "results" {
-  description = "Sizing of the results function (small JSON records, many at once)."
+  description = "Sizing of the results service (small JSON records, many at once)."
   type = object({
     memory          = optional(string, "256Mi")
     cpu             = optional(string, "1")
@@ -228,11 +227,52 @@ variable "results" {
   default = {}
 
   validation {
-    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.results.memory)) && can(regex("^[0-9]+(\\.[0-9]+)?$", var.results.cpu))
-    error_message = "results.memory must look like 256Mi, and results.cpu like 1."
+    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.results.memory))
+    error_message = "results.memory must look like 256Mi or 512M."
+  }
+  validation {
+    # Cloud Run's CPU limits: 1, 2, 4, 6 or 8, or a fraction of one CPU.
+    condition     = contains(["1", "2", "4", "6", "8"], var.results.cpu) || (can(regex("^0\\.[0-9]+$", var.results.cpu)) && try(tonumber(var.results.cpu) >= 0.08, false))
+    error_message = "results.cpu must be 1, 2, 4, 6 or 8, or a fraction of one CPU from 0.08 such as 0.5."
   }
   validation {
     condition     = var.results.min_instances >= 0 && var.results.max_instances >= 1 && var.results.min_instances <= var.results.max_instances && var.results.max_concurrency >= 1 && var.results.max_concurrency <= 1000
     error_message = "results needs 0 <= min_instances <= max_instances, max_instances >= 1 and max_concurrency from 1 to 1000."
+  }
+  validation {
+    # Cloud Run serves one request at a time on less than one CPU.
+    condition     = !can(regex("^0\\.", var.results.cpu)) || var.results.max_concurrency == 1
+    error_message = "results.max_concurrency must be 1 when results.cpu is below 1."
+  }
+}
+
+variable "deadletter" {
+  description = "Sizing of the deadletter service (a few small records per parked request, rarely called)."
+  type = object({
+    memory          = optional(string, "256Mi")
+    cpu             = optional(string, "1")
+    min_instances   = optional(number, 0)
+    max_instances   = optional(number, 2)
+    max_concurrency = optional(number, 16)
+  })
+  default = {}
+
+  validation {
+    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.deadletter.memory))
+    error_message = "deadletter.memory must look like 256Mi or 512M."
+  }
+  validation {
+    # Cloud Run's CPU limits: 1, 2, 4, 6 or 8, or a fraction of one CPU.
+    condition     = contains(["1", "2", "4", "6", "8"], var.deadletter.cpu) || (can(regex("^0\\.[0-9]+$", var.deadletter.cpu)) && try(tonumber(var.deadletter.cpu) >= 0.08, false))
+    error_message = "deadletter.cpu must be 1, 2, 4, 6 or 8, or a fraction of one CPU from 0.08 such as 0.5."
+  }
+  validation {
+    condition     = var.deadletter.min_instances >= 0 && var.deadletter.max_instances >= 1 && var.deadletter.min_instances <= var.deadletter.max_instances && var.deadletter.max_concurrency >= 1 && var.deadletter.max_concurrency <= 1000
+    error_message = "deadletter needs 0 <= min_instances <= max_instances, max_instances >= 1 and max_concurrency from 1 to 1000."
+  }
+  validation {
+    # Cloud Run serves one request at a time on less than one CPU.
+    condition     = !can(regex("^0\\.", var.deadletter.cpu)) || var.deadletter.max_concurrency == 1
+    error_message = "deadletter.max_concurrency must be 1 when deadletter.cpu is below 1."
   }
 }

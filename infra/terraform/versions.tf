@@ -6,8 +6,8 @@ terraform {
   required_providers {
     google = {
       source = "hashicorp/google"
-      # build_config.service_account and service_account.member need 5.x;
-      # 6.x is what the module is written against.
+      # service_account.member needs 5.x; 6.0 added deletion_protection to
+      # google_cloud_run_v2_service, which the module sets.
       version = ">= 6.0, < 8.0"
     }
   }

@@ -68,6 +68,50 @@ func TestLoadGoogleSchema(t *testing.T) {
 	if s.dataSources["google_project"] == nil {
 		t.Error("no data source google_project")
 	}
+
+	// The functions' Cloud Run services: template is required (exactly one),
+	// containers hold the image, and env is a set of name/value blocks.
+	run := s.resources["google_cloud_run_v2_service"]
+	if run == nil {
+		t.Fatal("no google_cloud_run_v2_service")
+	}
+	tmpl := nested(run.Block, "template")
+	if tmpl == nil || tmpl.MinItems != 1 || tmpl.MaxItems != 1 {
+		t.Fatalf("google_cloud_run_v2_service.template: %+v; want a required block of exactly one", tmpl)
+	}
+	ctr := nested(tmpl.Block, "containers")
+	if ctr == nil || !required(ctr.Block, "image") {
+		t.Fatal("google_cloud_run_v2_service.template.containers has no required image")
+	}
+	if env := nested(ctr.Block, "env"); env == nil || env.Nesting != tfprotov6.SchemaNestedBlockNestingModeSet || !required(env.Block, "name") {
+		t.Errorf("google_cloud_run_v2_service.template.containers.env: %+v; want a set of blocks with a required name", env)
+	}
+	for _, want := range []string{"scaling", "vpc_access", "volumes"} {
+		if nested(tmpl.Block, want) == nil {
+			t.Errorf("google_cloud_run_v2_service.template has no %s block", want)
+		}
+	}
+	if m := s.resources["google_cloud_run_v2_service_iam_member"]; m == nil || !required(m.Block, "name") {
+		t.Error("no google_cloud_run_v2_service_iam_member with a required name")
+	}
+}
+
+func nested(b *tfprotov6.SchemaBlock, name string) *tfprotov6.SchemaNestedBlock {
+	for _, n := range b.BlockTypes {
+		if n.TypeName == name {
+			return n
+		}
+	}
+	return nil
+}
+
+func required(b *tfprotov6.SchemaBlock, name string) bool {
+	for _, a := range b.Attributes {
+		if a.Name == name {
+			return a.Required
+		}
+	}
+	return false
 }
 
 func TestLoadErrors(t *testing.T) {

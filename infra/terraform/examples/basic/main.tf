@@ -1,9 +1,11 @@
 # The smallest pixmill installation: everything on defaults in one project
-# and region. Build the source archive first, from the repository root:
+# and region. Build and push the image first, from the repository root (the
+# README of infra/terraform has the commands), then:
 #
-#   git archive --format=zip -o infra/terraform/examples/basic/pixmill-source.zip HEAD
 #   cd infra/terraform/examples/basic
-#   terraform init && terraform apply -var project_id=my-project
+#   terraform init
+#   terraform apply -var project_id=my-project \
+#       -var image=europe-west1-docker.pkg.dev/my-project/pixmill/pixmill:0.1.0
 
 provider "google" {
   project = var.project_id
@@ -13,9 +15,9 @@ provider "google" {
 module "pixmill" {
   source = "../.."
 
-  project_id     = var.project_id
-  region         = var.region
-  source_archive = "${path.module}/pixmill-source.zip"
+  project_id = var.project_id
+  region     = var.region
+  image      = var.image
 
   results_retention_days = 30
   max_delivery_attempts  = 5

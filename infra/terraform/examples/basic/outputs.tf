@@ -3,7 +3,12 @@ output "gateway_env" {
   value       = module.pixmill.gateway_env
 }
 
+output "services" {
+  description = "Cloud Run services running the edit, results and deadletter functions."
+  value       = module.pixmill.services
+}
+
 output "function_uris" {
-  description = "Endpoints of the edit and results functions."
+  description = "Endpoints of the edit, results and deadletter functions."
   value       = module.pixmill.function_uris
 }

@@ -4,7 +4,12 @@ variable "project_id" {
 }
 
 variable "region" {
-  description = "Region of the functions and the bucket."
+  description = "Region of the Cloud Run services and the bucket."
   type        = string
   default     = "europe-west1"
+}
+
+variable "image" {
+  description = "The pixmill image pushed to Artifact Registry, with a tag or digest (REGION-docker.pkg.dev/PROJECT/pixmill/pixmill:TAG)."
+  type        = string
 }
