@@ -1,8 +1,10 @@
 // Package pixmill registers pixmill's functions with the Functions Framework
 // for Go, for Cloud Run functions and for `make run-function`:
 //
-//	Edit     task.requested → edited picture in the bucket, response events
-//	Results  response events → task records
+//	Edit        task.requested → edited picture in the bucket, response events
+//	Results     response events → task records
+//	DeadLetter  what a broker's dead-letter sink or topic delivers →
+//	            a dead-letter record, and the parked request's task failed
 //
 // It lives at the module root because Cloud Run functions' Go buildpack
 // builds the package at the root of the uploaded source, and it holds
@@ -23,6 +25,7 @@ import (
 	_ "gocloud.dev/pubsub/gcppubsub"
 	_ "gocloud.dev/pubsub/rabbitpubsub"
 
+	_ "github.com/pixmill/pixmill/platform/cehttptopic"
 	"github.com/pixmill/pixmill/platform/httpfunc"
 	_ "github.com/pixmill/pixmill/platform/jetstream"
 )
@@ -31,4 +34,5 @@ func init() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	functions.CloudEvent("Edit", httpfunc.Edit(os.Getenv, log.With("function", "Edit")))
 	functions.CloudEvent("Results", httpfunc.Results(os.Getenv, log.With("function", "Results")))
+	functions.CloudEvent("DeadLetter", httpfunc.DeadLetter(os.Getenv, log.With("function", "DeadLetter")))
 }

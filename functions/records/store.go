@@ -201,30 +201,23 @@ func (s *Store) Tasks(ctx context.Context, j Job) ([]TaskStatus, error) {
 }
 
 func (s *Store) derive(ctx context.Context, job string, t JobTask, facts []string) (TaskStatus, error) {
-	st := TaskStatus{JobTask: t, State: Queued}
-	var done, fail bool
+	st := TaskStatus{JobTask: t, State: stateOf(facts)}
 	for _, f := range facts {
-		switch {
-		case f == "succeeded":
-			done = true
-		case f == "failed":
-			fail = true
-		case strings.HasPrefix(f, "started-"):
-			if n, err := strconv.Atoi(strings.TrimPrefix(f, "started-")); err == nil && n > st.Attempts {
+		if a, ok := strings.CutPrefix(f, "started-"); ok {
+			if n, err := strconv.Atoi(a); err == nil && n > st.Attempts {
 				st.Attempts = n
 			}
-			st.State = Running
 		}
 	}
-	switch {
-	case done:
+	switch st.State {
+	case Succeeded:
 		var r succeeded
 		if err := s.get(ctx, taskKey(job, t.ID, "succeeded"), &r); err != nil {
 			return st, err
 		}
 		st.State, st.Result, st.Updated = Succeeded, &r.Result, r.At
 		st.Attempts = max(st.Attempts, r.Attempt)
-	case fail:
+	case Failed:
 		var r failed
 		if err := s.get(ctx, taskKey(job, t.ID, "failed"), &r); err != nil {
 			return st, err
@@ -233,6 +226,39 @@ func (s *Store) derive(ctx context.Context, job string, t JobTask, facts []strin
 		st.Attempts = max(st.Attempts, r.Attempt)
 	}
 	return st, nil
+}
+
+// stateOf is the state that a task's facts (record names without ".json")
+// add up to: succeeded beats failed beats started beats nothing.
+func stateOf(facts []string) State {
+	st := Queued
+	for _, f := range facts {
+		switch {
+		case f == "succeeded":
+			return Succeeded
+		case f == "failed":
+			st = Failed
+		case strings.HasPrefix(f, "started-") && st == Queued:
+			st = Running
+		}
+	}
+	return st
+}
+
+// TaskState is the state of one task, from the names of its records alone
+// (one listing, no reads): enough to tell whether the task has ended. A task
+// with no records is Queued, whether or not its job exists.
+func (s *Store) TaskState(ctx context.Context, job, task string) (State, error) {
+	prefix := tasksPrefix(job) + task + "/"
+	keys, err := s.keys(ctx, prefix)
+	if err != nil {
+		return "", err
+	}
+	facts := make([]string, len(keys))
+	for i, key := range keys {
+		facts[i] = strings.TrimSuffix(strings.TrimPrefix(key, prefix), ".json")
+	}
+	return stateOf(facts), nil
 }
 
 // Result reads a task's result: one read, where Tasks lists the whole job.

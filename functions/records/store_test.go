@@ -80,6 +80,9 @@ func TestTaskStates(t *testing.T) {
 			if got := JobState(ts); got != tt.job {
 				t.Errorf("job state %s, want %s", got, tt.job)
 			}
+			if got, err := s.TaskState(ctx, "job", "a"); err != nil || got != tt.want {
+				t.Errorf("TaskState = %s, %v; want %s", got, err, tt.want)
+			}
 		})
 	}
 }

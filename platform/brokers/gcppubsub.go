@@ -140,6 +140,17 @@ type PubSubConfig struct {
 	// AckDeadline is the requests subscription's lease, 10s to 600s; give
 	// pixmill up the same --ack-wait.
 	AckDeadline time.Duration
+	// Push, when set, makes push subscriptions that deliver to the
+	// functions' URLs, as infra/terraform does for Cloud Run, instead of
+	// the pull subscriptions pixmill up's workers read.
+	Push *PushEndpoints
+}
+
+// PushEndpoints are the URLs of the functions (pixmill-function, with
+// FUNCTION_TARGET Edit, Results and DeadLetter) that push subscriptions
+// deliver to, in Pub/Sub's wrapped push format.
+type PushEndpoints struct {
+	Edit, Results, DeadLetter string
 }
 
 // ProvisionPubSub creates pixmill's topics and subscriptions and returns
@@ -182,15 +193,30 @@ func ProvisionPubSub(ctx context.Context, cfg PubSubConfig, opts ...option.Clien
 			return Queues{}, fmt.Errorf("brokers: creating topic %s: %w", topic(name), err)
 		}
 	}
+	// Pulled by workers, a request is parked by the platform after
+	// MaxAttempts and the policy is the backstop one attempt later; pushed
+	// to a function, the policy is what parks it.
+	attempts := max(5, cfg.MaxAttempts+1)
+	if cfg.Push != nil {
+		attempts = max(5, cfg.MaxAttempts)
+	}
 	subs := []*pb.Subscription{
 		{
 			Name: subscription("requests"), Topic: topic("requests"),
 			AckDeadlineSeconds: int32(cfg.AckDeadline / time.Second),
-			DeadLetterPolicy:   &pb.DeadLetterPolicy{DeadLetterTopic: topic("deadletter"), MaxDeliveryAttempts: int32(max(5, cfg.MaxAttempts+1))},
+			DeadLetterPolicy:   &pb.DeadLetterPolicy{DeadLetterTopic: topic("deadletter"), MaxDeliveryAttempts: int32(attempts)},
 			RetryPolicy:        &pb.RetryPolicy{MinimumBackoff: durationpb.New(time.Second), MaximumBackoff: durationpb.New(time.Minute)},
 		},
 		{Name: subscription("responses"), Topic: topic("responses"), AckDeadlineSeconds: 60},
 		{Name: subscription("deadletter"), Topic: topic("deadletter"), AckDeadlineSeconds: 60},
+	}
+	if p := cfg.Push; p != nil {
+		for i, url := range []string{p.Edit, p.Results, p.DeadLetter} {
+			if url == "" {
+				return Queues{}, fmt.Errorf("brokers: push subscription %s: no endpoint URL", subs[i].Name)
+			}
+			subs[i].PushConfig = &pb.PushConfig{PushEndpoint: url}
+		}
 	}
 	for _, s := range subs {
 		if _, err := sc.CreateSubscription(ctx, s); err != nil && status.Code(err) != codes.AlreadyExists {
@@ -198,6 +224,14 @@ func ProvisionPubSub(ctx context.Context, cfg PubSubConfig, opts ...option.Clien
 		}
 	}
 	u := func(p string) string { return pubsubScheme + "://" + p }
+	if cfg.Push != nil {
+		// Nothing pulls: the subscriptions deliver to the functions.
+		return Queues{
+			RequestsTopic:   u(topic("requests")),
+			ResponsesTopic:  u(topic("responses")),
+			DeadletterTopic: u(topic("deadletter")),
+		}, nil
+	}
 	return Queues{
 		RequestsTopic:          u(topic("requests")),
 		RequestsSubscription:   u(subscription("requests")) + "?max_recv_batch_size=1",

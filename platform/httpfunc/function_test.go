@@ -6,16 +6,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,70 +35,6 @@ type rig struct {
 	url       string
 	bucket    *blob.Bucket
 	responses *pubsub.Subscription
-}
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-func functionBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pixmill-function-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "pixmill-function")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/pixmill/pixmill/platform/cmd/pixmill-function").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("building pixmill-function: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-// serve starts the function target with env added to its environment, and
-// returns its base URL.
-func serve(t *testing.T, target string, env ...string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-	cmd := exec.Command(functionBinary(t))
-	cmd.Env = append(os.Environ(), append([]string{"FUNCTION_TARGET=" + target, "HOST=127.0.0.1", "PORT=" + port}, env...)...)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("%s function log:\n%s", target, log.String())
-		}
-	})
-	base := "http://127.0.0.1:" + port
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
-			c.Close()
-			return base
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s function did not listen within 30s:\n%s", target, log.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func newRig(t *testing.T, target string) *rig {
@@ -137,7 +69,7 @@ func newRig(t *testing.T, target string) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sub.Shutdown(context.Background()) })
-	u := serve(t, target, "PIXMILL_BUCKET="+bucketURL, "PIXMILL_RESPONSES_TOPIC=jetstream://"+ns.Addr()+"/pixmill.responses")
+	u := stacktest.Function(t, target, "PIXMILL_BUCKET="+bucketURL, "PIXMILL_RESPONSES_TOPIC=jetstream://"+ns.Addr()+"/pixmill.responses")
 	return &rig{url: u, bucket: bucket, responses: sub}
 }
 
@@ -404,7 +336,7 @@ func TestTransientFailureIsRetryable(t *testing.T) {
 	dead := ln.Addr().String()
 	ln.Close()
 	bucketURL := (&url.URL{Scheme: "file", Path: dir, RawQuery: "no_tmp_dir=1"}).String()
-	u := serve(t, "Edit", "PIXMILL_BUCKET="+bucketURL, "PIXMILL_RESPONSES_TOPIC=jetstream://"+dead+"/pixmill.responses")
+	u := stacktest.Function(t, "Edit", "PIXMILL_BUCKET="+bucketURL, "PIXMILL_RESPONSES_TOPIC=jetstream://"+dead+"/pixmill.responses")
 	e, err := events.New(events.SourceGateway, time.Now(), events.TaskRequested{Job: "j", Task: "t", Owner: "o", Image: "i", Original: "originals/i",
 		Ops: []json.RawMessage{json.RawMessage(`{"op":"brightness","factor":2}`)}, Output: events.Output{Key: "results/j/t.png"}})
 	if err != nil {

@@ -11,7 +11,9 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/pubsub"
 
+	"github.com/pixmill/pixmill/functions/deadletter"
 	"github.com/pixmill/pixmill/functions/edit"
+	"github.com/pixmill/pixmill/functions/fault"
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/functions/records"
 	"github.com/pixmill/pixmill/functions/results"
@@ -62,4 +64,39 @@ func Results(getenv func(string) string, log *slog.Logger) func(context.Context,
 		f := &results.Function{Store: records.NewStore(bucket)}
 		return f.Handle, nil
 	}, log)
+}
+
+// DeadLetter is the dead-letter function (functions/deadletter) for the
+// Functions Framework, configured by getenv: PIXMILL_BUCKET. It takes what
+// a broker's own dead-letter mechanism delivers — Knative's deadLetterSink,
+// a push subscription on Pub/Sub's dead-letter topic — records it for
+// `pixmill dlq`, and records a parked request's task as failed, so that its
+// owner is told. Every CloudEvent is recorded, readable or not: it answers
+// 200 once the record is written and 503 when the bucket fails.
+func DeadLetter(getenv func(string) string, log *slog.Logger) func(context.Context, cloudevents.Event) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg := LoadConfig(getenv)
+	return handler(func(ctx context.Context) (Func, error) {
+		if err := cfg.validate(false); err != nil {
+			return nil, err
+		}
+		bucket, err := blob.OpenBucket(context.WithoutCancel(ctx), cfg.Bucket)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", EnvBucket, cfg.Bucket, err)
+		}
+		f := &deadletter.Function{Store: records.NewStore(bucket), Now: time.Now}
+		return func(ctx context.Context, e cloudevents.Event) error {
+			m, err := parked(e)
+			if err != nil {
+				return fault.Wrap(fault.InvalidArgument, err, "the dead letter is not a CloudEvent that can be kept")
+			}
+			if err := f.HandleMessage(ctx, m); err != nil {
+				return err
+			}
+			log.Warn("dead letter recorded", "event", e.ID(), "type", e.Type(), "subject", e.Subject(), "reason", deadletter.CauseOf(m.Metadata).Detail)
+			return nil
+		}, nil
+	}, log, false)
 }

@@ -22,13 +22,20 @@ type Func func(ctx context.Context, e cloudevents.Event) error
 // and kept), unwraps Pub/Sub deliveries, and answers with the status its
 // outcome calls for (see the package documentation).
 func Handler(open func(context.Context) (Func, error), log *slog.Logger) func(context.Context, cloudevents.Event) error {
+	return handler(open, log, true)
+}
+
+// handler is Handler; with unwrapPush false, a Pub/Sub delivery reaches the
+// function as it came, for a function that reads the Pub/Sub message itself
+// (DeadLetter, which must keep what is not a pixmill event too).
+func handler(open func(context.Context) (Func, error), log *slog.Logger, unwrapPush bool) func(context.Context, cloudevents.Event) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	fn := &lazy[Func]{open: open}
 	return func(ctx context.Context, e cloudevents.Event) error {
 		attempt := 0
-		if e.Type() == TypePubSubPublished {
+		if unwrapPush && e.Type() == TypePubSubPublished {
 			inner, n, err := unwrap(e)
 			if err != nil {
 				log.Warn("rejecting an unreadable Pub/Sub delivery", "event", e.ID(), "err", err)

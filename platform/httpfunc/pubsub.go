@@ -29,17 +29,46 @@ type pushed struct {
 	DeliveryAttempt int `json:"deliveryAttempt"`
 }
 
+// readPushed reads the data of a messagePublished event.
+func readPushed(e cloudevents.Event) (pushed, error) {
+	var p pushed
+	if err := json.Unmarshal(e.Data(), &p); err != nil {
+		return pushed{}, fmt.Errorf("%w: pub/sub message: %v", events.ErrInvalid, err)
+	}
+	return p, nil
+}
+
 // unwrap returns the pixmill event carried by a messagePublished event, and
 // the delivery attempt when Pub/Sub sent one (0 otherwise). Errors mean the
 // event can never be read.
 func unwrap(e cloudevents.Event) (cloudevents.Event, int, error) {
-	var p pushed
-	if err := json.Unmarshal(e.Data(), &p); err != nil {
-		return cloudevents.Event{}, 0, fmt.Errorf("%w: pub/sub message: %v", events.ErrInvalid, err)
+	p, err := readPushed(e)
+	if err != nil {
+		return cloudevents.Event{}, 0, err
 	}
 	inner, err := events.FromMessage(&pubsub.Message{Body: p.Message.Data, Metadata: p.Message.Attributes})
 	if err != nil {
 		return cloudevents.Event{}, 0, fmt.Errorf("pub/sub message %s: %w", p.Message.MessageID, err)
 	}
 	return inner, p.DeliveryAttempt, nil
+}
+
+// parked is the message that a dead-lettered event stands for, as
+// functions/deadletter reads it. From a messagePublished event it is the
+// Pub/Sub message, data and attributes as they are, with those Pub/Sub's
+// dead-letter policy added (CloudPubSubDeadLetterSource*); whether they
+// hold a pixmill event does not matter. The push's deliveryAttempt is left
+// out: it counts deliveries from the dead-letter subscription, not the
+// request's. Any other event — one Knative's deadLetterSink delivers, with
+// its knativeerror* extensions — is the message in the binary content mode
+// that pixmill uses on every broker, extensions as ce- attributes. A
+// messagePublished event that carries no Pub/Sub message is kept whole in
+// the same way.
+func parked(e cloudevents.Event) (*pubsub.Message, error) {
+	if e.Type() == TypePubSubPublished {
+		if p, err := readPushed(e); err == nil && (len(p.Message.Data) > 0 || len(p.Message.Attributes) > 0) {
+			return &pubsub.Message{Body: p.Message.Data, Metadata: p.Message.Attributes}, nil
+		}
+	}
+	return events.ToMessage(e)
 }

@@ -174,6 +174,21 @@ func TestUp(t *testing.T) {
 	}
 }
 
+// TestQueuedElsewhere is a gateway that runs alone: what it publishes is
+// counted, and nothing is kept for a response that never comes here.
+func TestQueuedElsewhere(t *testing.T) {
+	u := NewUp()
+	for _, task := range []string{"a", "b"} {
+		u.QueuedElsewhere(task)
+	}
+	if got := pick(scrape(t, u.Handler()), "pixmill_requests_queued_total"); got["pixmill_requests_queued_total"] != 2 {
+		t.Errorf("%v, want 2 queued", got)
+	}
+	if b, _ := u.Outstanding().Backlog(context.Background()); b != (autoscaler.Backlog{}) {
+		t.Errorf("outstanding %+v, want nothing", b)
+	}
+}
+
 func TestTraceHTTP(t *testing.T) {
 	shutdown := StartTracing()
 	defer shutdown(context.Background())

@@ -96,6 +96,11 @@ func (u *Up) Queued(task string) {
 	u.outstanding.Sent(task)
 }
 
+// QueuedElsewhere counts a request the gateway published for functions
+// that run outside this process (a gateway-only up): no response comes back
+// here to take the task off the outstanding account, which would only grow.
+func (u *Up) QueuedElsewhere(string) { u.queued.Inc() }
+
 // WatchFleet exports the fleet's processes, read at each scrape.
 func (u *Up) WatchFleet(stats func() (running, draining int)) {
 	u.reg.MustRegister(fleetCollector{

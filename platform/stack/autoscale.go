@@ -135,14 +135,23 @@ func (c *Config) slotEnv(slot int) []string {
 type observing struct {
 	metrics *metrics.Up
 	signal  autoscaler.Signal
-	close   func()
+	// queued is the gateway's hook for each request it publishes.
+	queued func(task string)
+	close  func()
 }
 
 // startObserving opens the backlog signal for the requests subscription and
-// starts tracing.
+// starts tracing. A gateway that runs alone has no backlog to read and no
+// fleet to size: it only counts what it publishes, and traces.
 func startObserving(ctx context.Context, cfg Config, log *slog.Logger) (*observing, error) {
 	o := &observing{metrics: metrics.NewUp()}
 	stopTracing := metrics.StartTracing()
+	if cfg.Queues.gatewayOnly() {
+		o.queued = o.metrics.QueuedElsewhere
+		o.close = func() { _ = stopTracing(context.Background()) }
+		return o, nil
+	}
+	o.queued = o.metrics.Queued
 	sig, closeSig, err := signalFor(ctx, cfg.Queues.RequestsSubscription, o.metrics.Outstanding())
 	if err != nil {
 		_ = stopTracing(context.Background())

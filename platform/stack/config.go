@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pixmill/pixmill/platform/gateway"
@@ -29,6 +30,14 @@ const (
 
 // Queues are the URLs of the topics and subscriptions pixmill uses. Any
 // gocloud.dev pubsub URL works; empty ones take the embedded JetStream.
+//
+// A requests topic with neither the requests nor the responses
+// subscription is a gateway that runs alone: the functions consume the
+// requests elsewhere (Knative Services behind a Broker, whose ingress is the
+// topic's http:// URL) and write the task records to the shared bucket
+// themselves, so up runs no workers, no results handler and no dead-letter
+// recorder. The responses and dead-letter topics may then be set (a
+// configuration shared with the functions) and are not used.
 type Queues struct {
 	RequestsTopic         string `json:"requests_topic"`
 	RequestsSubscription  string `json:"requests_subscription"`
@@ -46,6 +55,39 @@ func (q Queues) complete() bool {
 
 func (q Queues) empty() bool {
 	return q == Queues{}
+}
+
+// gatewayOnly reports a gateway that runs alone (see Queues).
+func (q Queues) gatewayOnly() bool {
+	return q.RequestsTopic != "" && q.RequestsSubscription == "" && q.ResponsesSubscription == ""
+}
+
+// validate names what a configuration that is none of the three shapes
+// (embedded, complete, gateway only) lacks or has too much of.
+func (q Queues) validate(workers int) error {
+	switch {
+	case q.empty(), q.complete():
+		return nil
+	case q.gatewayOnly():
+		var errs []error
+		if q.DeadletterSubscription != "" {
+			errs = append(errs, fmt.Errorf("deadletter-subscription: %q is set, but with no --requests-subscription and --responses-subscription up runs the gateway alone, which records no dead letters: the functions that consume the requests handle them (in Knative, the pixmill-deadletter Trigger)", redactURL(q.DeadletterSubscription)))
+		}
+		if workers >= 0 {
+			errs = append(errs, fmt.Errorf("workers: %d, but with no --requests-subscription there is nothing for workers to pull: up runs the gateway alone", workers))
+		}
+		return errors.Join(errs...)
+	}
+	var missing []string
+	for _, f := range []struct{ flag, v string }{
+		{"--requests-topic", q.RequestsTopic}, {"--requests-subscription", q.RequestsSubscription},
+		{"--responses-topic", q.ResponsesTopic}, {"--responses-subscription", q.ResponsesSubscription},
+	} {
+		if f.v == "" {
+			missing = append(missing, f.flag)
+		}
+	}
+	return fmt.Errorf("queues: %s missing: give all four of --requests-topic, --requests-subscription, --responses-topic and --responses-subscription to run workers here; --requests-topic without either subscription to run the gateway alone, the functions consuming the requests elsewhere (a Knative Broker); or none for the embedded JetStream", strings.Join(missing, ", "))
 }
 
 // Config is the configuration of `pixmill up`.
@@ -109,8 +151,8 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 		c.envErr = errors.Join(c.envErr, intFlag(&c.Concurrency, EnvConcurrency, 1)(v))
 	}
 	fs.StringVar(&c.Bucket, "bucket", env(EnvBucket, ""), "blob bucket URL, e.g. s3://photos?region=eu-west-1 (env "+EnvBucket+"; default file:// under --data)")
-	fs.StringVar(&c.Queues.RequestsTopic, "requests-topic", env(EnvRequestsTopic, ""), "pubsub topic URL for task requests (env "+EnvRequestsTopic+"; default: the embedded JetStream)")
-	fs.StringVar(&c.Queues.RequestsSubscription, "requests-subscription", env(EnvRequestsSubscription, ""), "pubsub subscription URL workers pull requests from (env "+EnvRequestsSubscription+")")
+	fs.StringVar(&c.Queues.RequestsTopic, "requests-topic", env(EnvRequestsTopic, ""), "pubsub topic URL for task requests, e.g. jetstream://…, or a Knative Broker's http:// address; without --requests-subscription and --responses-subscription up runs only the gateway (env "+EnvRequestsTopic+"; default: the embedded JetStream)")
+	fs.StringVar(&c.Queues.RequestsSubscription, "requests-subscription", env(EnvRequestsSubscription, ""), "pubsub subscription URL workers pull requests from; leave it and --responses-subscription out when the functions consume the requests elsewhere (env "+EnvRequestsSubscription+")")
 	fs.StringVar(&c.Queues.ResponsesTopic, "responses-topic", env(EnvResponsesTopic, ""), "pubsub topic URL for task responses (env "+EnvResponsesTopic+")")
 	fs.StringVar(&c.Queues.ResponsesSubscription, "responses-subscription", env(EnvResponsesSubscription, ""), "pubsub subscription URL the results handler reads (env "+EnvResponsesSubscription+")")
 	fs.StringVar(&c.Queues.DeadletterTopic, "deadletter-topic", env(EnvDeadletterTopic, ""), "pubsub topic URL where requests that cannot succeed are parked (env "+EnvDeadletterTopic+")")
@@ -139,9 +181,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("data: a directory is required"))
 	}
 	errs = append(errs, c.Scaling.validate(c.Autoscaled()))
-	if !c.Queues.empty() && !c.Queues.complete() {
-		errs = append(errs, errors.New("queues: give all four of --requests-topic, --requests-subscription, --responses-topic and --responses-subscription, or none for the embedded JetStream"))
-	}
+	errs = append(errs, c.Queues.validate(c.Workers))
 	return errors.Join(errs...)
 }
 

@@ -7,7 +7,9 @@
 // JetStream server embedded in the process, durable under the data directory
 // and listening on a free loopback port; with no bucket URL, it uses a file
 // bucket under the data directory. A restart on the same directory keeps
-// uploads, jobs and queued requests.
+// uploads, jobs and queued requests. With a requests topic and no
+// subscriptions, up is a gateway alone, for functions that consume the
+// requests elsewhere, as Knative Services behind a Broker do (see Queues).
 package stack
 
 import (
@@ -58,7 +60,8 @@ const (
 
 // Up runs the whole local stack until ctx ends, then shuts it down in order:
 // the gateway stops accepting, workers drain, the results handler drains,
-// and the queue stops last.
+// and the queue stops last. A gateway-only configuration (see Queues) runs
+// the gateway alone.
 func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -99,16 +102,19 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer bucket.Close()
 	requests, err := pubsub.OpenTopic(ctx, cfg.Queues.RequestsTopic)
 	if err != nil {
-		return fmt.Errorf("requests topic %q: %w", cfg.Queues.RequestsTopic, err)
+		return fmt.Errorf("requests topic %q: %w", redactURL(cfg.Queues.RequestsTopic), err)
 	}
 	defer requests.Shutdown(context.Background())
-	responses, err := pubsub.OpenSubscription(ctx, cfg.Queues.ResponsesSubscription)
-	if err != nil {
-		return fmt.Errorf("responses subscription %q: %w", cfg.Queues.ResponsesSubscription, err)
+	work := &processing{}
+	if !cfg.Queues.gatewayOnly() {
+		work, err = startProcessing(ctx, cfg, bucket, obs, log)
+		if err != nil {
+			return err
+		}
+		defer work.close()
 	}
-	defer responses.Shutdown(context.Background())
 
-	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.metrics.Queued})
+	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued})
 	if err != nil {
 		return err
 	}
@@ -117,18 +123,77 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("addr %q: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{Handler: metrics.TraceHTTP(gw), ReadHeaderTimeout: 10 * time.Second}
-
-	deadletter, err := openTopic(ctx, "dead-letter topic", cfg.Queues.DeadletterTopic)
-	if err != nil {
+	if err := writeEndpoints(data, cfg); err != nil {
 		return err
 	}
-	if deadletter != nil {
-		defer deadletter.Shutdown(context.Background())
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	fleetCtx, stopFleet := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopFleet()
+	resultsCtx, stopResults := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopResults()
+	wg.Add(1)
+	go func() { defer wg.Done(); errs <- ignoreClosed(srv.Serve(ln)) }()
+	work.start(fleetCtx, resultsCtx, &wg, errs, log)
+	if cfg.Queues.gatewayOnly() {
+		log.Info("pixmill is up", "url", "http://"+ln.Addr().String(), "data", data, "gateway_only", true, "requests_topic", redactURL(cfg.Queues.RequestsTopic), "bucket", cfg.Bucket)
+	} else {
+		log.Info("pixmill is up", "url", "http://"+ln.Addr().String(), "data", data, "workers", cfg.describeWorkers(), "bucket", cfg.Bucket)
 	}
-	store := records.NewStore(bucket)
-	resultsFn := &results.Function{Store: store}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errs:
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	stopFleet()
+	stopResults()
+	wg.Wait()
+	return runErr
+}
+
+// processing is what up runs besides the gateway when the requests are
+// consumed here: the worker fleet and what sizes it, the results handler,
+// and the recorder of dead letters. The zero value, for a gateway that runs
+// alone, runs nothing.
+type processing struct {
+	workers *fleet.Fleet
+	results *runner.Runner
+	parked  *runner.Runner // nil without a dead-letter subscription
+	scale   func(context.Context)
+	store   *records.Store
+	slots   int
+	closers []func()
+}
+
+// startProcessing opens the subscriptions and topics processing needs and
+// makes its parts; close releases them.
+func startProcessing(ctx context.Context, cfg Config, bucket *blob.Bucket, obs *observing, log *slog.Logger) (p *processing, err error) {
+	p = &processing{store: records.NewStore(bucket), slots: cfg.fleetSlots()}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	responses, err := pubsub.OpenSubscription(ctx, cfg.Queues.ResponsesSubscription)
+	if err != nil {
+		return p, fmt.Errorf("responses subscription %q: %w", cfg.Queues.ResponsesSubscription, err)
+	}
+	p.closers = append(p.closers, func() { _ = responses.Shutdown(context.Background()) })
+	deadletter, err := openTopic(ctx, "dead-letter topic", cfg.Queues.DeadletterTopic)
+	if err != nil {
+		return p, err
+	}
+	if deadletter != nil {
+		p.closers = append(p.closers, func() { _ = deadletter.Shutdown(context.Background()) })
+	}
+	resultsFn := &results.Function{Store: p.store}
 	resultsLog := log.With("component", "results")
-	resultsRunner, err := runner.New(responses, runner.Call(resultsFn.Handle), runner.Config{
+	p.results, err = runner.New(responses, runner.Call(resultsFn.Handle), runner.Config{
 		Concurrency: 16,
 		Broker:      brokerFor(cfg.Queues.ResponsesSubscription),
 		// A response is never given up on for a transient failure: the
@@ -137,30 +202,29 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Middleware: append(append(obs.middleware(), delivery(deadletter, nil, math.MaxInt32, resultsLog)...), runner.Recover(resultsLog)),
 	}, resultsLog)
 	if err != nil {
-		return err
+		return p, err
 	}
-	var parked *runner.Runner
 	if cfg.Queues.DeadletterSubscription != "" {
 		sub, err := pubsub.OpenSubscription(ctx, cfg.Queues.DeadletterSubscription)
 		if err != nil {
-			return fmt.Errorf("dead-letter subscription %q: %w", cfg.Queues.DeadletterSubscription, err)
+			return p, fmt.Errorf("dead-letter subscription %q: %w", cfg.Queues.DeadletterSubscription, err)
 		}
-		defer sub.Shutdown(context.Background())
-		dl := &deadletterfn.Function{Store: store, Now: time.Now}
+		p.closers = append(p.closers, func() { _ = sub.Shutdown(context.Background()) })
+		dl := &deadletterfn.Function{Store: p.store, Now: time.Now}
 		dlLog := log.With("component", "deadletter")
-		parked, err = runner.New(sub, func(ctx context.Context, d *runner.Delivery) error { return dl.HandleMessage(ctx, d.Msg) }, runner.Config{
+		p.parked, err = runner.New(sub, func(ctx context.Context, d *runner.Delivery) error { return dl.HandleMessage(ctx, d.Msg) }, runner.Config{
 			Broker:     brokerFor(cfg.Queues.DeadletterSubscription),
 			Middleware: append(delivery(nil, nil, 0, dlLog), runner.Recover(dlLog)),
 		}, dlLog)
 		if err != nil {
-			return err
+			return p, err
 		}
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("finding the pixmill binary for workers: %w", err)
+		return p, fmt.Errorf("finding the pixmill binary for workers: %w", err)
 	}
-	workers, err := fleet.New(fleet.Config{
+	p.workers, err = fleet.New(fleet.Config{
 		Command: []string{self, "worker"},
 		Env: []string{
 			EnvBucket + "=" + cfg.Bucket,
@@ -177,49 +241,36 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		MaxBackoff: cfg.RestartBackoffMax,
 	}, log.With("component", "fleet"))
 	if err != nil {
-		return err
+		return p, err
 	}
+	p.scale, err = obs.scaler(cfg, p.workers, log.With("component", "autoscaler"))
+	return p, err
+}
 
-	scale, err := obs.scaler(cfg, workers, log.With("component", "autoscaler"))
-	if err != nil {
-		return err
+// start runs the parts: the fleet and its autoscaler until fleetCtx ends,
+// the handlers of responses and dead letters until resultsCtx ends. Each
+// is counted on wg; a part that stops reports on errs.
+func (p *processing) start(fleetCtx, resultsCtx context.Context, wg *sync.WaitGroup, errs chan<- error, log *slog.Logger) {
+	if p.workers == nil {
+		return
 	}
-	if err := writeEndpoints(data, cfg); err != nil {
-		return err
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	fleetCtx, stopFleet := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopFleet()
-	resultsCtx, stopResults := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopResults()
-	wg.Add(3)
-	go func() { defer wg.Done(); errs <- ignoreClosed(srv.Serve(ln)) }()
-	go func() { defer wg.Done(); errs <- workers.Run(fleetCtx) }()
-	go func() { defer wg.Done(); errs <- resultsRunner.Run(resultsCtx) }()
-	if parked != nil {
+	wg.Add(2)
+	go func() { defer wg.Done(); errs <- p.workers.Run(fleetCtx) }()
+	go func() { defer wg.Done(); errs <- p.results.Run(resultsCtx) }()
+	if p.parked != nil {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs <- parked.Run(resultsCtx) }()
+		go func() { defer wg.Done(); errs <- p.parked.Run(resultsCtx) }()
 	}
-	wg.Add(1)
-	go func() { defer wg.Done(); reportFleet(fleetCtx, store, workers, cfg.fleetSlots(), log) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); scale(fleetCtx) }()
-	log.Info("pixmill is up", "url", "http://"+ln.Addr().String(), "data", data, "workers", cfg.describeWorkers(), "bucket", cfg.Bucket)
+	wg.Add(2)
+	go func() { defer wg.Done(); reportFleet(fleetCtx, p.store, p.workers, p.slots, log) }()
+	go func() { defer wg.Done(); p.scale(fleetCtx) }()
+}
 
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errs:
+// close releases what startProcessing opened, last opened first.
+func (p *processing) close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		p.closers[i]()
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(shutdownCtx)
-	stopFleet()
-	stopResults()
-	wg.Wait()
-	return runErr
 }
 
 // reportFleet tells the gateway, through a record, when the workers keep

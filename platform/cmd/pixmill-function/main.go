@@ -3,10 +3,17 @@
 //
 //	FUNCTION_TARGET=Edit PORT=8080 PIXMILL_BUCKET=… PIXMILL_RESPONSES_TOPIC=… pixmill-function
 //
-// FUNCTION_TARGET is Edit or Results; PORT defaults to 8080, HOST to every
-// interface (set HOST=127.0.0.1 to stay on loopback). `make
-// run-function` builds and runs it. On Cloud Run functions the buildpack
-// generates the equivalent of this file around the root package.
+// FUNCTION_TARGET is one of the functions the root package registers:
+//
+//	Edit        PIXMILL_BUCKET, PIXMILL_RESPONSES_TOPIC
+//	Results     PIXMILL_BUCKET
+//	DeadLetter  PIXMILL_BUCKET (a Knative deadLetterSink, or a push
+//	            subscription on Pub/Sub's dead-letter topic)
+//
+// PORT defaults to 8080, HOST to every interface (set HOST=127.0.0.1 to stay
+// on loopback). `make run-function` builds and runs it. On Cloud Run
+// functions the buildpack generates the equivalent of this file around the
+// root package.
 package main
 
 import (

@@ -27,6 +27,7 @@ import (
 	_ "gocloud.dev/pubsub/gcppubsub"
 	_ "gocloud.dev/pubsub/rabbitpubsub"
 
+	_ "github.com/pixmill/pixmill/platform/cehttptopic"
 	_ "github.com/pixmill/pixmill/platform/jetstream"
 )
 

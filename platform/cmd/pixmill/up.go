@@ -14,7 +14,7 @@ func runUp(ctx context.Context, args []string) error {
 	var cfg stack.Config
 	cfg.BindFlags(fs, os.Getenv)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: pixmill up [flags]\n\nStarts the local stack: an embedded NATS JetStream queue and a file bucket under\n--data (unless queue and bucket URLs are given), the HTTP gateway, the results\nhandler and a fleet of worker processes, which the autoscaler grows with the\nqueue's backlog and stops when idle (--workers N pins its size). Stop it with\nCtrl-C: workers finish what they hold, queued requests wait on disk for the next\nstart. GET /metrics on the gateway serves Prometheus metrics.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: pixmill up [flags]\n\nStarts the local stack: an embedded NATS JetStream queue and a file bucket under\n--data (unless queue and bucket URLs are given), the HTTP gateway, the results\nhandler and a fleet of worker processes, which the autoscaler grows with the\nqueue's backlog and stops when idle (--workers N pins its size). Stop it with\nCtrl-C: workers finish what they hold, queued requests wait on disk for the next\nstart. GET /metrics on the gateway serves Prometheus metrics.\n\nWith --requests-topic and neither --requests-subscription nor\n--responses-subscription it runs the gateway alone: the functions consume the\nrequests elsewhere (e.g. Knative Services behind a Broker, whose http:// ingress\nis the topic) and write the task records to the shared --bucket.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -1,0 +1,61 @@
+package stack_test
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/pixmill/pixmill/platform/stack"
+)
+
+// TestQueueShapes checks which combinations of queue URLs up accepts: none
+// (the embedded JetStream), all four (workers here), or a requests topic
+// without subscriptions (the gateway alone).
+func TestQueueShapes(t *testing.T) {
+	const (
+		broker = "http://broker-ingress.knative-eventing.svc.cluster.local/pixmill/pixmill"
+		js     = "jetstream://127.0.0.1:4222/"
+	)
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+	}{
+		{name: "embedded"},
+		{name: "all four", args: []string{"--requests-topic", js + "r", "--requests-subscription", js + "r?consumer=w", "--responses-topic", js + "s", "--responses-subscription", js + "s?consumer=r"}},
+		{name: "gateway only", args: []string{"--requests-topic", broker}},
+		{name: "gateway only on a configuration shared with the functions", env: map[string]string{
+			"PIXMILL_REQUESTS_TOPIC": broker, "PIXMILL_RESPONSES_TOPIC": broker, "PIXMILL_DEADLETTER_TOPIC": js + "d",
+		}},
+		{name: "gateway only with workers", args: []string{"--requests-topic", broker, "--workers", "2"},
+			wantErr: "workers: 2, but with no --requests-subscription there is nothing for workers to pull"},
+		{name: "gateway only with a dead-letter subscription", args: []string{"--requests-topic", broker, "--deadletter-subscription", js + "d?consumer=d"},
+			wantErr: "deadletter-subscription: \"jetstream://127.0.0.1:4222/d?consumer=d\" is set, but with no --requests-subscription"},
+		{name: "a subscription alone", args: []string{"--requests-subscription", js + "r?consumer=w"},
+			wantErr: "queues: --requests-topic, --responses-topic, --responses-subscription missing"},
+		{name: "workers without results", args: []string{"--requests-topic", js + "r", "--requests-subscription", js + "r?consumer=w"},
+			wantErr: "queues: --responses-topic, --responses-subscription missing"},
+		{name: "results without workers", args: []string{"--requests-topic", broker, "--responses-subscription", js + "s?consumer=r"},
+			wantErr: "queues: --requests-subscription, --responses-topic missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("up", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			var c stack.Config
+			c.BindFlags(fs, func(k string) string { return tt.env[k] })
+			err := fs.Parse(tt.args)
+			if err == nil {
+				err = c.Validate()
+			}
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatal(err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("err %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
