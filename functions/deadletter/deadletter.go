@@ -1,8 +1,10 @@
 // Package deadletter is the dead-letter function: it consumes the messages
 // parked on the dead-letter topic and keeps a record of each (why, how many
 // attempts, the message itself), so that `pixmill dlq list` can show them and
-// `pixmill dlq redrive` can send them again, and it tells the owner of a
-// parked request that its task failed.
+// `pixmill dlq redrive` can send them again; it tells the owner of a
+// parked request that its task failed, and applies a parked response event
+// (task.started, completed or failed) to the task's records, as the results
+// function would have.
 //
 // Messages are parked by pixmill's runner, which says why in the
 // ce-pixmilldl* attributes and tells the owner itself, or by a broker's own
@@ -36,10 +38,13 @@ import (
 	"slices"
 	"time"
 
+	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"gocloud.dev/pubsub"
 
 	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/functions/fault"
 	"github.com/pixmill/pixmill/functions/records"
+	"github.com/pixmill/pixmill/functions/results"
 )
 
 // Function records parked messages.
@@ -66,11 +71,21 @@ func (f *Function) HandleMessage(ctx context.Context, m *pubsub.Message) error {
 		Body:     m.Body,
 		Metadata: md,
 	}
-	var req events.TaskRequested
-	isRequest := false
-	if e, err := events.FromMessage(&pubsub.Message{Body: m.Body, Metadata: md}); err == nil && events.Decode(e, &req) == nil {
-		d.Key, d.Job, d.Task, d.Owner = req.Task, req.Job, req.Task, req.Owner
-		isRequest = true
+	var (
+		req       events.TaskRequested
+		isRequest bool
+		response  *cloudevents.Event
+	)
+	if e, err := events.FromMessage(&pubsub.Message{Body: m.Body, Metadata: md}); err == nil {
+		switch e.Type() {
+		case events.TypeTaskRequested:
+			if events.Decode(e, &req) == nil {
+				d.Key, d.Job, d.Task, d.Owner = req.Task, req.Job, req.Task, req.Owner
+				isRequest = true
+			}
+		case events.TypeTaskStarted, events.TypeTaskCompleted, events.TypeTaskFailed:
+			response = &e
+		}
 	}
 	if !events.ValidID(d.Key) {
 		// Not one of ours: an id from elsewhere could be anything, so the
@@ -80,10 +95,26 @@ func (f *Function) HandleMessage(ctx context.Context, m *pubsub.Message) error {
 	if err := f.Store.PutDeadLetter(ctx, d); err != nil {
 		return err
 	}
-	if !isRequest {
+	switch {
+	case isRequest:
+		return f.tell(ctx, req, cause)
+	case response != nil:
+		return f.apply(ctx, *response)
+	}
+	return nil
+}
+
+// apply records a parked response event, as the results function would
+// have: a broker parks one when the results function failed on it every
+// time, and without it the task would show its previous state for good.
+// Recording facts is idempotent, so a response applied twice changes
+// nothing; one that cannot be decoded stays only in the dead-letter record.
+func (f *Function) apply(ctx context.Context, e cloudevents.Event) error {
+	err := (&results.Function{Store: f.Store}).Handle(ctx, e)
+	if fault.KindOf(err) == fault.InvalidArgument {
 		return nil
 	}
-	return f.tell(ctx, req, cause)
+	return err
 }
 
 // tell records req's task as failed unless the task has ended: a success

@@ -215,3 +215,45 @@ func TestStorageFailureIsRetryable(t *testing.T) {
 		t.Errorf("err = %v (%s), want a transient error", err, fault.KindOf(err))
 	}
 }
+
+// TestParkedResponseIsApplied: a response event a broker parked (the
+// results function failed on it every time) reaches the task's records,
+// once however often it is parked; a running task does not stay running.
+func TestParkedResponseIsApplied(t *testing.T) {
+	ctx := context.Background()
+	store := records.NewStore(memblob.OpenBucket(nil))
+	f := &Function{Store: store, Now: func() time.Time { return t0 }}
+	j := records.Job{ID: job, Owner: "alice", Tasks: []records.JobTask{{ID: task}}}
+	if err := store.MarkStarted(ctx, events.TaskStarted{Job: job, Task: task, Owner: "alice", Attempt: 1}, t0); err != nil {
+		t.Fatal(err)
+	}
+	e, err := events.New(events.SourceEdit, t0, events.TaskCompleted{Job: job, Task: task, Owner: "alice", Attempt: 1,
+		Result: events.Result{Key: "results/" + job + "/" + task + ".png", Format: "png", ContentType: "image/png", Width: 4, Height: 3, Bytes: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		m, err := events.ToMessage(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Metadata["ce-knativeerrorcode"] = "503"
+		if err := f.HandleMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts, err := store.Tasks(ctx, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts[0].State != records.Succeeded || ts[0].Result == nil || ts[0].Result.Width != 4 {
+		t.Errorf("task %+v, want succeeded with the parked result", ts[0])
+	}
+	dls, err := store.DeadLetters(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dls) != 1 || dls[0].Key != e.ID() {
+		t.Errorf("dead letters %+v, want one, named by the event id", dls)
+	}
+}
