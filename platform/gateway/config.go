@@ -25,6 +25,11 @@ type Config struct {
 	// Formats are the accepted upload formats (default jpeg, png, webp,
 	// gif, tiff, heif, avif).
 	Formats []string
+	// EnqueueTimeout bounds publishing a job's requests (default 1m). A
+	// broker that cannot be reached is retried until then; the tasks not
+	// queued by then are failed with "could not be queued" and the job's
+	// request is answered 503, instead of waiting for good.
+	EnqueueTimeout time.Duration
 }
 
 // Defaults.
@@ -34,6 +39,7 @@ const (
 	DefaultMaxPixels       = 50_000_000
 	DefaultMaxTasksPerJob  = 1000
 	DefaultMaxFrames       = 100
+	DefaultEnqueueTimeout  = time.Minute
 )
 
 // DefaultFormats are the upload formats accepted unless configured.
@@ -66,6 +72,12 @@ func (c *Config) setDefaults() error {
 	}
 	if len(c.Formats) == 0 {
 		c.Formats = DefaultFormats
+	}
+	switch {
+	case c.EnqueueTimeout == 0:
+		c.EnqueueTimeout = DefaultEnqueueTimeout
+	case c.EnqueueTimeout < 0:
+		errs = append(errs, fmt.Errorf("gateway: enqueue timeout must be positive, got %s", c.EnqueueTimeout))
 	}
 	return errors.Join(errs...)
 }

@@ -13,7 +13,10 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"path"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +29,7 @@ import (
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
 	"github.com/pixmill/pixmill/functions/records"
+	"github.com/pixmill/pixmill/platform/cehttptopic"
 )
 
 func TestMain(m *testing.M) { imagingtest.Main(m) }
@@ -42,12 +46,21 @@ type env struct {
 // X-Owner header so tests can act as two people.
 func newEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
-	ctx := context.Background()
-	bucket := memblob.OpenBucket(nil)
 	topic := mempubsub.NewTopic()
-	sub := mempubsub.NewSubscription(topic, time.Minute)
+	e := newEnvOn(t, cfg, topic)
+	e.sub = mempubsub.NewSubscription(topic, time.Minute)
+	t.Cleanup(func() { _ = e.sub.Shutdown(context.Background()) })
+	return e
+}
+
+// newEnvOn is newEnv publishing requests to topic; env.sub is nil.
+func newEnvOn(t *testing.T, cfg Config, topic *pubsub.Topic) *env {
+	t.Helper()
+	bucket := memblob.OpenBucket(nil)
 	t.Cleanup(func() {
-		_ = sub.Shutdown(ctx)
+		// Bounded: a send the broker keeps refusing is retried until then.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
 		_ = topic.Shutdown(ctx)
 		_ = bucket.Close()
 	})
@@ -62,7 +75,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 	}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
-	return &env{gw: gw, srv: srv, bucket: bucket, sub: sub, store: records.NewStore(bucket)}
+	return &env{gw: gw, srv: srv, bucket: bucket, store: records.NewStore(bucket)}
 }
 
 func jpegBytes(t *testing.T, w, h int, c color.RGBA) []byte {
@@ -589,4 +602,61 @@ func drain(t *testing.T, sub *pubsub.Subscription) {
 		t.Fatal(err)
 	}
 	m.Ack()
+}
+
+// TestEnqueueGivesUp: a broker that never takes the requests (here an HTTP
+// CloudEvents sink that answers 503 to everything, which is retried) holds
+// a job's creation for EnqueueTimeout at most; then the caller gets 503 and
+// every task shows failed with the reason, none left queued for good.
+func TestEnqueueGivesUp(t *testing.T) {
+	var posts atomic.Int32
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		http.Error(w, "overloaded", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(sink.Close)
+	u, err := url.Parse(sink.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic, err := cehttptopic.OpenTopic(u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 700 * time.Millisecond
+	e := newEnvOn(t, Config{EnqueueTimeout: timeout}, topic)
+	ids := e.uploadOK(t, LocalOwner, 3)
+	start := time.Now()
+	var out struct {
+		Error string `json:"error"`
+	}
+	status := e.postJSON(t, LocalOwner, "/v1/jobs", map[string]any{"images": ids, "ops": []any{map[string]any{"op": "thumbnail", "width": 32}}}, &out)
+	took := time.Since(start)
+	if status != http.StatusServiceUnavailable {
+		t.Fatalf("status %d (%q), want 503", status, out.Error)
+	}
+	if took < timeout || took > timeout+5*time.Second {
+		t.Errorf("the job's creation took %s, want about the enqueue timeout %s", took, timeout)
+	}
+	if posts.Load() < 3 {
+		t.Errorf("the sink was asked %d times, want every request tried", posts.Load())
+	}
+	ctx := context.Background()
+	obj, err := e.bucket.List(&blob.ListOptions{Prefix: "records/jobs/", Delimiter: "/"}).Next(ctx)
+	if err != nil {
+		t.Fatalf("the job's record: %v", err)
+	}
+	job, err := e.store.Job(ctx, LocalOwner, path.Base(obj.Key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := e.store.Tasks(ctx, job)
+	if err != nil || len(tasks) != 3 {
+		t.Fatalf("tasks %v (%v), want 3", tasks, err)
+	}
+	for _, ts := range tasks {
+		if ts.State != records.Failed || !strings.Contains(ts.Error, "could not be queued") {
+			t.Errorf("task %s: %s %q, want failed: could not be queued", ts.ID, ts.State, ts.Error)
+		}
+	}
 }

@@ -208,7 +208,8 @@ func outputFormat(requested, original string) string {
 // broker's acknowledgements overlap; a task whose request could not be
 // queued is recorded as failed, so its owner is told instead of waiting.
 func (g *Gateway) enqueue(r *http.Request, job records.Job, imgs []records.Image) error {
-	ctx := r.Context()
+	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.EnqueueTimeout)
+	defer cancel()
 	var eg errgroup.Group
 	eg.SetLimit(32)
 	for i, t := range job.Tasks {
@@ -225,7 +226,11 @@ func (g *Gateway) enqueue(r *http.Request, job records.Job, imgs []records.Image
 				return nil
 			}
 			failed := events.TaskFailed{Job: job.ID, Task: t.ID, Owner: job.Owner, Attempt: 1, Kind: string(fault.Transient), Reason: "the task could not be queued; submit it again"}
-			if ferr := g.store.MarkFailed(ctx, failed, g.deps.Now()); ferr != nil {
+			// The failure is recorded even when the deadline or the
+			// caller's going away is what stopped the send.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if ferr := g.store.MarkFailed(fctx, failed, g.deps.Now()); ferr != nil {
 				g.log.Error("recording an unqueued task", "job", job.ID, "task", t.ID, "err", ferr)
 			}
 			return fault.Wrap(fault.Transient, err, "queueing task %s", t.ID)

@@ -104,7 +104,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("requests topic %q: %w", redactURL(cfg.Queues.RequestsTopic), err)
 	}
-	defer requests.Shutdown(context.Background())
+	defer shutdownTopic(requests)
 	work := &processing{}
 	if !cfg.Queues.gatewayOnly() {
 		work, err = startProcessing(ctx, cfg, bucket, obs, log)
@@ -189,7 +189,7 @@ func startProcessing(ctx context.Context, cfg Config, bucket *blob.Bucket, obs *
 		return p, err
 	}
 	if deadletter != nil {
-		p.closers = append(p.closers, func() { _ = deadletter.Shutdown(context.Background()) })
+		p.closers = append(p.closers, func() { shutdownTopic(deadletter) })
 	}
 	resultsFn := &results.Function{Store: p.store}
 	resultsLog := log.With("component", "results")

@@ -99,13 +99,13 @@ func Worker(ctx context.Context, cfg WorkerConfig, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer responses.Shutdown(context.Background())
+	defer shutdownTopic(responses)
 	deadletter, err := openTopic(open, "dead-letter topic", cfg.DeadletterTopic)
 	if err != nil {
 		return err
 	}
 	if deadletter != nil {
-		defer deadletter.Shutdown(context.Background())
+		defer shutdownTopic(deadletter)
 	}
 	requests, err := pubsub.OpenSubscription(open, cfg.RequestsSubscription)
 	if err != nil {
@@ -143,6 +143,22 @@ func delivery(deadletter, responses *pubsub.Topic, maxAttempts int, log *slog.Lo
 }
 
 // openTopic opens url, or returns nil for an empty one.
+// topicShutdownWait bounds a topic's shutdown. A send the broker keeps
+// refusing with a retryable error is retried until the topic shuts down,
+// and an unbounded shutdown would wait for it for good (a broker that is
+// gone). What is abandoned is safe: the gateway has failed those tasks as
+// not queued, and a worker has not acked the request whose response or
+// dead letter did not go out, so it is delivered again.
+const topicShutdownWait = 10 * time.Second
+
+// shutdownTopic shuts t down, giving up on sends still retrying after
+// topicShutdownWait.
+func shutdownTopic(t *pubsub.Topic) {
+	ctx, cancel := context.WithTimeout(context.Background(), topicShutdownWait)
+	defer cancel()
+	_ = t.Shutdown(ctx)
+}
+
 func openTopic(ctx context.Context, what, url string) (*pubsub.Topic, error) {
 	if url == "" {
 		return nil, nil
