@@ -91,6 +91,13 @@ bench: deps photos
 	@mkdir -p docs/bench
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee docs/bench/latest.txt
 
+## image-check: build infra/container/Dockerfile with buildah (no Docker, no
+## registry: local base images) and run the image: Edit on a JPEG, pixmill up's
+## /healthz (root; about 4 min the first time; not part of test)
+.PHONY: image-check
+image-check:
+	@scripts/check-image.sh
+
 clean:
 	rm -rf bin .cache
 
