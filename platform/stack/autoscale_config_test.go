@@ -53,14 +53,7 @@ func TestScalingFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("up", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			var c stack.Config
-			c.BindFlags(fs, func(k string) string { return tt.env[k] })
-			err := fs.Parse(tt.args)
-			if err == nil {
-				err = c.Validate()
-			}
+			c, err := parseUp(tt.args, tt.env)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err %v, want %q", err, tt.wantErr)
@@ -75,4 +68,18 @@ func TestScalingFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// parseUp is what `pixmill up` makes of args and the environment env: the
+// configuration, and the flag or validation error.
+func parseUp(args []string, env map[string]string) (stack.Config, error) {
+	fs := flag.NewFlagSet("up", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var c stack.Config
+	c.BindFlags(fs, func(k string) string { return env[k] })
+	err := fs.Parse(args)
+	if err == nil {
+		err = c.Validate()
+	}
+	return c, err
 }

@@ -1,12 +1,8 @@
 package stack_test
 
 import (
-	"flag"
-	"io"
 	"strings"
 	"testing"
-
-	"github.com/pixmill/pixmill/platform/stack"
 )
 
 // TestQueueShapes checks which combinations of queue URLs up accepts: none
@@ -42,14 +38,7 @@ func TestQueueShapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("up", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			var c stack.Config
-			c.BindFlags(fs, func(k string) string { return tt.env[k] })
-			err := fs.Parse(tt.args)
-			if err == nil {
-				err = c.Validate()
-			}
+			_, err := parseUp(tt.args, tt.env)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatal(err)
