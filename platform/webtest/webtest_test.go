@@ -8,6 +8,7 @@ import (
 	"image"
 	_ "image/jpeg"
 	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pixmill/pixmill/functions/fault"
@@ -298,6 +300,38 @@ func drawBoxes(t *testing.T, ctx context.Context, shots string) {
 		if tol := 2 * r.PhotoW / r.W; got[k] < v-tol || got[k] > v+tol {
 			t.Errorf("drawn box %s = %v, want %.0f ± %.0f (box %v on a %vx%v photo)", k, got[k], v, tol, got, r.PhotoW, r.PhotoH)
 		}
+	}
+
+	// The same from the keyboard: a second box, added with Enter in the
+	// middle of the photo (a fifth of it each way), moved right 3 steps and
+	// made 2 steps taller (a step is a fiftieth of the photo).
+	do(t, ctx, chromedp.Click(chromedp.CSS(`li.op[data-op="redeye"] [data-draw="regions"]`)))
+	// Opened again, the dialog shows the box drawn before.
+	poll(t, ctx, 10*time.Second, `document.querySelector('#draw').open && document.querySelectorAll('#draw-list li').length === 1 && document.querySelectorAll('#draw-stage .box').length === 1`)
+	do(t, ctx,
+		chromedp.Focus(chromedp.ID("draw-stage")),
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowRight),
+		chromedp.KeyEvent(kb.ArrowDown, chromedp.KeyModifiers(chromedp.ModifierShift)),
+		chromedp.KeyEvent(kb.ArrowDown, chromedp.KeyModifiers(chromedp.ModifierShift)),
+	)
+	poll(t, ctx, 5*time.Second, `document.querySelectorAll('#draw-list li').length === 2`)
+	status := run(t, ctx, chromedp.Evaluate[string](`document.querySelector('#draw-status').textContent`))
+	do(t, ctx, chromedp.Click(chromedp.ID("draw-done")))
+	rows := run(t, ctx, chromedp.Evaluate[[]map[string]float64](`[...document.querySelectorAll('li.op[data-op="redeye"] .box-row')].map(r => Object.fromEntries([...r.querySelectorAll('input')].map(i => [i.dataset.name, +i.value])))`))
+	stepX, stepY := math.Max(1, math.Round(r.PhotoW/50)), math.Max(1, math.Round(r.PhotoH/50))
+	bw, bh := math.Round(r.PhotoW/5), math.Round(r.PhotoH/5)
+	wantKeys := map[string]float64{"x": math.Round((r.PhotoW-bw)/2) + 3*stepX, "y": math.Round((r.PhotoH - bh) / 2), "width": bw, "height": bh + 2*stepY}
+	if len(rows) != 2 {
+		t.Fatalf("box rows after drawing from the keyboard: %v, want the drawn one and the new one", rows)
+	}
+	for k, v := range wantKeys {
+		if rows[1][k] != v {
+			t.Errorf("keyboard box %s = %v, want %v (box %v on a %vx%v photo)", k, rows[1][k], v, rows[1], r.PhotoW, r.PhotoH)
+		}
+	}
+	if want := fmt.Sprintf("Box 2: %.0f×%.0f at %.0f,%.0f", wantKeys["width"], wantKeys["height"], wantKeys["x"], wantKeys["y"]); status != want {
+		t.Errorf("read out %q, want %q", status, want)
 	}
 	do(t, ctx, chromedp.Click(chromedp.CSS(`button[aria-label="Remove redeye"]`)))
 }
