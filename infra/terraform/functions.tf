@@ -110,5 +110,28 @@ resource "google_cloud_run_v2_service" "function" {
     percent = 100
   }
 
+  # The sizing variables (var.edit, var.results, var.deadletter), checked
+  # here once for the three services rather than three times over.
+  lifecycle {
+    precondition {
+      condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", each.value.sizing.memory))
+      error_message = "${each.key}.memory must look like 2Gi or 512M."
+    }
+    precondition {
+      # Cloud Run's CPU limits: 1, 2, 4, 6 or 8, or a fraction of one CPU.
+      condition     = contains(["1", "2", "4", "6", "8"], each.value.sizing.cpu) || (can(regex("^0\\.[0-9]+$", each.value.sizing.cpu)) && try(tonumber(each.value.sizing.cpu) >= 0.08, false))
+      error_message = "${each.key}.cpu must be 1, 2, 4, 6 or 8, or a fraction of one CPU from 0.08 such as 0.5."
+    }
+    precondition {
+      condition     = each.value.sizing.min_instances >= 0 && each.value.sizing.max_instances >= 1 && each.value.sizing.min_instances <= each.value.sizing.max_instances && each.value.sizing.max_concurrency >= 1 && each.value.sizing.max_concurrency <= 1000
+      error_message = "${each.key} needs 0 <= min_instances <= max_instances, max_instances >= 1 and max_concurrency from 1 to 1000."
+    }
+    precondition {
+      # Cloud Run serves one request at a time on less than one CPU.
+      condition     = !can(regex("^0\\.", each.value.sizing.cpu)) || each.value.sizing.max_concurrency == 1
+      error_message = "${each.key}.max_concurrency must be 1 when ${each.key}.cpu is below 1."
+    }
+  }
+
   depends_on = [google_project_service.apis]
 }

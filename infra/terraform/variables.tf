@@ -194,25 +194,6 @@ variable "edit" {
     max_concurrency = optional(number, 1)
   })
   default = {}
-
-  validation {
-    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.edit.memory))
-    error_message = "edit.memory must look like 2Gi or 512M."
-  }
-  validation {
-    # Cloud Run's CPU limits: 1, 2, 4, 6 or 8, or a fraction of one CPU.
-    condition     = contains(["1", "2", "4", "6", "8"], var.edit.cpu) || (can(regex("^0\\.[0-9]+$", var.edit.cpu)) && try(tonumber(var.edit.cpu) >= 0.08, false))
-    error_message = "edit.cpu must be 1, 2, 4, 6 or 8, or a fraction of one CPU from 0.08 such as 0.5."
-  }
-  validation {
-    condition     = var.edit.min_instances >= 0 && var.edit.max_instances >= 1 && var.edit.min_instances <= var.edit.max_instances && var.edit.max_concurrency >= 1 && var.edit.max_concurrency <= 1000
-    error_message = "edit needs 0 <= min_instances <= max_instances, max_instances >= 1 and max_concurrency from 1 to 1000."
-  }
-  validation {
-    # Cloud Run serves one request at a time on less than one CPU.
-    condition     = !can(regex("^0\\.", var.edit.cpu)) || var.edit.max_concurrency == 1
-    error_message = "edit.max_concurrency must be 1 when edit.cpu is below 1."
-  }
 }
 
 variable "results" {
@@ -225,25 +206,6 @@ variable "results" {
     max_concurrency = optional(number, 32)
   })
   default = {}
-
-  validation {
-    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.results.memory))
-    error_message = "results.memory must look like 256Mi or 512M."
-  }
-  validation {
-    # Cloud Run's CPU limits: 1, 2, 4, 6 or 8, or a fraction of one CPU.
-    condition     = contains(["1", "2", "4", "6", "8"], var.results.cpu) || (can(regex("^0\\.[0-9]+$", var.results.cpu)) && try(tonumber(var.results.cpu) >= 0.08, false))
-    error_message = "results.cpu must be 1, 2, 4, 6 or 8, or a fraction of one CPU from 0.08 such as 0.5."
-  }
-  validation {
-    condition     = var.results.min_instances >= 0 && var.results.max_instances >= 1 && var.results.min_instances <= var.results.max_instances && var.results.max_concurrency >= 1 && var.results.max_concurrency <= 1000
-    error_message = "results needs 0 <= min_instances <= max_instances, max_instances >= 1 and max_concurrency from 1 to 1000."
-  }
-  validation {
-    # Cloud Run serves one request at a time on less than one CPU.
-    condition     = !can(regex("^0\\.", var.results.cpu)) || var.results.max_concurrency == 1
-    error_message = "results.max_concurrency must be 1 when results.cpu is below 1."
-  }
 }
 
 variable "deadletter" {
@@ -256,23 +218,4 @@ variable "deadletter" {
     max_concurrency = optional(number, 16)
   })
   default = {}
-
-  validation {
-    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.deadletter.memory))
-    error_message = "deadletter.memory must look like 256Mi or 512M."
-  }
-  validation {
-    # Cloud Run's CPU limits: 1, 2, 4, 6 or 8, or a fraction of one CPU.
-    condition     = contains(["1", "2", "4", "6", "8"], var.deadletter.cpu) || (can(regex("^0\\.[0-9]+$", var.deadletter.cpu)) && try(tonumber(var.deadletter.cpu) >= 0.08, false))
-    error_message = "deadletter.cpu must be 1, 2, 4, 6 or 8, or a fraction of one CPU from 0.08 such as 0.5."
-  }
-  validation {
-    condition     = var.deadletter.min_instances >= 0 && var.deadletter.max_instances >= 1 && var.deadletter.min_instances <= var.deadletter.max_instances && var.deadletter.max_concurrency >= 1 && var.deadletter.max_concurrency <= 1000
-    error_message = "deadletter needs 0 <= min_instances <= max_instances, max_instances >= 1 and max_concurrency from 1 to 1000."
-  }
-  validation {
-    # Cloud Run serves one request at a time on less than one CPU.
-    condition     = !can(regex("^0\\.", var.deadletter.cpu)) || var.deadletter.max_concurrency == 1
-    error_message = "deadletter.max_concurrency must be 1 when deadletter.cpu is below 1."
-  }
 }

@@ -94,3 +94,27 @@ run "apply" {
     error_message = "gateway_env names the bucket and no dead-letter subscription."
   }
 }
+
+# The sizing checks hold for every service, not only the first.
+run "bad_results_cpu" {
+  command = plan
+  variables {
+    results = { cpu = "3" }
+  }
+  expect_failures = [google_cloud_run_v2_service.function["results"]]
+}
+
+run "deadletter_fraction_of_a_cpu_takes_one_request" {
+  command = plan
+  variables {
+    deadletter = { cpu = "0.5", max_concurrency = 4 }
+  }
+  expect_failures = [google_cloud_run_v2_service.function["deadletter"]]
+}
+
+run "fraction_of_a_cpu_with_one_request_is_fine" {
+  command = plan
+  variables {
+    results = { cpu = "0.5", max_concurrency = 1, memory = "512Mi" }
+  }
+}
