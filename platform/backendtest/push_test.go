@@ -98,10 +98,8 @@ func TestPubSubPush(t *testing.T) {
 	if done.State != client.JobSucceeded {
 		t.Fatalf("the ordinary job ended %s: %v", done.State, stacktest.Failures(done))
 	}
-	for i, task := range done.Tasks {
-		if err := stacktest.CheckOutput(ctx, c, done.ID, task, pics[1+i]); err != nil {
-			t.Errorf("task %s: %v", task.ID, err)
-		}
+	if err := stacktest.CheckOutputs(ctx, c, done, ids[1:], pics[1:]); err != nil {
+		t.Error(err)
 	}
 	t.Logf("%d pictures edited through push subscriptions in %s", len(done.Tasks), time.Since(start).Round(time.Millisecond))
 

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	// The outputs are decoded here to be measured.
 	_ "image/jpeg"
 	_ "image/png"
@@ -99,17 +97,8 @@ func endToEnd(t *testing.T, b Backend) {
 	if job.State != client.JobSucceeded {
 		t.Fatalf("job ended %s: %v", job.State, stacktest.Failures(job))
 	}
-	byID := map[string]stacktest.Picture{}
-	for i, id := range ids {
-		byID[id] = pics[i]
-	}
 	start = time.Now()
-	var eg errgroup.Group
-	eg.SetLimit(4)
-	for _, task := range job.Tasks {
-		eg.Go(func() error { return stacktest.CheckOutput(ctx, s.c, job.ID, task, byID[task.Image]) })
-	}
-	if err := eg.Wait(); err != nil {
+	if err := stacktest.CheckOutputs(ctx, s.c, job, ids, pics); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%s: %d pictures uploaded in %s, processed in %s (%.1f/s), downloaded and measured in %s",

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
 	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/stacktest"
@@ -42,16 +40,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("job ended %s: %+v", job.State, stacktest.Failures(job))
 	}
 
-	byID := map[string]stacktest.Picture{}
-	for i, id := range ids {
-		byID[id] = pics[i]
-	}
-	var eg errgroup.Group
-	eg.SetLimit(4)
-	for _, task := range job.Tasks {
-		eg.Go(func() error { return stacktest.CheckOutput(ctx, c, job.ID, task, byID[task.Image]) })
-	}
-	if err := eg.Wait(); err != nil {
+	if err := stacktest.CheckOutputs(ctx, c, job, ids, pics); err != nil {
 		t.Fatal(err)
 	}
 }

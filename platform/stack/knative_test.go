@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
@@ -58,18 +56,12 @@ func TestKnativeDirectAddressing(t *testing.T) {
 		if done.State != client.JobSucceeded {
 			t.Fatalf("job ended %s: %v", done.State, stacktest.Failures(done))
 		}
-		byID := map[string]stacktest.Picture{}
-		for i, id := range ids {
-			byID[id] = photos[i]
-		}
-		var eg errgroup.Group
 		for _, task := range done.Tasks {
 			if task.Attempts != 1 {
 				t.Errorf("%s: %d attempts, want 1", task.Name, task.Attempts)
 			}
-			eg.Go(func() error { return stacktest.CheckOutput(ctx, c, done.ID, task, byID[task.Image]) })
 		}
-		if err := eg.Wait(); err != nil {
+		if err := stacktest.CheckOutputs(ctx, c, done, ids, photos); err != nil {
 			t.Error(err)
 		}
 	})

@@ -80,6 +80,26 @@ func Failures(job client.Job) []string {
 	return out
 }
 
+// CheckOutputs runs CheckOutput on every task of job, four at a time,
+// finding each task's original among pics by the image ids Upload returned
+// for them (ids[i] is pics[i]).
+func CheckOutputs(ctx context.Context, c *client.Client, job client.Job, ids []string, pics []Picture) error {
+	byID := make(map[string]Picture, len(ids))
+	for i, id := range ids {
+		byID[id] = pics[i]
+	}
+	var eg errgroup.Group
+	eg.SetLimit(4)
+	for _, task := range job.Tasks {
+		orig, ok := byID[task.Image]
+		if !ok {
+			return fmt.Errorf("task %s: its image %s is not among the pictures uploaded", task.ID, task.Image)
+		}
+		eg.Go(func() error { return CheckOutput(ctx, c, job.ID, task, orig) })
+	}
+	return eg.Wait()
+}
+
 // CheckOutput downloads one output and compares it with the thumbnail of its
 // original made here without the brightness op: same size, brighter.
 func CheckOutput(ctx context.Context, c *client.Client, job string, task client.Task, orig Picture) error {
