@@ -333,6 +333,19 @@ func drawBoxes(t *testing.T, ctx context.Context, shots string) {
 	if want := fmt.Sprintf("Box 2: %.0f×%.0f at %.0f,%.0f", wantKeys["width"], wantKeys["height"], wantKeys["x"], wantKeys["y"]); status != want {
 		t.Errorf("read out %q, want %q", status, want)
 	}
+
+	// Done and Draw again in one go: the first dialog's close event arrives
+	// after the second has opened, and must not take the drawing from it.
+	// Delete then removes the last box, so the dialog still draws.
+	do(t, ctx, chromedp.Click(chromedp.CSS(`li.op[data-op="redeye"] [data-draw="regions"]`)))
+	poll(t, ctx, 10*time.Second, `document.querySelector('#draw').open && document.querySelectorAll('#draw-list li').length === 2`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('#draw-done').click(); document.querySelector('li.op[data-op="redeye"] [data-draw="regions"]').click()`))
+	do(t, ctx, chromedp.Focus(chromedp.ID("draw-stage")), chromedp.KeyEvent(kb.Delete))
+	poll(t, ctx, 5*time.Second, `document.querySelector('#draw').open && document.querySelectorAll('#draw-list li').length === 1`)
+	do(t, ctx, chromedp.Click(chromedp.ID("draw-done")))
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('li.op[data-op="redeye"] .box-row').length`)); n != 1 {
+		t.Errorf("%d box rows after deleting one of two in a dialog opened at once again, want 1", n)
+	}
 	do(t, ctx, chromedp.Click(chromedp.CSS(`button[aria-label="Remove redeye"]`)))
 }
 
@@ -422,7 +435,7 @@ const stepTimeout = 20 * time.Second
 func pageText(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('main').innerText`))
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('main, dialog[open]')].map(e => e.innerText).join('\n--- dialog ---\n')`))
 	if err != nil {
 		return fmt.Sprintf("(unreadable: %v)", err)
 	}

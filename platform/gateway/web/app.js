@@ -535,6 +535,10 @@ function openDraw(name, many, boxes, apply, opener) {
   $('#draw-h').textContent = `Draw ${many ? 'boxes' : 'a box'}: ${name}`;
   showDrawPhoto();
   dialog.showModal();
+  // The same photo again is already decoded: its load event may come late or
+  // not at all, so the boxes are drawn now (and again on load).
+  const img = $('#draw-img');
+  if (img.complete && img.naturalWidth > 0) renderDrawBoxes();
 }
 
 function drawPhoto() {
@@ -672,7 +676,10 @@ function setUpDraw() {
     drawState.apply(drawState.boxes);
     $('#draw').close();
   });
-  $('#draw').addEventListener('close', () => {
+  // The close event comes a task after close(): if the dialog was opened
+  // again in between (Done, then Draw at once), it belongs to the old one.
+  $('#draw').addEventListener('close', (e) => {
+    if (e.target.open) return;
     if (drawState) drawState.opener.focus();
     drawState = null;
   });
