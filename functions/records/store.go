@@ -9,18 +9,21 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/functions/fault"
 )
 
-// Store reads and writes records in a bucket.
+// Store reads and writes records in a bucket. It is safe for concurrent use.
 type Store struct {
 	bucket *blob.Bucket
+	ended  endedCache
 }
 
 // NewStore returns a Store on b. The caller keeps ownership of b.
@@ -175,57 +178,160 @@ type TaskStatus struct {
 	Updated      time.Time
 }
 
-// Tasks derives the status of each task of j, in the job's order.
+// Tasks derives the status of each task of j, in the job's order: one
+// listing of the job's records, plus a read of each ended task's record that
+// this Store has not read before. Those reads run in parallel, since each is
+// a round trip to the bucket.
 func (s *Store) Tasks(ctx context.Context, j Job) ([]TaskStatus, error) {
-	facts := map[string][]string{}
-	keys, err := s.keys(ctx, tasksPrefix(j.ID))
+	prefix := tasksPrefix(j.ID)
+	objs, err := s.list(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
-	for _, key := range keys {
-		task, fact, ok := strings.Cut(strings.TrimPrefix(key, tasksPrefix(j.ID)), "/")
-		if !ok {
-			continue
+	facts := map[string][]*blob.ListObject{}
+	for _, obj := range objs {
+		task, _, ok := strings.Cut(strings.TrimPrefix(obj.Key, prefix), "/")
+		if ok {
+			facts[task] = append(facts[task], obj)
 		}
-		facts[task] = append(facts[task], strings.TrimSuffix(fact, ".json"))
 	}
 	out := make([]TaskStatus, len(j.Tasks))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallelReads)
 	for i, t := range j.Tasks {
-		st, err := s.derive(ctx, j.ID, t, facts[t.ID])
-		if err != nil {
-			return nil, err
-		}
+		st, ended := deriveFromNames(t, facts[t.ID])
 		out[i] = st
+		if ended == nil {
+			continue
+		}
+		if e, ok := s.ended.get(ended); ok {
+			e.apply(&out[i])
+			continue
+		}
+		g.Go(func() error {
+			e, err := s.readEnded(gctx, ended, out[i].State)
+			switch {
+			case err == nil:
+				e.apply(&out[i])
+			case fault.KindOf(err) == fault.NotFound:
+				// Gone since the listing: a redrive reset the task.
+				out[i] = TaskStatus{JobTask: t, State: Queued}
+				err = nil
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func (s *Store) derive(ctx context.Context, job string, t JobTask, facts []string) (TaskStatus, error) {
+// parallelReads bounds the record reads one Tasks call has in flight.
+const parallelReads = 16
+
+// deriveFromNames is what a task's record names alone tell: its state, its
+// highest attempt started, and, when it has ended, the record that says how.
+func deriveFromNames(t JobTask, objs []*blob.ListObject) (TaskStatus, *blob.ListObject) {
+	facts := make([]string, len(objs))
+	for i, obj := range objs {
+		facts[i] = factOf(obj.Key)
+	}
 	st := TaskStatus{JobTask: t, State: stateOf(facts)}
-	for _, f := range facts {
+	var ended *blob.ListObject
+	for i, f := range facts {
 		if a, ok := strings.CutPrefix(f, "started-"); ok {
 			if n, err := strconv.Atoi(a); err == nil && n > st.Attempts {
 				st.Attempts = n
 			}
 		}
-	}
-	switch st.State {
-	case Succeeded:
-		var r succeeded
-		if err := s.get(ctx, taskKey(job, t.ID, "succeeded"), &r); err != nil {
-			return st, err
+		if f == string(st.State) {
+			ended = objs[i]
 		}
-		st.State, st.Result, st.Updated = Succeeded, &r.Result, r.At
+	}
+	return st, ended
+}
+
+// factOf is a task record's name without its directory and ".json".
+func factOf(key string) string {
+	return strings.TrimSuffix(key[strings.LastIndexByte(key, '/')+1:], ".json")
+}
+
+// endedRecord is what a task's succeeded or failed record says.
+type endedRecord struct {
+	succeeded *succeeded
+	failed    *failed
+}
+
+func (e endedRecord) apply(st *TaskStatus) {
+	switch {
+	case e.succeeded != nil:
+		r := e.succeeded
+		st.Result, st.Updated = &r.Result, r.At
 		st.Attempts = max(st.Attempts, r.Attempt)
-	case Failed:
-		var r failed
-		if err := s.get(ctx, taskKey(job, t.ID, "failed"), &r); err != nil {
-			return st, err
-		}
-		st.State, st.Error, st.ErrorKind, st.DeadLettered, st.Updated = Failed, r.Reason, r.Kind, r.DeadLettered, r.At
+	case e.failed != nil:
+		r := e.failed
+		st.Error, st.ErrorKind, st.DeadLettered, st.Updated = r.Reason, r.Kind, r.DeadLettered, r.At
 		st.Attempts = max(st.Attempts, r.Attempt)
 	}
-	return st, nil
+}
+
+// readEnded reads the record obj, which says how a task ended, and keeps it.
+func (s *Store) readEnded(ctx context.Context, obj *blob.ListObject, state State) (endedRecord, error) {
+	var e endedRecord
+	var err error
+	if state == Succeeded {
+		e.succeeded = new(succeeded)
+		err = s.get(ctx, obj.Key, e.succeeded)
+	} else {
+		e.failed = new(failed)
+		err = s.get(ctx, obj.Key, e.failed)
+	}
+	if err != nil {
+		return e, err
+	}
+	s.ended.put(obj, e)
+	return e, nil
+}
+
+// endedCache keeps the ended-task records a Store has read, so that a job
+// watched until it finishes reads each of them once rather than on every
+// look. A record counts as the one kept only while the listing shows it with
+// the same size, modification time and checksum: a failure recorded again
+// after a redrive is read again.
+type endedCache struct {
+	mu sync.Mutex
+	m  map[string]cachedEnded
+}
+
+type cachedEnded struct {
+	size int64
+	mod  time.Time
+	md5  string
+	rec  endedRecord
+}
+
+// maxCachedEnded bounds the cache (a few hundred bytes each); when full it
+// starts again empty, which costs one more read of what is still watched.
+const maxCachedEnded = 1 << 16
+
+func (c *endedCache) get(obj *blob.ListObject) (endedRecord, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[obj.Key]
+	if !ok || e.size != obj.Size || !e.mod.Equal(obj.ModTime) || e.md5 != string(obj.MD5) {
+		return endedRecord{}, false
+	}
+	return e.rec, true
+}
+
+func (c *endedCache) put(obj *blob.ListObject, rec endedRecord) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedEnded {
+		c.m = map[string]cachedEnded{}
+	}
+	c.m[obj.Key] = cachedEnded{size: obj.Size, mod: obj.ModTime, md5: string(obj.MD5), rec: rec}
 }
 
 // stateOf is the state that a task's facts (record names without ".json")
@@ -423,15 +529,27 @@ func (s *Store) ResetTask(ctx context.Context, job, task string) error {
 	return nil
 }
 
-// keys lists the record keys under prefix. A listing can fail when an object
-// it walks past is replaced at that moment (the file bucket writes a
-// temporary file and renames it), so a failed listing is tried again before
-// it counts; objects that are not records (such temporary files) are left
-// out.
+// keys lists the record keys under prefix.
 func (s *Store) keys(ctx context.Context, prefix string) ([]string, error) {
+	objs, err := s.list(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(objs))
+	for i, obj := range objs {
+		keys[i] = obj.Key
+	}
+	return keys, nil
+}
+
+// list lists the records under prefix. A listing can fail when an object it
+// walks past is replaced at that moment (the file bucket writes a temporary
+// file and renames it), so a failed listing is tried again before it counts;
+// objects that are not records (such temporary files) are left out.
+func (s *Store) list(ctx context.Context, prefix string) ([]*blob.ListObject, error) {
 	var err error
 	for range 3 {
-		var keys []string
+		var objs []*blob.ListObject
 		it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
 		for {
 			var obj *blob.ListObject
@@ -440,11 +558,11 @@ func (s *Store) keys(ctx context.Context, prefix string) ([]string, error) {
 				break
 			}
 			if strings.HasSuffix(obj.Key, ".json") {
-				keys = append(keys, obj.Key)
+				objs = append(objs, obj)
 			}
 		}
 		if err == io.EOF {
-			return keys, nil
+			return objs, nil
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

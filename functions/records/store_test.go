@@ -1,10 +1,16 @@
 package records
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/blob/memblob"
 
 	"github.com/pixmill/pixmill/events"
@@ -175,5 +181,87 @@ func TestResult(t *testing.T) {
 	_ = s.MarkCompleted(ctx, events.TaskCompleted{Job: "job", Task: "a", Owner: "alice", Attempt: 1, Result: want}, t0)
 	if got, err := s.Result(ctx, "job", "a"); err != nil || got != want {
 		t.Errorf("result %+v (%v), want %+v", got, err, want)
+	}
+}
+
+// TestTasksReadsEndedRecordsOnce: a Store reads how a task ended once, and
+// again only when the listing shows that record changed.
+func TestTasksReadsEndedRecordsOnce(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b, err := fileblob.OpenBucket(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	s := NewStore(b)
+	var ids []string
+	for i := range 40 {
+		ids = append(ids, fmt.Sprintf("t%02d", i))
+	}
+	j := newJob(ids...)
+	result := func(id string) events.Result {
+		return events.Result{Key: "results/job/" + id + ".jpg", Format: "jpeg", ContentType: "image/jpeg", Width: 10, Height: 5, Bytes: int64(len(id))}
+	}
+	for _, id := range ids[:39] {
+		if err := s.MarkCompleted(ctx, events.TaskCompleted{Job: "job", Task: id, Owner: "alice", Attempt: 2, Result: result(id)}, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := ids[39]
+	fail := func(reason string, at time.Time) {
+		t.Helper()
+		if err := s.MarkFailed(ctx, events.TaskFailed{Job: "job", Task: last, Owner: "alice", Attempt: 1, Kind: "permanent", Reason: reason}, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fail("broken", t0)
+	check := func(s *Store, reason string) {
+		t.Helper()
+		ts, err := s.Tasks(ctx, j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range ts[:39] {
+			if st.State != Succeeded || st.Result == nil || *st.Result != result(st.ID) || st.Attempts != 2 {
+				t.Fatalf("task %s: %+v, want succeeded with its result after 2 attempts", st.ID, st)
+			}
+		}
+		if st := ts[39]; st.State != Failed || st.Error != reason {
+			t.Fatalf("task %s: %+v, want failed: %s", st.ID, st, reason)
+		}
+	}
+	check(s, "broken")
+
+	// Spoil a record behind the store's back, keeping its size and time as
+	// the listing shows them: the store answers from what it read, and only
+	// a store that never read it sees the damage.
+	path := filepath.Join(dir, filepath.FromSlash(taskKey("job", ids[0], "succeeded")))
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, bytes.Repeat([]byte("x"), int(info.Size())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, info.ModTime(), info.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	check(s, "broken")
+	if _, err := NewStore(b).Tasks(ctx, j); fault.KindOf(err) != fault.Permanent || !strings.Contains(err.Error(), "corrupt") {
+		t.Fatalf("a new store read the spoilt record: %v, want it reported corrupt", err)
+	}
+
+	// A failure recorded again (after a redrive) is read again.
+	fail("broken again, differently", t0.Add(time.Hour))
+	check(s, "broken again, differently")
+
+	// Reset, the task is queued again.
+	if err := s.ResetTask(ctx, "job", last); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := s.Tasks(ctx, j)
+	if err != nil || ts[39].State != Queued || ts[39].Error != "" {
+		t.Fatalf("after a reset: %+v (%v), want queued", ts[39], err)
 	}
 }

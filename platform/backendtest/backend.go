@@ -18,9 +18,9 @@ type Backend struct {
 	// that runs do not collide, and returns their URLs. Empty URLs take
 	// pixmill up's defaults (the embedded JetStream, a file bucket). It
 	// skips the test, or fails it under CI, when its service is down.
-	Setup func(t *testing.T, p Params) URLs
+	Setup func(t testing.TB, p Params) URLs
 	// Teardown removes what Setup made; nil when there is nothing to remove.
-	Teardown func(t *testing.T, u URLs)
+	Teardown func(t testing.TB, u URLs)
 }
 
 // Params are what Setup must provision for.

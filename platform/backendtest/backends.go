@@ -26,7 +26,7 @@ const PubSubProject = "pixmill-test"
 // Backends are the backends pixmill is tested on.
 func Backends() []Backend {
 	return []Backend{
-		{Name: "embedded-jetstream", AckWait: 2 * time.Second, Setup: func(*testing.T, Params) URLs { return URLs{} }},
+		{Name: "embedded-jetstream", AckWait: 2 * time.Second, Setup: func(testing.TB, Params) URLs { return URLs{} }},
 		{Name: "nats-jetstream", AckWait: 2 * time.Second, Setup: setupNATS, Teardown: teardownNATS},
 		{Name: "rabbitmq", AckWait: 2 * time.Second, Setup: setupRabbit, Teardown: teardownRabbit},
 		// Pub/Sub's shortest ack deadline is 10s.
@@ -37,7 +37,7 @@ func Backends() []Backend {
 
 // setupNATS makes three work-queue streams on the machine's NATS server,
 // named after the test so that concurrent runs share nothing.
-func setupNATS(t *testing.T, p Params) URLs {
+func setupNATS(t testing.TB, p Params) URLs {
 	Need(t, "nats", NATSAddr)
 	js := natsJS(t)
 	name := "pixmill." + p.ID
@@ -57,7 +57,7 @@ func setupNATS(t *testing.T, p Params) URLs {
 	}}
 }
 
-func teardownNATS(t *testing.T, u URLs) {
+func teardownNATS(t testing.TB, u URLs) {
 	js := natsJS(t)
 	for _, s := range []string{"requests", "responses", "deadletter"} {
 		if err := js.DeleteStream(context.Background(), streamName(u.Name, s)); err != nil {
@@ -68,7 +68,7 @@ func teardownNATS(t *testing.T, u URLs) {
 
 func streamName(id, s string) string { return "PIXMILL_" + strings.ToUpper(id+"_"+s) }
 
-func natsJS(t *testing.T) natsjs.JetStream {
+func natsJS(t testing.TB) natsjs.JetStream {
 	t.Helper()
 	nc, err := nats.Connect("nats://" + NATSAddr)
 	if err != nil {
@@ -82,7 +82,7 @@ func natsJS(t *testing.T) natsjs.JetStream {
 	return js
 }
 
-func setupRabbit(t *testing.T, p Params) URLs {
+func setupRabbit(t testing.TB, p Params) URLs {
 	Need(t, "rabbitmq", RabbitAddr)
 	conn := rabbitConn(t)
 	q, err := brokers.ProvisionRabbit(conn, "pixmill-"+p.ID, p.MaxAttempts)
@@ -92,13 +92,13 @@ func setupRabbit(t *testing.T, p Params) URLs {
 	return URLs{Name: "pixmill-" + p.ID, Queues: q}
 }
 
-func teardownRabbit(t *testing.T, u URLs) {
+func teardownRabbit(t testing.TB, u URLs) {
 	if err := brokers.DeleteRabbit(rabbitConn(t), u.Name); err != nil {
 		t.Error(err)
 	}
 }
 
-func rabbitConn(t *testing.T) *amqp.Connection {
+func rabbitConn(t testing.TB) *amqp.Connection {
 	t.Helper()
 	conn, err := amqp.Dial(Env["RABBIT_SERVER_URL"])
 	if err != nil {
@@ -112,7 +112,7 @@ func pubSubConfig(id string, maxAttempts int) brokers.PubSubConfig {
 	return brokers.PubSubConfig{Project: PubSubProject, Prefix: "pixmill-" + id, MaxAttempts: maxAttempts, AckDeadline: 10 * time.Second}
 }
 
-func setupPubSub(t *testing.T, p Params) URLs {
+func setupPubSub(t testing.TB, p Params) URLs {
 	Need(t, "pubsub", PubSubAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -123,7 +123,7 @@ func setupPubSub(t *testing.T, p Params) URLs {
 	return URLs{Name: p.ID, Queues: q}
 }
 
-func teardownPubSub(t *testing.T, u URLs) {
+func teardownPubSub(t testing.TB, u URLs) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := brokers.DeletePubSub(ctx, pubSubConfig(u.Name, 0)); err != nil {
@@ -133,7 +133,7 @@ func teardownPubSub(t *testing.T, u URLs) {
 
 // setupS3 makes a bucket on the S3 server; the queues are the embedded
 // JetStream's.
-func setupS3(t *testing.T, p Params) URLs {
+func setupS3(t testing.TB, p Params) URLs {
 	Need(t, "s3", S3Addr)
 	u := URLs{Name: "pixmill-" + p.ID, Bucket: s3URL("pixmill-" + p.ID)}
 	client := s3Client(t, u.Bucket)
@@ -143,7 +143,7 @@ func setupS3(t *testing.T, p Params) URLs {
 	return u
 }
 
-func teardownS3(t *testing.T, u URLs) {
+func teardownS3(t testing.TB, u URLs) {
 	ctx := context.Background()
 	b, err := blob.OpenBucket(ctx, u.Bucket)
 	if err != nil {
@@ -174,7 +174,7 @@ func s3URL(bucket string) string {
 	return fmt.Sprintf("s3://%s?endpoint=http://%s&region=us-east-1&use_path_style=true", bucket, S3Addr)
 }
 
-func s3Client(t *testing.T, bucketURL string) *s3.Client {
+func s3Client(t testing.TB, bucketURL string) *s3.Client {
 	t.Helper()
 	b, err := blob.OpenBucket(context.Background(), bucketURL)
 	if err != nil {

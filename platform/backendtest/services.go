@@ -44,7 +44,7 @@ var started sync.Map // service name → error of the start attempt
 // Need makes sure service listens on addr, starting it with
 // scripts/start-services.sh once per test binary if it does not. When it
 // cannot be had the test is skipped, or failed under CI.
-func Need(t *testing.T, service, addr string) {
+func Need(t testing.TB, service, addr string) {
 	t.Helper()
 	if listening(addr) {
 		return
