@@ -184,6 +184,7 @@ func TestValidate(t *testing.T) {
 		{"op not object", func(r *TaskRequested) { r.Ops[0] = json.RawMessage(`7`) }, "ops[0]"},
 		{"bad format", func(r *TaskRequested) { r.Output.Format = "bmp" }, `"bmp" is not one of`},
 		{"bad quality", func(r *TaskRequested) { r.Output.Quality = 101 }, "quality"},
+		{"bad metadata", func(r *TaskRequested) { r.Output.Metadata = "some" }, `output.metadata: must be "strip" or "keep", got "some"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -54,7 +54,20 @@ type Output struct {
 	Key     string `json:"key"`
 	Format  string `json:"format,omitempty"`
 	Quality int    `json:"quality,omitempty"`
+	// Metadata is MetadataStrip (or empty, as in requests from before it
+	// existed) or MetadataKeep.
+	Metadata string `json:"metadata,omitempty"`
 }
+
+// What a result keeps of its original's metadata.
+const (
+	// MetadataStrip drops EXIF (the camera, the time, the GPS position),
+	// XMP and IPTC; the orientation and the colours stay right, in the
+	// pixels and an sRGB profile. The default.
+	MetadataStrip = "strip"
+	// MetadataKeep keeps them, for photographers' own archives.
+	MetadataKeep = "keep"
+)
 
 // TaskStarted tells that a processor took a task (one attempt).
 type TaskStarted struct {
@@ -120,6 +133,9 @@ func (t TaskRequested) Validate() error {
 	}
 	if t.Output.Quality < 0 || t.Output.Quality > 100 {
 		return fmt.Errorf("output.quality: must be between 0 and 100, got %d", t.Output.Quality)
+	}
+	if m := t.Output.Metadata; m != "" && m != MetadataStrip && m != MetadataKeep {
+		return fmt.Errorf("output.metadata: must be %q or %q, got %q", MetadataStrip, MetadataKeep, m)
 	}
 	return nil
 }

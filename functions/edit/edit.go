@@ -83,7 +83,7 @@ func (f *Function) process(ctx context.Context, req events.TaskRequested) (event
 		}
 		return events.Result{}, storage(err, "reading the original picture")
 	}
-	out, err := imaging.Process(ctx, src, ops, imaging.Output{Format: req.Output.Format, Quality: req.Output.Quality, Strip: true})
+	out, err := imaging.Process(ctx, src, ops, imaging.Output{Format: req.Output.Format, Quality: req.Output.Quality, Strip: req.Output.Metadata != events.MetadataKeep})
 	if err != nil {
 		return events.Result{}, err
 	}

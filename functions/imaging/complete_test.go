@@ -3,6 +3,8 @@ package imaging
 import (
 	"bytes"
 	"testing"
+
+	"github.com/pixmill/pixmill/functions/imaging/exiftest"
 )
 
 // Every strict prefix of a file must count as truncated, and the whole file
@@ -15,7 +17,7 @@ func TestCompleteEveryPrefix(t *testing.T) {
 		data  []byte
 	}{
 		{"jpeg", jpegComplete, encodeJPEG(t, photo(40, 30))},
-		{"jpeg with exif", jpegComplete, withEXIF(t, encodeJPEG(t, photo(40, 30)), 6, "Pixmill")},
+		{"jpeg with exif", jpegComplete, exiftest.JPEG(encodeJPEG(t, photo(40, 30)), 6, "Pixmill")},
 		{"progressive jpeg from libvips", jpegComplete, process(t, encodePNG(t, photo(40, 30)), Output{Format: "jpeg"}).Bytes},
 		{"png", pngComplete, encodePNG(t, photo(40, 30))},
 		{"webp", webpComplete, webp},

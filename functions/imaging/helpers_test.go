@@ -3,7 +3,6 @@ package imaging
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"image"
 	"image/color"
@@ -111,39 +110,6 @@ func decodeImage(t testing.TB, b []byte) image.Image {
 		t.Fatalf("decoding the result: %v", err)
 	}
 	return img
-}
-
-// withEXIF returns a JPEG with an EXIF APP1 segment, right after SOI, that
-// holds the camera make and the orientation.
-func withEXIF(t testing.TB, jpg []byte, orientation uint16, make string) []byte {
-	t.Helper()
-	be := binary.BigEndian
-	makeText := append([]byte(make), 0)
-	const ifdEnd = 8 + 2 + 2*12 + 4 // header, count, two entries, next-IFD offset
-	var tiff bytes.Buffer
-	tiff.WriteString("MM\x00\x2a")          // big-endian TIFF
-	binary.Write(&tiff, be, uint32(8))      // IFD0 right after the header
-	binary.Write(&tiff, be, uint16(2))      // entries, sorted by tag:
-	binary.Write(&tiff, be, uint16(0x010F)) // Make, ASCII, stored after the IFD
-	binary.Write(&tiff, be, uint16(2))
-	binary.Write(&tiff, be, uint32(len(makeText)))
-	binary.Write(&tiff, be, uint32(ifdEnd))
-	binary.Write(&tiff, be, uint16(0x0112)) // Orientation, one SHORT, left-justified
-	binary.Write(&tiff, be, uint16(3))
-	binary.Write(&tiff, be, uint32(1))
-	binary.Write(&tiff, be, orientation)
-	binary.Write(&tiff, be, uint16(0))
-	binary.Write(&tiff, be, uint32(0)) // no next IFD
-	tiff.Write(makeText)
-	payload := append([]byte("Exif\x00\x00"), tiff.Bytes()...)
-
-	var out bytes.Buffer
-	out.Write(jpg[:2]) // SOI
-	out.Write([]byte{0xFF, 0xE1})
-	binary.Write(&out, be, uint16(len(payload)+2))
-	out.Write(payload)
-	out.Write(jpg[2:])
-	return out.Bytes()
 }
 
 // meanLab averages L*, a* and b* over r.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/functions/imaging/exiftest"
 )
 
 func TestThumbnailThenBrightness(t *testing.T) {
@@ -32,7 +33,7 @@ func TestThumbnailThenBrightness(t *testing.T) {
 // stored top (red) ends on the right, the stored bottom (blue) on the left.
 func TestEXIFOrientation(t *testing.T) {
 	stored := quadrants(300, 200, red, red, blue, blue)
-	src := withEXIF(t, encodeJPEG(t, stored), 6, "Pixmill")
+	src := exiftest.JPEG(encodeJPEG(t, stored), 6, "Pixmill")
 
 	info, err := Probe(src)
 	if err != nil {
@@ -52,6 +53,11 @@ func TestEXIFOrientation(t *testing.T) {
 		if w >= h {
 			t.Errorf("%s: %dx%d, want portrait", name, w, h)
 			continue
+		}
+		// The metadata is kept (no Strip): its orientation must now say
+		// "as stored", or viewers would turn the picture a second time.
+		if shown, err := Probe(res.Bytes); err != nil || shown.Width != w || shown.Height != h {
+			t.Errorf("%s: a viewer shows the result as %dx%d (%v), want %dx%d as stored", name, shown.Width, shown.Height, err, w, h)
 		}
 		left := averageColour(img, inset(image.Rect(0, 0, w/2, h), w/10))
 		right := averageColour(img, inset(image.Rect(w/2, 0, w, h), w/10))
@@ -154,10 +160,10 @@ func TestQualityChangesSize(t *testing.T) {
 
 func TestStrip(t *testing.T) {
 	// Orientation 1 keeps the picture as it is; the camera make marks the EXIF.
-	src := withEXIF(t, encodeJPEG(t, photo(64, 48)), 1, "PixmillTestCamera")
+	src := exiftest.JPEG(encodeJPEG(t, photo(64, 48)), 1, "PixmillTestCamera")
 	kept := process(t, src, Output{Format: "jpeg"})
 	stripped := process(t, src, Output{Format: "jpeg", Strip: true})
-	if !bytes.Contains(kept.Bytes, []byte("PixmillTestCamera")) {
+	if !exiftest.HasEXIF(kept.Bytes, "PixmillTestCamera") {
 		t.Errorf("without Strip the EXIF is gone")
 	}
 	if bytes.Contains(stripped.Bytes, []byte("PixmillTestCamera")) {

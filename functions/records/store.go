@@ -50,6 +50,8 @@ type Job struct {
 	Ops     []json.RawMessage `json:"ops"`
 	Format  string            `json:"format,omitempty"`
 	Quality int               `json:"quality,omitempty"`
+	// Metadata is events.MetadataStrip or events.MetadataKeep.
+	Metadata string `json:"metadata,omitempty"`
 	// Inputs are the other pictures the ops read, id → bucket key.
 	Inputs map[string]string `json:"inputs,omitempty"`
 	Tasks  []JobTask         `json:"tasks"`

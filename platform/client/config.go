@@ -31,6 +31,9 @@ type SubmitOptions struct {
 	// Format and Quality of the outputs; see JobRequest.
 	Format  string
 	Quality int
+	// KeepMetadata keeps the originals' EXIF, XMP and IPTC (the camera, the
+	// time, the GPS position) in the results; by default they are removed.
+	KeepMetadata bool
 	// Parallel bounds the concurrent uploads, and later the concurrent
 	// downloads.
 	Parallel int
@@ -96,4 +99,12 @@ func (o SubmitOptions) validate() error {
 		return fmt.Errorf("client: submit options: %w", err)
 	}
 	return nil
+}
+
+// metadata is the job request's metadata field for these options.
+func (o SubmitOptions) metadata() string {
+	if o.KeepMetadata {
+		return "keep"
+	}
+	return ""
 }

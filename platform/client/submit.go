@@ -125,7 +125,7 @@ func (s *submission) run(ctx context.Context) error {
 	if ops == nil {
 		ops = []json.RawMessage{}
 	}
-	job, err := s.client.CreateJob(ctx, JobRequest{Images: ids, Ops: ops, Format: s.opts.Format, Quality: s.opts.Quality})
+	job, err := s.client.CreateJob(ctx, JobRequest{Images: ids, Ops: ops, Format: s.opts.Format, Quality: s.opts.Quality, Metadata: s.opts.metadata()})
 	if err != nil {
 		return err
 	}

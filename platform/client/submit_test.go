@@ -297,6 +297,26 @@ func TestSubmitProgress(t *testing.T) {
 	}
 }
 
+// TestSubmitMetadata: the job asks to keep the photos' metadata only when
+// told to, and otherwise leaves the server's default (strip).
+func TestSubmitMetadata(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		in := t.TempDir()
+		writeFile(t, filepath.Join(in, "a.jpg"), "JPEG a")
+		fake, srv := newFake(t, fakeConfig{})
+		_, err := Submit(context.Background(), SubmitOptions{
+			Server: srv.URL, HTTPClient: srv.Client(), Paths: []string{filepath.Join(in, "a.jpg")}, Ops: testOps, KeepMetadata: keep,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[bool]string{false: "", true: "keep"}[keep]
+		if len(fake.created) != 1 || fake.created[0].Metadata != want {
+			t.Errorf("KeepMetadata %v: job requests %+v, want one with metadata %q", keep, fake.created, want)
+		}
+	}
+}
+
 // TestSubmitBoundsUploads holds every upload request in the fake until as
 // many as the bound are in flight, then lets one go at a time. A client
 // that sends more at once shows a higher maximum; one that sends fewer

@@ -39,12 +39,14 @@ type UploadResult struct {
 // JobRequest asks for the same edits on a set of uploaded images. Each op is
 // a JSON object such as {"op":"thumbnail","width":256,"height":256}; the
 // server validates them. An empty Format keeps each image's format and a
-// zero Quality lets the server choose.
+// zero Quality lets the server choose. Metadata is "strip" (the default:
+// no camera, time or GPS position in the results) or "keep".
 type JobRequest struct {
-	Images  []string          `json:"images"`
-	Ops     []json.RawMessage `json:"ops"`
-	Format  string            `json:"format,omitempty"`
-	Quality int               `json:"quality,omitempty"`
+	Images   []string          `json:"images"`
+	Ops      []json.RawMessage `json:"ops"`
+	Format   string            `json:"format,omitempty"`
+	Quality  int               `json:"quality,omitempty"`
+	Metadata string            `json:"metadata,omitempty"`
 }
 
 // JobState is the state of a whole job.
@@ -82,7 +84,12 @@ func (s TaskState) Final() bool { return s == TaskSucceeded || s == TaskFailed }
 type Job struct {
 	ID    string   `json:"id"`
 	State JobState `json:"state"`
-	Tasks []Task   `json:"tasks"`
+	// The output settings of the job, as in JobRequest; Metadata is
+	// always spelled out ("strip" or "keep").
+	Format   string `json:"format,omitempty"`
+	Quality  int    `json:"quality,omitempty"`
+	Metadata string `json:"metadata,omitempty"`
+	Tasks    []Task `json:"tasks"`
 }
 
 // Task is the edit of one image. Output is set once the task has succeeded.

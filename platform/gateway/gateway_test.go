@@ -283,6 +283,7 @@ func TestCreateJobRejectsAndEnqueuesNothing(t *testing.T) {
 		{"duplicate image", map[string]any{"images": []string{ids[0], ids[0]}, "ops": []any{thumb}}, "listed twice"},
 		{"bad format", map[string]any{"images": ids, "ops": []any{thumb}, "format": "bmp"}, `format: "bmp"`},
 		{"bad quality", map[string]any{"images": ids, "ops": []any{thumb}, "quality": 101}, "quality"},
+		{"bad metadata", map[string]any{"images": ids, "ops": []any{thumb}, "metadata": "some"}, `metadata: must be "strip" (the default: no camera, time or GPS position in the results) or "keep", got "some"`},
 		{"unknown top-level field", map[string]any{"images": ids, "ops": []any{thumb}, "colour": "red"}, "colour"},
 		{"not JSON", "just a string", "not valid JSON"},
 	}
@@ -318,13 +319,16 @@ func TestCreateJobRejectsAndEnqueuesNothing(t *testing.T) {
 	if req.Job != job.ID {
 		t.Errorf("first queued request is for job %s, want %s", req.Job, job.ID)
 	}
+	if req.Output.Metadata != events.MetadataStrip {
+		t.Errorf("a job that does not say is queued with metadata %q, want it stripped", req.Output.Metadata)
+	}
 }
 
 func TestJobLifecycle(t *testing.T) {
 	e := newEnv(t, Config{})
 	ids := e.uploadOK(t, LocalOwner, 3)
 	var job jobBody
-	status := e.postJSON(t, LocalOwner, "/v1/jobs", map[string]any{"images": ids, "ops": []any{map[string]any{"op": "thumbnail", "width": 32}}, "format": "png"}, &job)
+	status := e.postJSON(t, LocalOwner, "/v1/jobs", map[string]any{"images": ids, "ops": []any{map[string]any{"op": "thumbnail", "width": 32}}, "format": "png", "metadata": "keep"}, &job)
 	if status != http.StatusAccepted || job.State != "queued" || len(job.Tasks) != 3 {
 		t.Fatalf("create: %d %+v", status, job)
 	}
@@ -342,8 +346,8 @@ func TestJobLifecycle(t *testing.T) {
 		if err := events.Decode(ev, &r); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(r.Output.Key, "results/"+job.ID+"/"+r.Task+".png") || string(r.Ops[0]) == "" || !strings.Contains(string(r.Ops[0]), `"fit"`) {
-			t.Errorf("request %+v: want a png output key and canonical ops", r)
+		if !strings.HasPrefix(r.Output.Key, "results/"+job.ID+"/"+r.Task+".png") || string(r.Ops[0]) == "" || !strings.Contains(string(r.Ops[0]), `"fit"`) || r.Output.Metadata != events.MetadataKeep {
+			t.Errorf("request %+v: want a png output key, canonical ops and the metadata kept", r)
 		}
 		reqs[r.Task] = r
 	}
@@ -367,6 +371,9 @@ func TestJobLifecycle(t *testing.T) {
 	}
 	if got.State != "running" || got.Counts["succeeded"] != 1 || got.Counts["failed"] != 1 || got.Counts["running"] != 1 {
 		t.Errorf("job %+v", got)
+	}
+	if got.Format != "png" || got.Quality != 0 || got.Metadata != "keep" {
+		t.Errorf("job's output settings: format %q quality %d metadata %q, want png, 0, keep", got.Format, got.Quality, got.Metadata)
 	}
 	if tk := got.Tasks[0]; tk.State != "succeeded" || tk.Output == nil || tk.Output.Width != 32 || tk.Output.Format != "png" {
 		t.Errorf("task 0: %+v", tk)

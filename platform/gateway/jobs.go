@@ -26,6 +26,8 @@ type jobRequest struct {
 	Ops     []json.RawMessage `json:"ops"`
 	Format  string            `json:"format"`
 	Quality int               `json:"quality"`
+	// Metadata is "strip" (the default) or "keep".
+	Metadata string `json:"metadata"`
 }
 
 type taskBody struct {
@@ -49,6 +51,11 @@ type jobBody struct {
 	ID     string         `json:"id"`
 	State  string         `json:"state"`
 	Counts map[string]int `json:"counts"`
+	// The output settings asked for: Format "" keeps each photo's, Quality 0
+	// is the format's default.
+	Format   string `json:"format"`
+	Quality  int    `json:"quality"`
+	Metadata string `json:"metadata"`
 	// Notice tells about trouble that holds the job up, such as
 	// processors that keep crashing.
 	Notice string     `json:"notice,omitempty"`
@@ -89,11 +96,11 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 		}
 		imgs[i] = img
 	}
-	job := records.Job{ID: events.NewID(), Owner: owner, Created: g.deps.Now().UTC(), Ops: ops, Format: req.Format, Quality: req.Quality, Inputs: inputs}
+	job := records.Job{ID: events.NewID(), Owner: owner, Created: g.deps.Now().UTC(), Ops: ops, Format: req.Format, Quality: req.Quality, Metadata: metadata(req.Metadata), Inputs: inputs}
 	for _, img := range imgs {
 		task := records.JobTask{ID: events.NewID(), Image: img.ID, Name: img.Name}
 		format := outputFormat(req.Format, img.Format)
-		task.Output = events.Output{Key: records.OutputKey(job.ID, task.ID, extension(format)), Format: format, Quality: req.Quality}
+		task.Output = events.Output{Key: records.OutputKey(job.ID, task.ID, extension(format)), Format: format, Quality: req.Quality, Metadata: job.Metadata}
 		job.Tasks = append(job.Tasks, task)
 	}
 	if err := g.store.PutJob(ctx, job); err != nil {
@@ -104,7 +111,8 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 		g.fail(w, r, err)
 		return
 	}
-	body := jobBody{ID: job.ID, State: string(records.Queued), Counts: map[string]int{string(records.Queued): len(job.Tasks)}}
+	body := newJobBody(job, records.Queued)
+	body.Counts[string(records.Queued)] = len(job.Tasks)
 	for _, t := range job.Tasks {
 		body.Tasks = append(body.Tasks, taskBody{ID: t.ID, Image: t.Image, Name: t.Name, State: string(records.Queued)})
 	}
@@ -163,6 +171,9 @@ func (g *Gateway) validateJob(req jobRequest) ([]json.RawMessage, map[int][]stri
 	if req.Format != "" && !slices.Contains(imaging.Formats(), req.Format) {
 		return nil, nil, fault.New(fault.InvalidArgument, "format: %q cannot be written (available: %s)", req.Format, strings.Join(imaging.Formats(), ", "))
 	}
+	if m := req.Metadata; m != "" && m != events.MetadataStrip && m != events.MetadataKeep {
+		return nil, nil, fault.New(fault.InvalidArgument, "metadata: must be %q (the default: no camera, time or GPS position in the results) or %q, got %q", events.MetadataStrip, events.MetadataKeep, m)
+	}
 	if req.Quality < 0 || req.Quality > 100 {
 		return nil, nil, fault.New(fault.InvalidArgument, "quality: must be between 0 and 100, got %d", req.Quality)
 	}
@@ -193,6 +204,18 @@ func (g *Gateway) inputs(r *http.Request, owner string, needs map[int][]string) 
 
 // outputFormat is the requested format, else the original's if it can be
 // written, else JPEG.
+func newJobBody(j records.Job, state records.State) jobBody {
+	return jobBody{ID: j.ID, State: string(state), Counts: map[string]int{}, Format: j.Format, Quality: j.Quality, Metadata: metadata(j.Metadata)}
+}
+
+// metadata is the job's metadata choice with the default spelled out.
+func metadata(requested string) string {
+	if requested == "" {
+		return events.MetadataStrip
+	}
+	return requested
+}
+
 func outputFormat(requested, original string) string {
 	switch {
 	case requested != "":
@@ -268,7 +291,7 @@ func (g *Gateway) getJob(w http.ResponseWriter, r *http.Request, owner string) {
 		return
 	}
 	state := records.JobState(tasks)
-	body := jobBody{ID: j.ID, State: string(state), Counts: map[string]int{}}
+	body := newJobBody(j, state)
 	if !state.Final() {
 		body.Notice = g.notice(r.Context())
 	}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"image"
+	"image/jpeg"
 	"testing"
 	"time"
 
+	"github.com/pixmill/pixmill/functions/imaging/exiftest"
 	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
 	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/stacktest"
@@ -42,6 +45,34 @@ func TestEndToEnd(t *testing.T) {
 
 	if err := stacktest.CheckOutputs(ctx, c, job, ids, pics); err != nil {
 		t.Fatal(err)
+	}
+
+	// What the camera wrote (its make, here) is gone from the results
+	// unless the job asks to keep it.
+	var plain bytes.Buffer
+	if err := jpeg.Encode(&plain, image.NewGray(image.Rect(0, 0, 320, 240)), nil); err != nil {
+		t.Fatal(err)
+	}
+	camera := stacktest.Upload(t, ctx, c, []stacktest.Picture{{Name: "camera.jpg", Data: exiftest.JPEG(plain.Bytes(), 1, "PixmillTestCamera")}})
+	for _, metadata := range []string{"", "strip", "keep"} {
+		job, err := c.CreateJob(ctx, client.JobRequest{Images: camera, Ops: []json.RawMessage{stacktest.ThumbOp}, Metadata: metadata})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if job = stacktest.WaitFinal(t, ctx, c, job.ID); job.State != client.JobSucceeded {
+			t.Fatalf("metadata %q: job ended %s: %v", metadata, job.State, stacktest.Failures(job))
+		}
+		var out bytes.Buffer
+		if _, err := c.Output(ctx, job.ID, job.Tasks[0].ID, &out); err != nil {
+			t.Fatal(err)
+		}
+		keep := metadata == "keep"
+		if kept := exiftest.HasEXIF(out.Bytes(), "PixmillTestCamera"); kept != keep {
+			t.Errorf("metadata %q: the camera's EXIF is in the result: %v, want %v", metadata, kept, keep)
+		}
+		if want := map[bool]string{false: "strip", true: "keep"}[keep]; job.Metadata != want {
+			t.Errorf("metadata %q: the job shows metadata %q, want %q", metadata, job.Metadata, want)
+		}
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/pixmill/pixmill/functions/fault"
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
+	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
 
@@ -186,6 +187,8 @@ func TestWebApp(t *testing.T) {
 		chromedp.Click(chromedp.ID("add-op-button")),
 		chromedp.SetValue(chromedp.CSS(`li.op[data-op="brightness"] [data-field="factor"] input`), ""),
 		chromedp.SendKeys(chromedp.CSS(`li.op[data-op="brightness"] [data-field="factor"] input`), "1.3"),
+		// Keep the photos' information, by its label.
+		chromedp.Click(chromedp.CSS(`label[for="keep-metadata"]`)),
 	)
 	if got := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#ops > li')].map(e => e.dataset.op)`)); strings.Join(got, ",") != "thumbnail,brightness" {
 		t.Fatalf("edits in the panel: %v", got)
@@ -202,6 +205,9 @@ func TestWebApp(t *testing.T) {
 		t.Fatalf("the page's address %q does not name the job", loc)
 	}
 	step("job %s started: %s", jobID, text(t, ctx, "#job-counts"))
+	if j, err := client.New(p.URL, nil).Job(ctx, jobID); err != nil || j.Metadata != "keep" {
+		t.Errorf("the job keeps metadata %q (%v), want keep, as ticked", j.Metadata, err)
+	}
 	screenshot(t, ctx, shots, "progress.png", chromedp.CaptureScreenshot())
 	poll(t, ctx, 90*time.Second, `(() => {
 		const d = document.querySelector('#job-view').dataset;

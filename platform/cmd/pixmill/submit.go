@@ -38,6 +38,7 @@ func runSubmit(ctx context.Context, args []string) error {
 	fs.Var(&ops, "op", "an edit, repeatable, applied in order: NAME:FIELD=VALUE,… e.g. thumbnail:width=256,height=256 (see pixmill ops)")
 	fs.StringVar(&opts.Format, "format", "", "output format (jpeg, png, webp, …); default: the original's")
 	fs.IntVar(&opts.Quality, "quality", 0, "output quality 1-100 (0: the format's default)")
+	fs.BoolVar(&opts.KeepMetadata, "keep-metadata", false, "keep the photos' EXIF, XMP and IPTC (camera, time, GPS position) in the results; removed by default")
 	fs.BoolVar(&opts.Wait, "wait", false, "wait for the job to finish, showing progress")
 	fs.StringVar(&opts.Out, "out", "", "download the edited pictures to this folder (implies --wait)")
 	fs.IntVar(&opts.Parallel, "parallel", client.DefaultParallel, "concurrent uploads and downloads")

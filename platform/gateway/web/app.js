@@ -502,6 +502,7 @@ async function startJob(e) {
   if (format) body.format = format;
   const quality = $('#quality').value;
   if (quality) body.quality = Number(quality);
+  if ($('#keep-metadata').checked) body.metadata = 'keep';
   const start = $('#start');
   start.disabled = true;
   try {
