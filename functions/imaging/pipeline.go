@@ -82,7 +82,7 @@ func Process(ctx context.Context, src []byte, ops []Op, out Output) (*Result, er
 		return nil, err
 	}
 
-	img, rest, err := decode(src, ops)
+	img, rest, err := decode(src, ops, !out.Strip)
 	if err != nil {
 		return nil, err
 	}
@@ -173,14 +173,19 @@ func (o Output) target(st *libState, in format) (format, error) {
 
 // decode loads src upright, letting the first op do its work during the load
 // when it can, and returns the ops left to apply.
-func decode(src []byte, ops []Op) (*vips.ImageRef, []Op, error) {
+func decode(src []byte, ops []Op, keepMetadata bool) (*vips.ImageRef, []Op, error) {
 	if len(ops) > 0 {
-		if lo, ok := ops[0].(loadingOp); ok {
+		lo, ok := ops[0].(loadingOp)
+		whole := slices.ContainsFunc(ops[1:], streamsNot)
+		// A picture materialized after shrink-on-load has lost its EXIF,
+		// which is only right when it is stripped anyway: with the metadata
+		// kept, such ops run on the picture decoded whole.
+		if ok && !(whole && keepMetadata) {
 			img, err := lo.load(src)
 			if err != nil {
 				return nil, nil, loadError(err)
 			}
-			if slices.ContainsFunc(ops[1:], streamsNot) {
+			if whole {
 				if img, err = materialize(img); err != nil {
 					return nil, nil, loadError(err)
 				}
@@ -220,9 +225,11 @@ func streamsNot(op Op) bool {
 // as ops like. Shrink-on-load decodes in one pass, top to bottom, and an
 // out-of-order or second read of such a picture fails; so the shrunk picture
 // is written once to an uncompressed TIFF in memory (a copy, not an
-// encoding: the pixels are stored as they are) and read from there. It keeps the colour
-// profile; other metadata does not survive, which only matters when it is
-// not stripped anyway. img is closed.
+// encoding: the pixels are stored as they are) and read from there. It keeps
+// the colour profile, XMP and IPTC but not EXIF (libvips 8.14 writes none to
+// TIFF, and govips' SetBlob cannot put it back: it copies from the slice
+// header, not the data), so decode does not take this way when the metadata
+// is kept. img is closed.
 func materialize(img *vips.ImageRef) (*vips.ImageRef, error) {
 	defer img.Close()
 	p := vips.NewTiffExportParams()

@@ -158,16 +158,29 @@ func TestQualityChangesSize(t *testing.T) {
 	}
 }
 
+// TestStrip: the camera's EXIF is in the result when the metadata is kept
+// and gone when it is stripped, whatever way the picture was decoded
+// (whole, shrunk on load, shrunk on load and then needed whole).
 func TestStrip(t *testing.T) {
 	// Orientation 1 keeps the picture as it is; the camera make marks the EXIF.
 	src := exiftest.JPEG(encodeJPEG(t, photo(64, 48)), 1, "PixmillTestCamera")
-	kept := process(t, src, Output{Format: "jpeg"})
-	stripped := process(t, src, Output{Format: "jpeg", Strip: true})
-	if !exiftest.HasEXIF(kept.Bytes, "PixmillTestCamera") {
-		t.Errorf("without Strip the EXIF is gone")
-	}
-	if bytes.Contains(stripped.Bytes, []byte("PixmillTestCamera")) {
-		t.Errorf("with Strip the EXIF is still there")
+	thumb := &Thumbnail{Width: 32, Height: 32, Fit: "fit"}
+	quarter := &Rotate{Angle: 90, Background: "#000000"}
+	for _, tt := range []struct {
+		name string
+		ops  []Op
+	}{
+		{"no ops", nil},
+		{"decoded whole", []Op{quarter}},
+		{"shrunk on load", []Op{thumb, &Brightness{Factor: 1.1}}},
+		{"shrunk on load, then needed whole", []Op{thumb, quarter}},
+	} {
+		for _, strip := range []bool{false, true} {
+			res := process(t, src, Output{Format: "jpeg", Strip: strip}, tt.ops...)
+			if kept := exiftest.HasEXIF(res.Bytes, "PixmillTestCamera"); kept == strip {
+				t.Errorf("%s, strip %v: the camera's EXIF is in the result: %v", tt.name, strip, kept)
+			}
+		}
 	}
 }
 
