@@ -31,6 +31,15 @@ var formats = []format{
 	{"jxl", vips.ImageTypeJXL, "image/jxl", true},
 }
 
+// ContentType is the media type of a format named as in Output.Format, or
+// "" for a name this package does not know.
+func ContentType(format string) string {
+	if f, ok := formatByName(format); ok {
+		return f.contentType
+	}
+	return ""
+}
+
 func formatByType(t vips.ImageType) (format, bool) {
 	for _, f := range formats {
 		if f.typ == t {

@@ -175,11 +175,13 @@ func (g *Gateway) getImage(w http.ResponseWriter, r *http.Request, owner string)
 		g.fail(w, r, notFoundAs(err, "image %q not found", id))
 		return
 	}
-	g.serveObject(w, r, img.Key, img.Name)
+	g.serveObject(w, r, img.Key, img.Name, imaging.ContentType(img.Format))
 }
 
-// serveObject streams a bucket object with its stored content type.
-func (g *Gateway) serveObject(w http.ResponseWriter, r *http.Request, key, name string) {
+// serveObject streams a bucket object. Its content type is the one its
+// record gives, or else the one stored with it: a file bucket opened with
+// metadata=skip stores none.
+func (g *Gateway) serveObject(w http.ResponseWriter, r *http.Request, key, name, contentType string) {
 	rd, err := g.deps.Bucket.NewReader(r.Context(), key, nil)
 	if err != nil {
 		g.fail(w, r, fault.Wrap(fault.Transient, err, "reading %s", key))
@@ -187,7 +189,10 @@ func (g *Gateway) serveObject(w http.ResponseWriter, r *http.Request, key, name 
 	}
 	defer rd.Close()
 	h := w.Header()
-	h.Set("Content-Type", rd.ContentType())
+	if contentType == "" {
+		contentType = rd.ContentType()
+	}
+	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.FormatInt(rd.Size(), 10))
 	h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name}))
 	h.Set("Cache-Control", "private, max-age=31536000, immutable")

@@ -321,11 +321,12 @@ func (g *Gateway) getOutput(w http.ResponseWriter, r *http.Request, owner string
 		g.fail(w, r, fault.New(fault.NotFound, "task %q not found in job %s", id, j.ID))
 		return
 	}
-	if _, err := g.store.Result(r.Context(), j.ID, id); err != nil {
+	res, err := g.store.Result(r.Context(), j.ID, id)
+	if err != nil {
 		g.fail(w, r, notFoundAs(err, "task %s has no output yet", id))
 		return
 	}
-	g.serveObject(w, r, j.Tasks[i].Output.Key, outputName(j.Tasks[i]))
+	g.serveObject(w, r, j.Tasks[i].Output.Key, outputName(j.Tasks[i]), res.ContentType)
 }
 
 // getArchive streams a zip of every output that exists, stored without

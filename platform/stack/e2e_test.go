@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"image"
 	"image/jpeg"
+	"io"
+	"net/http"
 	"testing"
 	"time"
 
+	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/functions/imaging/exiftest"
 	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
 	"github.com/pixmill/pixmill/platform/client"
@@ -45,6 +48,19 @@ func TestEndToEnd(t *testing.T) {
 
 	if err := stacktest.CheckOutputs(ctx, c, job, ids, pics); err != nil {
 		t.Fatal(err)
+	}
+	// The originals stay downloadable, byte for byte, as what they are.
+	for i, id := range ids {
+		resp, err := http.Get(p.URL + "/v1/images/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		info, _ := imaging.Probe(pics[i].Data)
+		if err != nil || resp.StatusCode != http.StatusOK || !bytes.Equal(body, pics[i].Data) || resp.Header.Get("Content-Type") != imaging.ContentType(info.Format) {
+			t.Errorf("original %s: %d, %d bytes of %d, served as %q (%v), want it as %s", pics[i].Name, resp.StatusCode, len(body), len(pics[i].Data), resp.Header.Get("Content-Type"), err, imaging.ContentType(info.Format))
+		}
 	}
 
 	// What the camera wrote (its make, here) is gone from the results

@@ -104,8 +104,12 @@ func CheckOutputs(ctx context.Context, c *client.Client, job client.Job, ids []s
 // original made here without the brightness op: same size, brighter.
 func CheckOutput(ctx context.Context, c *client.Client, job string, task client.Task, orig Picture) error {
 	var out bytes.Buffer
-	if _, err := c.Output(ctx, job, task.ID, &out); err != nil {
+	ctype, err := c.Output(ctx, job, task.ID, &out)
+	if err != nil {
 		return fmt.Errorf("%s: %w", orig.Name, err)
+	}
+	if task.Output == nil || ctype != imaging.ContentType(task.Output.Format) {
+		return fmt.Errorf("%s: output served as %q, job reports %+v", orig.Name, ctype, task.Output)
 	}
 	got, _, err := image.Decode(bytes.NewReader(out.Bytes()))
 	if err != nil {
