@@ -13,6 +13,8 @@
 # prefixes (records.ImageKey, records.OutputKey in functions/records):
 #   originals/  uploads, read by the edit function
 #   results/    edited pictures, written by the edit function
+#   previews/   small copies of results for the web app, made by the gateway
+#               when first shown
 #   records/    job, task and dead-letter records, written by the results
 #               and deadletter functions
 # so that one gocloud.dev bucket URL (PIXMILL_BUCKET) serves the whole

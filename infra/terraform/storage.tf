@@ -15,7 +15,7 @@ resource "google_storage_bucket" "data" {
     content {
       condition {
         age            = var.results_retention_days
-        matches_prefix = ["results/"]
+        matches_prefix = ["results/", "previews/"]
       }
       action {
         type = "Delete"

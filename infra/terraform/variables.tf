@@ -157,7 +157,7 @@ variable "bucket_name" {
 }
 
 variable "results_retention_days" {
-  description = "Edited pictures (results/) are deleted this many days after they were written. 0 keeps them."
+  description = "Edited pictures (results/, and their previews/) are deleted this many days after they were written. 0 keeps them."
   type        = number
   default     = 30
 

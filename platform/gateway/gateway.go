@@ -99,6 +99,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	g.mux.HandleFunc("POST /v1/jobs", g.owned(g.createJob))
 	g.mux.HandleFunc("GET /v1/jobs/{id}", g.owned(g.getJob))
 	g.mux.HandleFunc("GET /v1/jobs/{id}/tasks/{task}/output", g.owned(g.getOutput))
+	g.mux.HandleFunc("GET /v1/jobs/{id}/tasks/{task}/preview", g.owned(g.getPreview))
 	g.mux.HandleFunc("GET /v1/jobs/{id}/archive", g.owned(g.getArchive))
 	g.mux.HandleFunc("GET /v1/ops", g.getOps)
 	g.webRoutes()

@@ -260,6 +260,16 @@ func (e *env) uploadOK(t *testing.T, owner string, n int) []string {
 	return ids
 }
 
+// jobOK creates a job of LocalOwner's, which must be accepted.
+func (e *env) jobOK(t *testing.T, req any) jobBody {
+	t.Helper()
+	var job jobBody
+	if st := e.postJSON(t, LocalOwner, "/v1/jobs", req, &job); st != http.StatusAccepted {
+		t.Fatalf("create: %d", st)
+	}
+	return job
+}
+
 func TestCreateJobRejectsAndEnqueuesNothing(t *testing.T) {
 	e := newEnv(t, Config{})
 	ids := e.uploadOK(t, LocalOwner, 2)
@@ -451,11 +461,7 @@ func TestDisplayName(t *testing.T) {
 
 func TestNoticeWhenProcessorsKeepCrashing(t *testing.T) {
 	e := newEnv(t, Config{})
-	ids := e.uploadOK(t, LocalOwner, 1)
-	var job jobBody
-	if st := e.postJSON(t, LocalOwner, "/v1/jobs", map[string]any{"images": ids, "ops": []any{map[string]any{"op": "thumbnail", "width": 8}}}, &job); st != http.StatusAccepted {
-		t.Fatalf("create: %d", st)
-	}
+	job := e.jobOK(t, map[string]any{"images": e.uploadOK(t, LocalOwner, 1), "ops": []any{map[string]any{"op": "thumbnail", "width": 8}}})
 	ctx := context.Background()
 	tests := []struct {
 		name   string
@@ -504,10 +510,7 @@ func TestWatermarkImageIsCarried(t *testing.T) {
 			t.Errorf("%s logo: %d %q, want 400 naming the op", name, st, out.Error)
 		}
 	}
-	var job jobBody
-	if st := e.postJSON(t, LocalOwner, "/v1/jobs", mark(logo), &job); st != http.StatusAccepted {
-		t.Fatalf("create: %d", st)
-	}
+	job := e.jobOK(t, mark(logo))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	m, err := e.sub.Receive(ctx)

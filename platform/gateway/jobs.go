@@ -310,23 +310,33 @@ func (g *Gateway) getJob(w http.ResponseWriter, r *http.Request, owner string) {
 }
 
 func (g *Gateway) getOutput(w http.ResponseWriter, r *http.Request, owner string) {
+	_, t, res, ok := g.taskResult(w, r, owner)
+	if ok {
+		g.serveObject(w, r, t.Output.Key, outputName(t), res.ContentType)
+	}
+}
+
+// taskResult loads the caller's job and task named in the path and the
+// task's result, answering the error itself when it cannot: a task that has
+// not succeeded has none.
+func (g *Gateway) taskResult(w http.ResponseWriter, r *http.Request, owner string) (records.Job, records.JobTask, events.Result, bool) {
 	j, err := g.loadJob(r, owner)
 	if err != nil {
 		g.fail(w, r, err)
-		return
+		return records.Job{}, records.JobTask{}, events.Result{}, false
 	}
 	id := r.PathValue("task")
 	i := slices.IndexFunc(j.Tasks, func(t records.JobTask) bool { return t.ID == id })
 	if i < 0 {
 		g.fail(w, r, fault.New(fault.NotFound, "task %q not found in job %s", id, j.ID))
-		return
+		return records.Job{}, records.JobTask{}, events.Result{}, false
 	}
 	res, err := g.store.Result(r.Context(), j.ID, id)
 	if err != nil {
 		g.fail(w, r, notFoundAs(err, "task %s has no output yet", id))
-		return
+		return records.Job{}, records.JobTask{}, events.Result{}, false
 	}
-	g.serveObject(w, r, j.Tasks[i].Output.Key, outputName(j.Tasks[i]), res.ContentType)
+	return j, j.Tasks[i], res, true
 }
 
 // getArchive streams a zip of every output that exists, stored without

@@ -27,6 +27,7 @@ import (
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
 	"github.com/pixmill/pixmill/platform/client"
+	"github.com/pixmill/pixmill/platform/gateway"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
 
@@ -224,6 +225,10 @@ func TestWebApp(t *testing.T) {
 		t.Error("the page did not follow the job's events")
 	}
 	poll(t, ctx, 30*time.Second, `[...document.querySelectorAll('#tasks img')].every(i => i.complete && i.naturalWidth > 0)`)
+	// The grid shows the gateway's small previews, not the results.
+	if n := run(t, ctx, chromedp.Evaluate[int](`[...document.querySelectorAll('#tasks img')].filter(i => i.src.endsWith('/preview') && Math.max(i.naturalWidth, i.naturalHeight) <= `+fmt.Sprint(gateway.PreviewSize)+`).length`)); n != 20 {
+		t.Errorf("%d of 20 result tiles show a preview", n)
+	}
 	step("progress reached 20 / 20")
 	screenshot(t, ctx, shots, "results.png", chromedp.CaptureScreenshot())
 

@@ -812,7 +812,9 @@ function updateTask(t) {
   const output = `/v1/jobs/${job.id}/tasks/${t.id}/output`;
   const thumb = el('div', { class: 'thumb' });
   if (t.state === 'succeeded') {
-    thumb.append(el('img', { src: output, alt: `${t.name}, edited`, loading: 'lazy', decoding: 'async' }));
+    // A small preview made by the gateway: a grid of hundreds of results
+    // would otherwise load every one whole.
+    thumb.append(el('img', { src: `/v1/jobs/${job.id}/tasks/${t.id}/preview`, alt: `${t.name}, edited`, loading: 'lazy', decoding: 'async' }));
   } else {
     thumb.append(el('span', { text: t.state === 'failed' ? 'no result' : 'waiting for the result' }));
   }

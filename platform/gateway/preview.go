@@ -1,0 +1,91 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path"
+	"runtime"
+	"strings"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+
+	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/functions/imaging"
+)
+
+// PreviewSize is the longest side, in pixels, of the preview of a result
+// that GET /v1/jobs/{id}/tasks/{task}/preview serves: enough for a tile of
+// the web app's result grid on a dense screen, a small part of a photo's
+// bytes. A result smaller than that is not enlarged.
+const PreviewSize = 480
+
+// previewOps make a preview: a thumbnail, shrunk while it is decoded.
+var previewOps = func() []imaging.Op {
+	op, err := imaging.Parse(json.RawMessage(fmt.Sprintf(`{"op":"thumbnail","width":%d,"height":%d}`, PreviewSize, PreviewSize)))
+	if err != nil {
+		panic(err)
+	}
+	return []imaging.Op{op}
+}()
+
+// previewOutput is WebP, which every browser shows and which keeps
+// transparency, at a quality made for looking, not for keeping.
+var previewOutput = imaging.Output{Format: "webp", Quality: 75, Strip: true}
+
+// previewKey is where a result's preview is kept once made.
+func previewKey(job, task string) string { return "previews/" + job + "/" + task + ".webp" }
+
+// previewSlots bounds the previews made at once: each is libvips work in the
+// gateway's process, which should stay free to answer.
+var previewSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
+
+// getPreview serves a small picture of a task's result: made from the result
+// the first time it is asked for, then kept in the bucket beside it. A page
+// that shows a job of hundreds of photos loads these, not the results.
+func (g *Gateway) getPreview(w http.ResponseWriter, r *http.Request, owner string) {
+	j, t, res, ok := g.taskResult(w, r, owner)
+	if !ok {
+		return
+	}
+	key := previewKey(j.ID, t.ID)
+	name := strings.TrimSuffix(outputName(t), path.Ext(outputName(t))) + "-preview.webp"
+	ok, err := g.deps.Bucket.Exists(r.Context(), key)
+	if err == nil && !ok {
+		err = g.makePreview(r.Context(), res.Key, key)
+	}
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	g.serveObject(w, r, key, name, imaging.ContentType(previewOutput.Format))
+}
+
+// makePreview reads the result at src, makes its preview and stores it at
+// dst. Two requests for the same preview at once both make it and write the
+// same bytes.
+func (g *Gateway) makePreview(ctx context.Context, src, dst string) error {
+	select {
+	case previewSlots <- struct{}{}:
+		defer func() { <-previewSlots }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	data, err := g.deps.Bucket.ReadAll(ctx, src)
+	if err != nil {
+		if gcerrors.Code(err) == gcerrors.NotFound {
+			return fault.Wrap(fault.NotFound, err, "the result is no longer stored")
+		}
+		return fault.Wrap(fault.Transient, err, "reading %s", src)
+	}
+	p, err := imaging.Process(ctx, data, previewOps, previewOutput)
+	if err != nil {
+		return err
+	}
+	if err := g.deps.Bucket.WriteAll(ctx, dst, p.Bytes, &blob.WriterOptions{ContentType: p.ContentType}); err != nil {
+		return fault.Wrap(fault.Transient, err, "storing the preview %s", dst)
+	}
+	return nil
+}
