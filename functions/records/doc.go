@@ -9,6 +9,8 @@
 //	records/jobs/{job}/tasks/{task}/started-{attempt}.json
 //	records/jobs/{job}/tasks/{task}/succeeded.json
 //	records/jobs/{job}/tasks/{task}/failed.json
+//	records/owners/{owner}/jobs/{newest-first}-{job}.json
+//	                                          a job's line in its owner's list
 //
 // # Why one object per fact
 //

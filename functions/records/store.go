@@ -98,9 +98,12 @@ func (s *Store) Image(ctx context.Context, owner, id string) (Image, error) {
 	return img, nil
 }
 
-// PutJob stores a job record.
+// PutJob stores a job record, and its line in its owner's list of jobs.
 func (s *Store) PutJob(ctx context.Context, j Job) error {
-	return s.put(ctx, jobKey(j.ID), j)
+	if err := s.put(ctx, jobKey(j.ID), j); err != nil {
+		return err
+	}
+	return s.put(ctx, ownerJobKey(j.Owner, j), summary(j))
 }
 
 // Job reads the record of job id owned by owner; someone else's job is not

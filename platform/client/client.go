@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -63,6 +64,35 @@ func (c *Client) Job(ctx context.Context, id string) (Job, error) {
 		return Job{}, err
 	}
 	return job, nil
+}
+
+// Jobs returns a page of the caller's jobs, newest first: limit of them (0
+// for the server's default), from the start when page is "", else from the
+// next page a call before returned. next is "" after the last page.
+func (c *Client) Jobs(ctx context.Context, page string, limit int) (jobs []JobSummary, next string, err error) {
+	q := url.Values{}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if page != "" {
+		q.Set("page_token", page)
+	}
+	u := c.url("v1", "jobs")
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("client: list jobs: %w", err)
+	}
+	var body struct {
+		Jobs []JobSummary `json:"jobs"`
+		Next string       `json:"next_page_token"`
+	}
+	if err := c.exchange(req, "list jobs", &body); err != nil {
+		return nil, "", err
+	}
+	return body.Jobs, body.Next, nil
 }
 
 // Output copies the edited picture of one task into w and returns its

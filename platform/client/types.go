@@ -3,6 +3,7 @@ package client
 import (
 	"encoding/json"
 	"io"
+	"time"
 )
 
 // File is one picture to upload. Open is called once, when the file's part
@@ -47,6 +48,16 @@ type JobRequest struct {
 	Format   string            `json:"format,omitempty"`
 	Quality  int               `json:"quality,omitempty"`
 	Metadata string            `json:"metadata,omitempty"`
+}
+
+// JobSummary is a job as the list of jobs shows it.
+type JobSummary struct {
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
+	// Tasks is the number of pictures in the job.
+	Tasks int `json:"tasks"`
+	// Ops are the names of the job's edits, in order.
+	Ops []string `json:"ops"`
 }
 
 // JobState is the state of a whole job.

@@ -97,6 +97,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	g.mux.HandleFunc("POST /v1/images", g.owned(g.uploadImages))
 	g.mux.HandleFunc("GET /v1/images/{id}", g.owned(g.getImage))
 	g.mux.HandleFunc("POST /v1/jobs", g.owned(g.createJob))
+	g.mux.HandleFunc("GET /v1/jobs", g.owned(g.listJobs))
 	g.mux.HandleFunc("GET /v1/jobs/{id}", g.owned(g.getJob))
 	g.mux.HandleFunc("GET /v1/jobs/{id}/tasks/{task}/output", g.owned(g.getOutput))
 	g.mux.HandleFunc("GET /v1/jobs/{id}/tasks/{task}/preview", g.owned(g.getPreview))

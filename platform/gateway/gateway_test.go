@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -667,6 +668,63 @@ func TestEnqueueGivesUp(t *testing.T) {
 	for _, ts := range tasks {
 		if ts.State != records.Failed || !strings.Contains(ts.Error, "could not be queued") {
 			t.Errorf("task %s: %s %q, want failed: could not be queued", ts.ID, ts.State, ts.Error)
+		}
+	}
+}
+
+// TestListJobs: each owner sees their own jobs, newest first, a page at a
+// time, and a bad page or limit is a 400 that says which.
+func TestListJobs(t *testing.T) {
+	e := newEnv(t, Config{})
+	ids := e.uploadOK(t, LocalOwner, 1)
+	var made []string
+	for i := range 3 {
+		job := e.jobOK(t, map[string]any{"images": ids, "ops": []any{map[string]any{"op": "thumbnail", "width": 8 + i}, map[string]any{"op": "flip"}}})
+		made = append([]string{job.ID}, made...) // newest first
+		time.Sleep(2 * time.Millisecond)         // distinct creation times
+	}
+	bobs := e.uploadOK(t, "bob", 1)
+	var bobJob jobBody
+	if st := e.postJSON(t, "bob", "/v1/jobs", map[string]any{"images": bobs, "ops": []any{map[string]any{"op": "flip"}}}, &bobJob); st != http.StatusAccepted {
+		t.Fatalf("bob's job: %d", st)
+	}
+	list := func(owner, query string) (int, jobListBody, string) {
+		t.Helper()
+		st, _, b := e.get(t, owner, "/v1/jobs"+query)
+		var out jobListBody
+		_ = json.Unmarshal(b, &out)
+		return st, out, string(b)
+	}
+	st, all, raw := list(LocalOwner, "")
+	var got []string
+	for _, j := range all.Jobs {
+		got = append(got, j.ID)
+	}
+	if st != 200 || !slices.Equal(got, made) || all.NextPageToken != "" {
+		t.Fatalf("GET /v1/jobs: %d %s, want %v and no next page", st, raw, made)
+	}
+	if j := all.Jobs[0]; j.Tasks != 1 || !slices.Equal(j.Ops, []string{"thumbnail", "flip"}) || j.Created.IsZero() {
+		t.Errorf("newest job listed as %+v", j)
+	}
+	// Two pages of two.
+	st, first, _ := list(LocalOwner, "?limit=2")
+	if st != 200 || len(first.Jobs) != 2 || first.NextPageToken == "" {
+		t.Fatalf("first page: %d %+v", st, first)
+	}
+	st, second, _ := list(LocalOwner, "?limit=2&page_token="+first.NextPageToken)
+	if st != 200 || len(second.Jobs) != 1 || second.Jobs[0].ID != made[2] {
+		t.Errorf("second page: %d %+v, want the oldest job", st, second)
+	}
+	if st, bob, _ := list("bob", ""); st != 200 || len(bob.Jobs) != 1 || bob.Jobs[0].ID != bobJob.ID {
+		t.Errorf("bob sees %d %+v, want only his job", st, bob)
+	}
+	for _, tt := range []struct{ query, want string }{
+		{"?limit=0", "limit: must be a whole number from 1 to 100"},
+		{"?limit=lots", `got \"lots\"`},
+		{"?page_token=%25%25", "page_token: not a page of this list"},
+	} {
+		if st, _, raw := list(LocalOwner, tt.query); st != http.StatusBadRequest || !strings.Contains(raw, tt.want) {
+			t.Errorf("GET /v1/jobs%s: %d %s, want 400 saying %q", tt.query, st, raw, tt.want)
 		}
 	}
 }

@@ -285,6 +285,39 @@ func (g *Gateway) jobTasks(w http.ResponseWriter, r *http.Request, owner string)
 	return records.Job{}, nil, false
 }
 
+// Bounds of a page of GET /v1/jobs.
+const (
+	defaultJobsPage = 20
+	maxJobsPage     = 100
+)
+
+type jobListBody struct {
+	Jobs          []records.JobSummary `json:"jobs"`
+	NextPageToken string               `json:"next_page_token,omitempty"`
+}
+
+// listJobs lists the caller's jobs, newest first, a page at a time
+// (?limit=, ?page_token= from the page before).
+func (g *Gateway) listJobs(w http.ResponseWriter, r *http.Request, owner string) {
+	q := r.URL.Query()
+	limit := defaultJobsPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxJobsPage {
+			g.fail(w, r, fault.New(fault.InvalidArgument, "limit: must be a whole number from 1 to %d, got %q", maxJobsPage, v))
+			return
+		}
+		limit = n
+	}
+	jobs, next, err := g.store.Jobs(r.Context(), owner, q.Get("page_token"), limit)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, jobListBody{Jobs: jobs, NextPageToken: next})
+}
+
 func (g *Gateway) getJob(w http.ResponseWriter, r *http.Request, owner string) {
 	j, tasks, ok := g.jobTasks(w, r, owner)
 	if !ok {

@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,6 +9,9 @@ import (
 	"image/jpeg"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,5 +131,66 @@ func TestRestartKeepsQueuedRequests(t *testing.T) {
 		if _, err := c.Output(ctx, done.ID, task.ID, &out); err != nil || out.Len() == 0 {
 			t.Errorf("output of %s: %v (%d bytes)", task.Name, err, out.Len())
 		}
+	}
+}
+
+// TestCLIJobs: `pixmill jobs` lists a person's jobs with their states, and
+// `pixmill archive` downloads one as a zip of its results.
+func TestCLIJobs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	pics := stacktest.Generated(t, 2, 5)
+	p := stacktest.Up(t, t.TempDir(), "--workers", "1")
+	c := client.New(p.URL, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ids := stacktest.Upload(t, ctx, c, pics)
+	var jobs []string
+	for range 2 {
+		job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stacktest.WaitFinal(t, ctx, c, job.ID)
+		jobs = append(jobs, job.ID)
+	}
+
+	out, err := stacktest.Command(t, "jobs", "--server", p.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "JOB") {
+		t.Fatalf("pixmill jobs printed:\n%s\nwant a header and two jobs", out)
+	}
+	for i, id := range []string{jobs[1], jobs[0]} { // newest first
+		f := strings.Fields(lines[i+1])
+		if len(f) < 7 || f[0] != id || f[3] != "succeeded" || f[4] != "2" || strings.Join(f[5:], " ") != "thumbnail, brightness" {
+			t.Errorf("line %d: %q, want job %s, succeeded, 2 photos, thumbnail, brightness", i+1, lines[i+1], id)
+		}
+	}
+
+	zipPath := filepath.Join(t.TempDir(), "edited.zip")
+	if out, err := stacktest.Command(t, "archive", jobs[0], "--server", p.URL, "--out", zipPath); err != nil || !strings.Contains(out, "wrote "+zipPath) {
+		t.Fatalf("pixmill archive: %q %v", out, err)
+	}
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	if len(zr.File) != 2 {
+		t.Errorf("the archive holds %d files, want the 2 results", len(zr.File))
+	}
+	if _, err := stacktest.Command(t, "archive", "--server", p.URL); err == nil || !strings.Contains(err.Error(), "which job?") {
+		t.Errorf("pixmill archive without a job: %v, want it to ask which job", err)
+	}
+	dir := t.TempDir()
+	if _, err := stacktest.Command(t, "archive", "--server", p.URL, "--out", filepath.Join(dir, "x.zip"), "nosuchjob"); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("pixmill archive of an unknown job: %v, want not found", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("a failed download left %v behind", left)
 	}
 }

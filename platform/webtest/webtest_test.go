@@ -151,7 +151,8 @@ func TestWebApp(t *testing.T) {
 		chromedp.Navigate(p.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"] #upload-view`)),
 	)
-	step("page loaded")
+	poll(t, ctx, 10*time.Second, `!document.querySelector('#jobs-empty').hidden && document.querySelectorAll('#jobs-list li').length === 0`)
+	step("page loaded, no jobs yet")
 
 	// Upload: every file gets its own row and its own answer.
 	do(t, ctx, chromedp.SetUploadFiles(chromedp.CSS("#files"), files))
@@ -270,6 +271,20 @@ func TestWebApp(t *testing.T) {
 	zipped := download(t, ctx, chromedp.Click(chromedp.ID("job-zip")))
 	step("zip downloaded, %d bytes", len(zipped))
 	checkArchive(t, zipped, files[:len(files)-1])
+
+	// Back on the first page, the job is in the list of jobs, and leads
+	// back to its results.
+	do(t, ctx, chromedp.Click(chromedp.CSS(`a.brand`)))
+	poll(t, ctx, 10*time.Second, `document.querySelectorAll('#jobs-list li').length === 1 && document.querySelector('#jobs-empty').hidden`)
+	if got := text(t, ctx, `#jobs-list li[data-job="`+jobID+`"] a`); got != "20 photos: thumbnail, brightness" {
+		t.Errorf("the job is listed as %q", got)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#jobs-list li[data-job="`+jobID+`"] a`)))
+	poll(t, ctx, 30*time.Second, `(() => {
+		const d = document.querySelector('#job-view').dataset;
+		return location.hash === '#/jobs/`+jobID+`' && d.state === 'succeeded' && d.done === '20';
+	})()`)
+	step("the job found again from the list of jobs")
 }
 
 // drawBoxes adds a red-eye edit, draws a box on a preview of the first

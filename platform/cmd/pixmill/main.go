@@ -37,6 +37,8 @@ Usage:
   pixmill up [flags]                 start the local stack (gateway on 127.0.0.1:8080)
   pixmill worker [flags]             run one worker process
   pixmill submit [flags] FILES...    upload pictures, apply edits, wait, download
+  pixmill jobs [flags]               list your jobs, newest first, with their states
+  pixmill archive [flags] JOB        download a zip of a job's results
   pixmill ops                        list the edit ops and their fields
   pixmill dlq list|redrive           show or resend requests parked on the dead-letter topic
 
@@ -61,6 +63,10 @@ func main() {
 		err = runSubmit(ctx, args)
 	case "dlq":
 		err = runDLQ(ctx, args)
+	case "jobs":
+		err = runJobs(ctx, args, os.Stdout)
+	case "archive":
+		err = runArchive(ctx, args)
 	case "ops":
 		err = runOps(os.Stdout)
 	case "-h", "-help", "--help", "help":

@@ -28,13 +28,9 @@ func (o *opList) Set(s string) error {
 
 func runSubmit(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("pixmill submit", flag.ContinueOnError)
-	server := os.Getenv("PIXMILL_SERVER")
-	if server == "" {
-		server = "http://127.0.0.1:8080"
-	}
 	opts := client.SubmitOptions{Progress: os.Stderr}
 	var ops opList
-	fs.StringVar(&opts.Server, "server", server, "gateway URL (env PIXMILL_SERVER)")
+	server := serverFlag(fs)
 	fs.Var(&ops, "op", "an edit, repeatable, applied in order: NAME:FIELD=VALUE,… e.g. thumbnail:width=256,height=256 (see pixmill ops)")
 	fs.StringVar(&opts.Format, "format", "", "output format (jpeg, png, webp, …); default: the original's")
 	fs.IntVar(&opts.Quality, "quality", 0, "output quality 1-100 (0: the format's default)")
@@ -47,21 +43,14 @@ func runSubmit(ctx context.Context, args []string) error {
 		fs.PrintDefaults()
 	}
 	// Flags may follow the files, as in the example.
-	var paths []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		paths = append(paths, fs.Arg(0))
-		rest = fs.Args()[1:]
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(ops) == 0 {
 		return fmt.Errorf("no --op given; for example --op 'thumbnail:width=256,height=256' (see pixmill ops)")
 	}
-	opts.Paths, opts.Ops = paths, ops
+	opts.Server, opts.Paths, opts.Ops = *server, paths, ops
 	if opts.Out != "" {
 		opts.Wait = true
 	}
@@ -74,6 +63,22 @@ func runSubmit(ctx context.Context, args []string) error {
 		err = fmt.Errorf("%d tasks failed and %d files were rejected", rep.Failed, rep.Rejected)
 	}
 	return err
+}
+
+// parseInterleaved parses args with fs, flags and other arguments in any
+// order, and returns the other arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return rest, nil
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 func runOps(w io.Writer) error {

@@ -869,6 +869,38 @@ function route() {
   $('#job-view').hidden = true;
   $('#upload-view').hidden = false;
   refreshUploads();
+  listJobs(true);
+}
+
+// ------------------------------------------------------------- your jobs
+
+let jobsPage = ''; // the next page of GET /v1/jobs, '' when there is none
+
+// listJobs shows the person's jobs, newest first: from the start, or the
+// next page after those shown.
+async function listJobs(fromStart) {
+  const list = $('#jobs-list');
+  const more = $('#jobs-more');
+  $('#jobs-error').textContent = '';
+  if (fromStart) jobsPage = '';
+  let page;
+  try {
+    page = await api(`/v1/jobs?limit=20${jobsPage ? `&page_token=${encodeURIComponent(jobsPage)}` : ''}`);
+  } catch (err) {
+    $('#jobs-error').textContent = `Your jobs could not be listed: ${err.message}`;
+    return;
+  }
+  if (fromStart) list.replaceChildren();
+  for (const j of page.jobs) {
+    const when = new Date(j.created);
+    const photos = `${j.tasks} photo${j.tasks === 1 ? '' : 's'}`;
+    list.append(el('li', { 'data-job': j.id },
+      el('a', { href: `#/jobs/${j.id}`, text: `${photos}: ${j.ops.join(', ')}` }),
+      el('time', { datetime: j.created, text: when.toLocaleString() })));
+  }
+  jobsPage = page.next_page_token || '';
+  more.hidden = !jobsPage;
+  $('#jobs-empty').hidden = list.children.length > 0;
 }
 
 function setUpDialogs() {
@@ -884,6 +916,7 @@ async function main() {
   setUpDialogs();
   $('#add-op-button').addEventListener('click', () => addOp($('#add-op').value));
   $('#edit-form').addEventListener('submit', startJob);
+  $('#jobs-more').addEventListener('click', () => listJobs(false));
   window.addEventListener('hashchange', route);
   route();
   await loadCatalogue();
