@@ -10,6 +10,7 @@ import (
 	_ "image/png"
 	"io"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,6 +101,13 @@ func CheckOutputs(ctx context.Context, c *client.Client, job client.Job, ids []s
 	return eg.Wait()
 }
 
+// referenceMu makes the reference pictures one at a time. Downloads run in
+// parallel, but libvips used from several goroutines of this test process
+// once crashed in clear_image (a rare libvips/govips race others report
+// too, e.g. govips issue 251); pixmill's workers edit one picture at a time
+// each, and a test should fail on pixmill's behaviour, not on that.
+var referenceMu sync.Mutex
+
 // CheckOutput downloads one output and compares it with the thumbnail of its
 // original made here without the brightness op: same size, brighter.
 func CheckOutput(ctx context.Context, c *client.Client, job string, task client.Task, orig Picture) error {
@@ -131,7 +139,9 @@ func CheckOutput(ctx context.Context, c *client.Client, job string, task client.
 	if err != nil {
 		return err
 	}
+	referenceMu.Lock()
 	ref, err := imaging.Process(ctx, orig.Data, []imaging.Op{op}, imaging.Output{Format: "png"})
+	referenceMu.Unlock()
 	if err != nil {
 		return err
 	}
