@@ -232,7 +232,8 @@ func (s *Store) Tasks(ctx context.Context, j Job) ([]TaskStatus, error) {
 	return out, nil
 }
 
-// parallelReads bounds the record reads one Tasks call has in flight.
+// parallelReads bounds the record reads one Tasks or Jobs call has in
+// flight.
 const parallelReads = 16
 
 // deriveFromNames is what a task's record names alone tell: its state, its
@@ -367,7 +368,7 @@ func (s *Store) TaskState(ctx context.Context, job, task string) (State, error) 
 	}
 	facts := make([]string, len(keys))
 	for i, key := range keys {
-		facts[i] = strings.TrimSuffix(strings.TrimPrefix(key, prefix), ".json")
+		facts[i] = factOf(key)
 	}
 	return stateOf(facts), nil
 }

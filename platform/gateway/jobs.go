@@ -202,8 +202,8 @@ func (g *Gateway) inputs(r *http.Request, owner string, needs map[int][]string) 
 	return keys, nil
 }
 
-// outputFormat is the requested format, else the original's if it can be
-// written, else JPEG.
+// newJobBody is what the API shows of job j in state, before its counts
+// and tasks.
 func newJobBody(j records.Job, state records.State) jobBody {
 	return jobBody{ID: j.ID, State: string(state), Counts: map[string]int{}, Format: j.Format, Quality: j.Quality, Metadata: metadata(j.Metadata)}
 }
@@ -216,6 +216,8 @@ func metadata(requested string) string {
 	return requested
 }
 
+// outputFormat is the requested format, else the original's if it can be
+// written, else JPEG.
 func outputFormat(requested, original string) string {
 	switch {
 	case requested != "":
