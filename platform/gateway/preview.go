@@ -53,7 +53,10 @@ func (g *Gateway) getPreview(w http.ResponseWriter, r *http.Request, owner strin
 	key := previewKey(j.ID, t.ID)
 	name := strings.TrimSuffix(outputName(t), path.Ext(outputName(t))) + "-preview.webp"
 	ok, err := g.deps.Bucket.Exists(r.Context(), key)
-	if err == nil && !ok {
+	switch {
+	case err != nil:
+		err = fault.Wrap(fault.Transient, err, "looking for the preview %s", key)
+	case !ok:
 		err = g.makePreview(r.Context(), res.Key, key)
 	}
 	if err != nil {
