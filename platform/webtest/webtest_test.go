@@ -279,6 +279,7 @@ func TestWebApp(t *testing.T) {
 	if got := text(t, ctx, `#jobs-list li[data-job="`+jobID+`"] a`); got != "20 photos: thumbnail, brightness" {
 		t.Errorf("the job is listed as %q", got)
 	}
+	poll(t, ctx, 10*time.Second, `document.querySelector('#jobs-list li[data-job="`+jobID+`"] .badge').textContent === 'succeeded'`)
 	do(t, ctx, chromedp.Click(chromedp.CSS(`#jobs-list li[data-job="`+jobID+`"] a`)))
 	poll(t, ctx, 30*time.Second, `(() => {
 		const d = document.querySelector('#job-view').dataset;

@@ -876,6 +876,17 @@ function route() {
 
 let jobsPage = ''; // the next page of GET /v1/jobs, '' when there is none
 
+// jobState fills a job's badge in the list with its state, done or not.
+async function jobState(id, badge) {
+  try {
+    const j = await api(`/v1/jobs/${id}`);
+    badge.textContent = j.state;
+    badge.classList.add(j.state);
+  } catch {
+    badge.textContent = 'state unknown';
+  }
+}
+
 // listJobs shows the person's jobs, newest first: from the start, or the
 // next page after those shown.
 async function listJobs(fromStart) {
@@ -894,9 +905,12 @@ async function listJobs(fromStart) {
   for (const j of page.jobs) {
     const when = new Date(j.created);
     const photos = `${j.tasks} photo${j.tasks === 1 ? '' : 's'}`;
+    const state = el('span', { class: 'badge', text: '…' });
     list.append(el('li', { 'data-job': j.id },
       el('a', { href: `#/jobs/${j.id}`, text: `${photos}: ${j.ops.join(', ')}` }),
+      state,
       el('time', { datetime: j.created, text: when.toLocaleString() })));
+    jobState(j.id, state);
   }
   jobsPage = page.next_page_token || '';
   more.hidden = !jobsPage;
