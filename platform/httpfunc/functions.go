@@ -23,6 +23,16 @@ import (
 // could not be opened must not start it again on the next event.
 var startVips = sync.OnceValue(func() error { return imaging.Startup(imaging.DefaultConfig()) })
 
+// openBucket opens the bucket named by PIXMILL_BUCKET. It outlives the
+// event whose ctx opens it, so it is not bound to ctx's cancellation.
+func (c Config) openBucket(ctx context.Context) (*blob.Bucket, error) {
+	bucket, err := blob.OpenBucket(context.WithoutCancel(ctx), c.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: %w", EnvBucket, c.Bucket, err)
+	}
+	return bucket, nil
+}
+
 // Edit is the edit function (functions/edit) for the Functions Framework,
 // configured by getenv: PIXMILL_BUCKET and PIXMILL_RESPONSES_TOPIC.
 func Edit(getenv func(string) string, log *slog.Logger) func(context.Context, cloudevents.Event) error {
@@ -34,12 +44,11 @@ func Edit(getenv func(string) string, log *slog.Logger) func(context.Context, cl
 		if err := startVips(); err != nil {
 			return nil, err
 		}
-		ctx = context.WithoutCancel(ctx)
-		bucket, err := blob.OpenBucket(ctx, cfg.Bucket)
+		bucket, err := cfg.openBucket(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s %q: %w", EnvBucket, cfg.Bucket, err)
+			return nil, err
 		}
-		topic, err := pubsub.OpenTopic(ctx, cfg.ResponsesTopic)
+		topic, err := pubsub.OpenTopic(context.WithoutCancel(ctx), cfg.ResponsesTopic)
 		if err != nil {
 			bucket.Close()
 			return nil, fmt.Errorf("%s %q: %w", EnvResponsesTopic, cfg.ResponsesTopic, err)
@@ -57,9 +66,9 @@ func Results(getenv func(string) string, log *slog.Logger) func(context.Context,
 		if err := cfg.validate(false); err != nil {
 			return nil, err
 		}
-		bucket, err := blob.OpenBucket(context.WithoutCancel(ctx), cfg.Bucket)
+		bucket, err := cfg.openBucket(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s %q: %w", EnvBucket, cfg.Bucket, err)
+			return nil, err
 		}
 		f := &results.Function{Store: records.NewStore(bucket)}
 		return f.Handle, nil
@@ -82,9 +91,9 @@ func DeadLetter(getenv func(string) string, log *slog.Logger) func(context.Conte
 		if err := cfg.validate(false); err != nil {
 			return nil, err
 		}
-		bucket, err := blob.OpenBucket(context.WithoutCancel(ctx), cfg.Bucket)
+		bucket, err := cfg.openBucket(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s %q: %w", EnvBucket, cfg.Bucket, err)
+			return nil, err
 		}
 		f := &deadletter.Function{Store: records.NewStore(bucket), Now: time.Now}
 		return func(ctx context.Context, e cloudevents.Event) error {
