@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 // Attributes that whoever parked a message adds to it, as they appear in a

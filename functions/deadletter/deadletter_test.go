@@ -12,8 +12,8 @@ import (
 	"gocloud.dev/pubsub"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/fault"
-	"github.com/pixmill/pixmill/functions/records"
+	"github.com/pixmill/pixmill/events/fault"
+	"github.com/pixmill/pixmill/events/records"
 )
 
 var (

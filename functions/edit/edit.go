@@ -25,11 +25,10 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"gocloud.dev/blob"
-	"gocloud.dev/gcerrors"
 	"gocloud.dev/pubsub"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/functions/imaging"
 )
 
@@ -78,17 +77,14 @@ func (f *Function) process(ctx context.Context, req events.TaskRequested) (event
 	}
 	src, err := f.Bucket.ReadAll(ctx, req.Original)
 	if err != nil {
-		if gcerrors.Code(err) == gcerrors.NotFound {
-			return events.Result{}, fault.Wrap(fault.Permanent, err, "the original picture is no longer stored")
-		}
-		return events.Result{}, storage(err, "reading the original picture")
+		return events.Result{}, gone(fault.Storage(err, "reading the original picture failed"), "the original picture is no longer stored")
 	}
 	out, err := imaging.Process(ctx, src, ops, imaging.Output{Format: req.Output.Format, Quality: req.Output.Quality, Strip: req.Output.Metadata != events.MetadataKeep})
 	if err != nil {
 		return events.Result{}, err
 	}
 	if err := f.Bucket.WriteAll(ctx, req.Output.Key, out.Bytes, &blob.WriterOptions{ContentType: out.ContentType}); err != nil {
-		return events.Result{}, storage(err, "storing the result")
+		return events.Result{}, fault.Storage(err, "storing the result failed")
 	}
 	return events.Result{
 		Key: req.Output.Key, Format: out.Format, ContentType: out.ContentType,
@@ -110,11 +106,8 @@ func (f *Function) provide(ctx context.Context, req events.TaskRequested, ops []
 				return fault.New(fault.InvalidArgument, "%s: the picture %s it needs is not part of the request", op.Name(), id)
 			}
 			data, err := f.Bucket.ReadAll(ctx, key)
-			if gcerrors.Code(err) == gcerrors.NotFound {
-				return fault.Wrap(fault.Permanent, err, "%s: the picture %s is no longer stored", op.Name(), id)
-			}
 			if err != nil {
-				return storage(err, "reading the picture for "+op.Name())
+				return gone(fault.Storage(err, "reading the picture for %s failed", op.Name()), "%s: the picture %s is no longer stored", op.Name(), id)
 			}
 			if err := n.Provide(id, data); err != nil {
 				return err
@@ -130,15 +123,17 @@ func (f *Function) emit(ctx context.Context, d events.Data) error {
 		return fault.Wrap(fault.Permanent, err, "edit: the response event is malformed")
 	}
 	if err := events.Send(ctx, f.Responses, e); err != nil {
-		return storage(err, "publishing "+e.Type())
+		return fault.Wrap(fault.Transient, err, "publishing %s failed", e.Type())
 	}
 	return nil
 }
 
-// storage marks an I/O failure as transient, passing context errors through.
-func storage(err error, what string) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+// gone turns a NotFound storage error into a Permanent one with its own
+// message: a picture the task needs that is no longer stored will not come
+// back by retrying. Other errors pass through.
+func gone(err error, format string, args ...any) error {
+	if fault.KindOf(err) != fault.NotFound {
 		return err
 	}
-	return fault.Wrap(fault.Transient, err, "%s failed", what)
+	return fault.Wrap(fault.Permanent, errors.Unwrap(err), format, args...)
 }

@@ -19,7 +19,7 @@ import (
 	"gocloud.dev/pubsub/mempubsub"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
 )
 

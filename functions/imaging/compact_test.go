@@ -3,7 +3,7 @@ package imaging
 import (
 	"testing"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 func TestParseCompact(t *testing.T) {

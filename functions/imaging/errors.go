@@ -4,7 +4,7 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 // unreadable is the error for a file that is not a picture this package can

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 // The tags an op's fields may carry, besides json:

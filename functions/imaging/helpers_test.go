@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 func TestMain(m *testing.M) {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/davidbyttow/govips/v2/vips"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 // Op is one step of an edit. The ops are the exported structs of this

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 func TestParse(t *testing.T) {

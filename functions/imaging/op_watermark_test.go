@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 // changed returns the bounding box of the pixels that differ between a and

@@ -6,7 +6,7 @@ import (
 
 	"github.com/davidbyttow/govips/v2/vips"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 func init() {

@@ -4,7 +4,7 @@ import (
 	"image"
 	"testing"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 // teethStats are mean L* and b* over a set of pixels, and the lowest b*.

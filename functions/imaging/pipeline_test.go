@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/functions/imaging/exiftest"
 )
 

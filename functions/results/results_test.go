@@ -10,8 +10,8 @@ import (
 	"gocloud.dev/blob/memblob"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/fault"
-	"github.com/pixmill/pixmill/functions/records"
+	"github.com/pixmill/pixmill/events/fault"
+	"github.com/pixmill/pixmill/events/records"
 )
 
 func TestHandleKeepsRecords(t *testing.T) {

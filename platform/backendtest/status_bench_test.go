@@ -12,7 +12,7 @@ import (
 	_ "gocloud.dev/blob/fileblob"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/records"
+	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/platform/backendtest"
 )
 

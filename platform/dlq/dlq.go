@@ -11,7 +11,7 @@ import (
 
 	"gocloud.dev/pubsub"
 
-	"github.com/pixmill/pixmill/functions/records"
+	"github.com/pixmill/pixmill/events/records"
 )
 
 // List returns the parked messages, oldest first.

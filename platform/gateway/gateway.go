@@ -38,8 +38,8 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/pubsub"
 
-	"github.com/pixmill/pixmill/functions/fault"
-	"github.com/pixmill/pixmill/functions/records"
+	"github.com/pixmill/pixmill/events/fault"
+	"github.com/pixmill/pixmill/events/records"
 )
 
 // Deps are the gateway's connections to the rest of the platform.

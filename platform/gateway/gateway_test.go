@@ -27,9 +27,9 @@ import (
 	"gocloud.dev/pubsub/mempubsub"
 
 	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
-	"github.com/pixmill/pixmill/functions/records"
 	"github.com/pixmill/pixmill/platform/cehttptopic"
 )
 

@@ -15,9 +15,9 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
+	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/imaging"
-	"github.com/pixmill/pixmill/functions/records"
 )
 
 // imageEntry is one file of an upload: an accepted image, or an error.

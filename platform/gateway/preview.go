@@ -12,7 +12,7 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/functions/imaging"
 )
 

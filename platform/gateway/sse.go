@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pixmill/pixmill/functions/records"
+	"github.com/pixmill/pixmill/events/records"
 )
 
 // GET /v1/jobs/{id}/events streams a job's progress as server-sent events:

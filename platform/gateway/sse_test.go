@@ -17,7 +17,7 @@ import (
 	"gocloud.dev/pubsub/mempubsub"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/records"
+	"github.com/pixmill/pixmill/events/records"
 )
 
 // Streams poll every few milliseconds here, so that tests wait for events,

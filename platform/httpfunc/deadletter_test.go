@@ -16,7 +16,7 @@ import (
 	"gocloud.dev/pubsub"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/records"
+	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
 

@@ -11,11 +11,11 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/pubsub"
 
+	"github.com/pixmill/pixmill/events/fault"
+	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/deadletter"
 	"github.com/pixmill/pixmill/functions/edit"
-	"github.com/pixmill/pixmill/functions/fault"
 	"github.com/pixmill/pixmill/functions/imaging"
-	"github.com/pixmill/pixmill/functions/records"
 	"github.com/pixmill/pixmill/functions/results"
 )
 

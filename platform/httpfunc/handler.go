@@ -2,16 +2,13 @@ package httpfunc
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"net/http"
-	"runtime/debug"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 // Func is a function of one event, as the functions in functions/ are.
@@ -59,39 +56,11 @@ func handler(open func(context.Context) (Func, error), log *slog.Logger, unwrapP
 	}
 }
 
-// call runs f, turning a panic into an error that answers 500.
-func call(ctx context.Context, f Func, e cloudevents.Event, log *slog.Logger) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			log.Error("function panicked", "panic", p, "event", e.ID(), "stack", string(debug.Stack()))
-			err = panicked{p}
-		}
-	}()
-	return f(ctx, e)
-}
-
-type panicked struct{ v any }
-
-func (p panicked) Error() string { return fmt.Sprintf("the function failed unexpectedly (%v)", p.v) }
-
-// Status is the HTTP status for a function's outcome.
-func Status(err error) int {
-	if err == nil {
-		return http.StatusOK
-	}
-	if _, ok := err.(panicked); ok {
-		return http.StatusInternalServerError
-	}
-	switch fault.KindOf(err) {
-	case fault.InvalidArgument:
-		return http.StatusBadRequest
-	case fault.LimitExceeded:
-		return http.StatusRequestEntityTooLarge
-	case fault.Permanent, fault.NotFound:
-		return http.StatusUnprocessableEntity
-	default:
-		return http.StatusServiceUnavailable
-	}
+// call runs f; a panic becomes an error that answers fault.PanicStatus.
+func call(ctx context.Context, f Func, e cloudevents.Event, log *slog.Logger) error {
+	return fault.Catch(func() error { return f(ctx, e) }, func(v any, stack []byte) {
+		log.Error("function panicked", "panic", v, "event", e.ID(), "stack", string(stack))
+	})
 }
 
 // result is err as the CloudEvents SDK's HTTP result, which sets the status.
@@ -100,9 +69,5 @@ func result(err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := fault.Message(err)
-	if _, ok := err.(panicked); ok {
-		msg = err.Error()
-	}
-	return cehttp.NewResult(Status(err), "%s", msg)
+	return cehttp.NewResult(fault.PushStatus(err), "%s", fault.Message(err))
 }

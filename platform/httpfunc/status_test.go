@@ -9,31 +9,8 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
-
-func TestStatus(t *testing.T) {
-	tests := []struct {
-		err  error
-		want int
-	}{
-		{nil, http.StatusOK},
-		{fault.New(fault.InvalidArgument, "bad"), http.StatusBadRequest},
-		{fault.New(fault.LimitExceeded, "big"), http.StatusRequestEntityTooLarge},
-		{fault.New(fault.Permanent, "broken"), http.StatusUnprocessableEntity},
-		// Never 404: Knative retries it.
-		{fault.New(fault.NotFound, "gone"), http.StatusUnprocessableEntity},
-		{fault.New(fault.Transient, "down"), http.StatusServiceUnavailable},
-		{errors.New("unclassified"), http.StatusServiceUnavailable},
-		{context.DeadlineExceeded, http.StatusServiceUnavailable},
-		{panicked{"boom"}, http.StatusInternalServerError},
-	}
-	for _, tt := range tests {
-		if got := Status(tt.err); got != tt.want {
-			t.Errorf("Status(%v) = %d, want %d", tt.err, got, tt.want)
-		}
-	}
-}
 
 // statusOf is what the Functions Framework answers for h's outcome.
 func statusOf(t *testing.T, err error) int {

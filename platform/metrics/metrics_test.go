@@ -18,7 +18,7 @@ import (
 	"gocloud.dev/blob/memblob"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/platform/autoscaler"
 	"github.com/pixmill/pixmill/platform/runner"
 )

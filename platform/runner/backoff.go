@@ -5,7 +5,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 // BackoffPolicy spaces out retries of transient failures: the n-th attempt

@@ -11,7 +11,7 @@ import (
 	"gocloud.dev/pubsub"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 // DeadLetterConfig configures DeadLetter.

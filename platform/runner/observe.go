@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 // Observer is told about every delivery a runner handles: the metrics of

@@ -3,9 +3,8 @@ package runner
 import (
 	"context"
 	"log/slog"
-	"runtime/debug"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 // Recover turns a panic in the handler into a transient error, so one bad
@@ -17,14 +16,10 @@ func Recover(log *slog.Logger) Middleware {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return func(next Handler) Handler {
-		return func(ctx context.Context, d *Delivery) (err error) {
-			defer func() {
-				if p := recover(); p != nil {
-					log.Error("handler panicked", "panic", p, "subject", d.Event.Subject(), "stack", string(debug.Stack()))
-					err = fault.New(fault.Transient, "the processor failed unexpectedly (%v)", p)
-				}
-			}()
-			return next(ctx, d)
+		return func(ctx context.Context, d *Delivery) error {
+			return fault.Catch(func() error { return next(ctx, d) }, func(v any, stack []byte) {
+				log.Error("handler panicked", "panic", v, "subject", d.Event.Subject(), "stack", string(stack))
+			})
 		}
 	}
 }

@@ -34,7 +34,7 @@ import (
 	"gocloud.dev/pubsub"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 // Func is a stateless function of one event, as the functions in

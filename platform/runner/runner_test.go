@@ -12,7 +12,7 @@ import (
 	"gocloud.dev/pubsub/mempubsub"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 func setup(t *testing.T) (*pubsub.Topic, *pubsub.Subscription) {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 // Timeout bounds one attempt. An attempt that runs out of time is a

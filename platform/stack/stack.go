@@ -35,9 +35,9 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/pubsub"
 
+	"github.com/pixmill/pixmill/events/records"
 	deadletterfn "github.com/pixmill/pixmill/functions/deadletter"
 	"github.com/pixmill/pixmill/functions/imaging"
-	"github.com/pixmill/pixmill/functions/records"
 	"github.com/pixmill/pixmill/functions/results"
 	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/embedded"

@@ -12,7 +12,7 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/pubsub"
 
-	"github.com/pixmill/pixmill/functions/records"
+	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/platform/dlq"
 	"github.com/pixmill/pixmill/platform/stack"
 )

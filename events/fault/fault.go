@@ -1,6 +1,14 @@
 // Package fault gives errors a kind, and the kind decides what happens next:
 // whether a task is retried, dead-lettered at once, or which HTTP status a
-// caller sees.
+// caller sees. It is the one error vocabulary of both layers: the functions
+// return these kinds, the platform acts on them, and task.failed events carry
+// them by name, which is why it lives beside the events and belongs to
+// neither layer.
+//
+// Three decisions are made here and nowhere else: the HTTP status of each
+// kind ([HTTPStatus], with the one exception push delivery needs,
+// [PushStatus]), how a storage error is classified ([Storage]), and how a
+// panic becomes an error ([Catch]).
 //
 // Errors carry two texts. The message given to [New] or [Wrap] is the public
 // text, safe to show to the person who sent the picture; [Message] returns it.
@@ -18,7 +26,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Kind is the small fixed set of failure classes callers act on. Callers
@@ -103,25 +110,6 @@ func KindOf(err error) Kind {
 // Transient errors are.
 func Retryable(err error) bool {
 	return err != nil && KindOf(err) == Transient
-}
-
-// HTTPStatus maps err's kind to the status a gateway answers with; nil is 200.
-func HTTPStatus(err error) int {
-	if err == nil {
-		return http.StatusOK
-	}
-	switch KindOf(err) {
-	case InvalidArgument:
-		return http.StatusBadRequest
-	case NotFound:
-		return http.StatusNotFound
-	case LimitExceeded:
-		return http.StatusRequestEntityTooLarge
-	case Permanent:
-		return http.StatusUnprocessableEntity
-	default:
-		return http.StatusServiceUnavailable
-	}
 }
 
 // Message returns the text that may be shown to a user: the public message of

@@ -2,8 +2,18 @@
 // bucket, so that any number of gateway replicas and results functions see the
 // same answers without a database.
 //
+// It sits beside the events because, like them, it is a contract between the
+// layers: the gateway writes images and jobs, the results and dead-letter
+// functions write what happened to tasks, and the platform reads them all.
+// The task state belongs to the records themselves, not to any one writer.
+// One file per record kind: images.go, jobs.go (and each owner's list),
+// tasks.go (with ended.go, the cache of ended tasks), deadletters.go,
+// fleet.go; keys.go is the whole bucket layout; store.go the bucket I/O.
+//
 // # Layout
 //
+//	originals/{image}                         an uploaded picture
+//	results/{job}/{task}.{ext}                a task's result
 //	records/images/{image}.json               written once, at upload
 //	records/jobs/{job}/job.json               written once, when the job is created
 //	records/jobs/{job}/tasks/{task}/started-{attempt}.json
@@ -11,6 +21,8 @@
 //	records/jobs/{job}/tasks/{task}/failed.json
 //	records/owners/{owner}/jobs/{newest-first}-{job}.json
 //	                                          a job's line in its owner's list
+//	records/deadletter/{task or event}.json   a parked request
+//	records/fleet.json                        the supervisor's last report
 //
 // # Why one object per fact
 //

@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
-	"math"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -15,8 +12,54 @@ import (
 	"gocloud.dev/blob"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/events/fault"
 )
+
+// Job is what a user asked for: the same ops on a set of images.
+type Job struct {
+	ID      string            `json:"id"`
+	Owner   string            `json:"owner"`
+	Created time.Time         `json:"created"`
+	Ops     []json.RawMessage `json:"ops"`
+	Format  string            `json:"format,omitempty"`
+	Quality int               `json:"quality,omitempty"`
+	// Metadata is events.MetadataStrip or events.MetadataKeep.
+	Metadata string `json:"metadata,omitempty"`
+	// Inputs are the other pictures the ops read, id → bucket key.
+	Inputs map[string]string `json:"inputs,omitempty"`
+	Tasks  []JobTask         `json:"tasks"`
+}
+
+// JobTask is one image of a job.
+type JobTask struct {
+	ID    string `json:"id"`
+	Image string `json:"image"`
+	// Name is the original's file name, for archives and listings.
+	Name   string        `json:"name"`
+	Output events.Output `json:"output"`
+}
+
+// PutJob stores a job record, and its line in its owner's list of jobs.
+func (s *Store) PutJob(ctx context.Context, j Job) error {
+	if err := s.put(ctx, jobKey(j.ID), j); err != nil {
+		return err
+	}
+	return s.put(ctx, ownerJobKey(j.Owner, j), summary(j))
+}
+
+// Job reads the record of job id owned by owner; someone else's job is not
+// found.
+func (s *Store) Job(ctx context.Context, owner, id string) (Job, error) {
+	var j Job
+	if err := s.get(ctx, jobKey(id), &j); err != nil {
+		return Job{}, err
+	}
+	if j.Owner != owner {
+		return Job{}, notFound(jobKey(id))
+	}
+	return j, nil
+}
 
 // JobSummary is a job as its owner's list of jobs shows it.
 type JobSummary struct {
@@ -26,18 +69,6 @@ type JobSummary struct {
 	Tasks int `json:"tasks"`
 	// Ops are the names of the job's edits, in order.
 	Ops []string `json:"ops"`
-}
-
-// ownerJobsPrefix is where an owner's list of jobs is kept: one small
-// record per job, named so that a listing gives the newest first.
-func ownerJobsPrefix(owner string) string {
-	return "records/owners/" + url.PathEscape(owner) + "/jobs/"
-}
-
-// ownerJobKey sorts by creation time, newest first (the time counted down
-// from the largest one), then by id.
-func ownerJobKey(owner string, j Job) string {
-	return fmt.Sprintf("%s%019d-%s.json", ownerJobsPrefix(owner), math.MaxInt64-j.Created.UnixNano(), j.ID)
 }
 
 // summary is what the list of jobs shows of j.
@@ -77,7 +108,7 @@ func (s *Store) Jobs(ctx context.Context, owner, page string, limit int) (jobs [
 		if page != "" {
 			return nil, "", fault.Wrap(fault.InvalidArgument, err, "page_token: not a page of this list")
 		}
-		return nil, "", storageErr("listing "+prefix, err)
+		return nil, "", fault.Storage(err, "records: listing %s", prefix)
 	}
 	objs = slices.DeleteFunc(objs, func(o *blob.ListObject) bool { return !strings.HasSuffix(o.Key, ".json") })
 	jobs = make([]JobSummary, len(objs))

@@ -10,7 +10,7 @@ import (
 
 	"gocloud.dev/blob/memblob"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 func TestJobsList(t *testing.T) {
