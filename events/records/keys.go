@@ -9,9 +9,10 @@ import (
 // ImageKey is the bucket key of an original picture.
 func ImageKey(id string) string { return "originals/" + id }
 
-// OutputKey is the bucket key of a task's result. It depends on the ids only,
-// so a task processed twice overwrites the same object.
-func OutputKey(job, task, ext string) string { return "results/" + job + "/" + task + "." + ext }
+// OutputKey is the bucket key of a task's result, ext being its extension
+// with the dot (imagetype.Type.Ext). It depends on the ids only, so a task
+// processed twice overwrites the same object.
+func OutputKey(job, task, ext string) string { return "results/" + job + "/" + task + ext }
 
 func imageRecordKey(id string) string { return "records/images/" + id + ".json" }
 func jobKey(id string) string         { return "records/jobs/" + id + "/job.json" }

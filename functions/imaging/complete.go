@@ -17,7 +17,7 @@ import (
 
 // complete reports whether src, sniffed as f, holds the whole picture.
 func complete(f format, src []byte) bool {
-	switch f.name {
+	switch f.Name {
 	case "jpeg":
 		return jpegComplete(src)
 	case "png":

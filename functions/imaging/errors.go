@@ -67,7 +67,7 @@ func exportError(f format, err error) error {
 	case outOfMemory(cause):
 		return fault.Wrap(fault.Transient, cause, "not enough memory to finish this picture now")
 	case strings.Contains(msg, "save") || strings.Contains(msg, "vips2"):
-		return fault.Wrap(fault.Permanent, cause, "the picture could not be saved as %s", f.name)
+		return fault.Wrap(fault.Permanent, cause, "the picture could not be saved as %s", f.Name)
 	default:
 		return unreadable(cause, "its picture data is damaged")
 	}

@@ -1,44 +1,48 @@
 package imaging
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/davidbyttow/govips/v2/vips"
+
+	"github.com/pixmill/pixmill/events/imagetype"
 )
 
-// format is a picture format this package reads and may write.
+// format is a row of the format table with the libvips codec that reads and
+// writes it.
 type format struct {
-	name        string // as in Output.Format and Info.Format
-	typ         vips.ImageType
-	contentType string
-	alpha       bool // can hold transparency
+	imagetype.Type
+	typ vips.ImageType
 }
 
-// formats are the only ones accepted as input, in the order error messages
-// list them. Left out on purpose: SVG and PDF (renderers that fetch, run and
-// parse far more than a photo needs, not safe for untrusted uploads), BMP
-// (govips decodes it in Go, every pixel, before any limit is checked) and
-// JPEG 2000 (rare, slow). Whether one is also written depends on the libvips
-// build: see [Formats].
-var formats = []format{
-	{"jpeg", vips.ImageTypeJPEG, "image/jpeg", false},
-	{"png", vips.ImageTypePNG, "image/png", true},
-	{"webp", vips.ImageTypeWEBP, "image/webp", true},
-	{"gif", vips.ImageTypeGIF, "image/gif", true},
-	{"tiff", vips.ImageTypeTIFF, "image/tiff", true},
-	{"heif", vips.ImageTypeHEIF, "image/heif", true},
-	{"avif", vips.ImageTypeAVIF, "image/avif", true},
-	{"jxl", vips.ImageTypeJXL, "image/jxl", true},
+// codecs are libvips' image types for the table's formats.
+var codecs = map[string]vips.ImageType{
+	"jpeg": vips.ImageTypeJPEG,
+	"png":  vips.ImageTypePNG,
+	"webp": vips.ImageTypeWEBP,
+	"gif":  vips.ImageTypeGIF,
+	"tiff": vips.ImageTypeTIFF,
+	"heif": vips.ImageTypeHEIF,
+	"avif": vips.ImageTypeAVIF,
+	"jxl":  vips.ImageTypeJXL,
 }
+
+// formats are the table's formats this package reads, in the table's order.
+// Whether each is also written depends on the libvips build: see [Formats].
+var formats = func() []format {
+	var fs []format
+	for _, t := range imagetype.All() {
+		if typ, ok := codecs[t.Name]; ok && t.Read {
+			fs = append(fs, format{Type: t, typ: typ})
+		}
+	}
+	return fs
+}()
 
 // ContentType is the media type of a format named as in Output.Format, or
 // "" for a name this package does not know.
-func ContentType(format string) string {
-	if f, ok := formatByName(format); ok {
-		return f.contentType
-	}
-	return ""
-}
+func ContentType(format string) string { return imagetype.ContentType(format) }
 
 func formatByType(t vips.ImageType) (format, bool) {
 	for _, f := range formats {
@@ -50,12 +54,12 @@ func formatByType(t vips.ImageType) (format, bool) {
 }
 
 func formatByName(name string) (format, bool) {
-	name = strings.ToLower(name)
-	if name == "jpg" {
-		name = "jpeg"
+	t, ok := imagetype.ByName(name)
+	if !ok {
+		return format{}, false
 	}
 	for _, f := range formats {
-		if f.name == name {
+		if f.Name == t.Name {
 			return f, true
 		}
 	}
@@ -66,7 +70,12 @@ func formatByName(name string) (format, bool) {
 func formatNames(fs []format) string {
 	names := make([]string, len(fs))
 	for i, f := range fs {
-		names[i] = f.name
+		names[i] = f.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+// hasFormat reports whether fs holds f.
+func hasFormat(fs []format, f format) bool {
+	return slices.ContainsFunc(fs, func(g format) bool { return g.Name == f.Name })
 }

@@ -112,7 +112,7 @@ func Process(ctx context.Context, src []byte, ops []Op, out Output) (*Result, er
 	}
 	// A saver without transparency would drop the alpha band and show what
 	// was under it; white is what people expect behind a transparent logo.
-	if !target.alpha && img.HasAlpha() {
+	if !target.Alpha && img.HasAlpha() {
 		if err := img.Flatten(&vips.Color{R: 255, G: 255, B: 255}); err != nil {
 			return nil, exportError(target, err)
 		}
@@ -123,10 +123,10 @@ func Process(ctx context.Context, src []byte, ops []Op, out Output) (*Result, er
 	}
 	return &Result{
 		Bytes:       buf,
-		Format:      target.name,
+		Format:      target.Name,
 		Width:       img.Width(),
 		Height:      img.Height(),
-		ContentType: target.contentType,
+		ContentType: target.MIME,
 	}, nil
 }
 
@@ -144,11 +144,11 @@ func checkInput(st *libState, src []byte) (format, error) {
 		}
 		return format{}, unreadable(nil, "")
 	}
-	if !slices.Contains(st.readable, f) {
-		return format{}, unreadable(nil, "this server cannot read "+f.name)
+	if !hasFormat(st.readable, f) {
+		return format{}, unreadable(nil, "this server cannot read "+f.Name)
 	}
 	if !complete(f, src) {
-		return format{}, unreadable(nil, "it is an incomplete "+f.name+" file, cut off before its end")
+		return format{}, unreadable(nil, "it is an incomplete "+f.Name+" file, cut off before its end")
 	}
 	return f, nil
 }
@@ -159,13 +159,13 @@ func (o Output) target(st *libState, in format) (format, error) {
 		return format{}, fault.New(fault.InvalidArgument, "output: quality must be between 1 and 100 (0 for the default), got %d", o.Quality)
 	}
 	if o.Format == "" {
-		if slices.Contains(st.writable, in) {
+		if hasFormat(st.writable, in) {
 			return in, nil
 		}
 		return formats[0], nil // jpeg, which every libvips writes
 	}
 	f, ok := formatByName(o.Format)
-	if !ok || !slices.Contains(st.writable, f) {
+	if !ok || !hasFormat(st.writable, f) {
 		return format{}, fault.New(fault.InvalidArgument, "output: format %q is not supported (supported: %s)", o.Format, formatNames(st.writable))
 	}
 	return f, nil
@@ -285,7 +285,7 @@ func export(img *vips.ImageRef, f format, quality int) ([]byte, error) {
 		p.Quality = orDefault(quality, p.Quality)
 		buf, _, err = img.ExportJxl(p)
 	default:
-		err = fmt.Errorf("imaging: no saver for %s", f.name)
+		err = fmt.Errorf("imaging: no saver for %s", f.Name)
 	}
 	return buf, err
 }

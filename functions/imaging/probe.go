@@ -37,5 +37,5 @@ func Probe(src []byte) (Info, error) {
 	if o := img.Orientation(); o >= 5 && o <= 8 {
 		w, h = h, w
 	}
-	return Info{Format: f.name, Width: w, Height: h, Pages: max(img.Pages(), 1)}, nil
+	return Info{Format: f.Name, Width: w, Height: h, Pages: max(img.Pages(), 1)}, nil
 }

@@ -84,7 +84,7 @@ func Formats() []string {
 	}
 	names := make([]string, len(st.writable))
 	for i, f := range st.writable {
-		names[i] = f.name
+		names[i] = f.Name
 	}
 	return names
 }

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/pixmill/pixmill/platform/api"
 	"github.com/pixmill/pixmill/platform/backendtest"
 	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/client"
@@ -90,12 +91,12 @@ func TestPubSubPush(t *testing.T) {
 	pics := stacktest.Generated(t, 9, 7)
 	ids := stacktest.Upload(t, ctx, c, pics)
 	start := time.Now()
-	good, err := c.CreateJob(ctx, client.JobRequest{Images: ids[1:], Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
+	good, err := c.CreateJob(ctx, api.JobRequest{Images: ids[1:], Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := stacktest.WaitFinal(t, ctx, c, good.ID)
-	if done.State != client.JobSucceeded {
+	if done.State != api.JobSucceeded {
 		t.Fatalf("the ordinary job ended %s: %v", done.State, stacktest.Failures(done))
 	}
 	if err := stacktest.CheckOutputs(ctx, c, done, ids[1:], pics[1:]); err != nil {
@@ -108,13 +109,13 @@ func TestPubSubPush(t *testing.T) {
 	// beside it would fail its delivery too (on Cloud Run as well, with
 	// more than one request per instance), which this test is not about.
 	start = time.Now()
-	bad, err := c.CreateJob(ctx, client.JobRequest{Images: ids[:1], Ops: []json.RawMessage{json.RawMessage(`{"op":"crash"}`)}})
+	bad, err := c.CreateJob(ctx, api.JobRequest{Images: ids[:1], Ops: []json.RawMessage{json.RawMessage(`{"op":"crash"}`)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	parked := stacktest.WaitFinal(t, ctx, c, bad.ID)
 	task := parked.Tasks[0]
-	if parked.State != client.JobFailed || task.Attempts != attempts || task.Error == "" {
+	if parked.State != api.JobFailed || task.Attempts != attempts || task.Error == "" {
 		t.Fatalf("poison job %s, task %+v: want failed after %d attempts, with a reason", parked.State, task, attempts)
 	}
 	if n := edit.Restarts(); n != attempts {

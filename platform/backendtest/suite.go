@@ -14,6 +14,7 @@ import (
 	_ "image/png"
 
 	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/platform/api"
 	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
@@ -87,14 +88,14 @@ func endToEnd(t *testing.T, b Backend) {
 	start := time.Now()
 	ids := stacktest.Upload(t, ctx, s.c, pics)
 	uploaded := time.Since(start)
-	job, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
+	job, err := s.c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	start = time.Now()
 	job = stacktest.WaitFinal(t, ctx, s.c, job.ID)
 	processed := time.Since(start)
-	if job.State != client.JobSucceeded {
+	if job.State != api.JobSucceeded {
 		t.Fatalf("job ended %s: %v", job.State, stacktest.Failures(job))
 	}
 	start = time.Now()
@@ -114,13 +115,13 @@ func killedWorker(t *testing.T, b Backend) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	ids := stacktest.Upload(t, ctx, s.c, stacktest.Generated(t, 1, 5))
-	job, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"sleep","millis":6000}`), stacktest.ThumbOp}})
+	job, err := s.c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"sleep","millis":6000}`), stacktest.ThumbOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = stacktest.Eventually(ctx, 50*time.Millisecond, func() (bool, error) {
 		j, err := s.c.Job(ctx, job.ID)
-		return err == nil && j.Tasks[0].State == client.TaskRunning, err
+		return err == nil && j.Tasks[0].State == api.TaskRunning, err
 	})
 	if err != nil {
 		t.Fatalf("the task never ran: %v", err)
@@ -133,7 +134,7 @@ func killedWorker(t *testing.T, b Backend) {
 	kill(pids)
 	done := stacktest.WaitFinal(t, ctx, s.c, job.ID)
 	task := done.Tasks[0]
-	if done.State != client.JobSucceeded || task.Attempts != 2 {
+	if done.State != api.JobSucceeded || task.Attempts != 2 {
 		t.Fatalf("job %s, task %+v: want success on the second attempt after the worker was killed", done.State, task)
 	}
 	t.Logf("%s: redelivered and done %s after the kill (lease %s)", b.Name, time.Since(killed).Round(time.Millisecond), b.AckWait)
@@ -149,21 +150,21 @@ func poison(t *testing.T, b Backend) {
 	defer cancel()
 	start := time.Now()
 	ids := stacktest.Upload(t, ctx, s.c, stacktest.Generated(t, 21, 3))
-	bad, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids[:1], Ops: []json.RawMessage{json.RawMessage(`{"op":"crash"}`)}})
+	bad, err := s.c.CreateJob(ctx, api.JobRequest{Images: ids[:1], Ops: []json.RawMessage{json.RawMessage(`{"op":"crash"}`)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	others, err := s.c.CreateJob(ctx, client.JobRequest{Images: ids[1:], Ops: []json.RawMessage{stacktest.ThumbOp}})
+	others, err := s.c.CreateJob(ctx, api.JobRequest{Images: ids[1:], Ops: []json.RawMessage{stacktest.ThumbOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if done := stacktest.WaitFinal(t, ctx, s.c, others.ID); done.State != client.JobSucceeded {
+	if done := stacktest.WaitFinal(t, ctx, s.c, others.ID); done.State != api.JobSucceeded {
 		t.Fatalf("the ordinary job ended %s: %v", done.State, stacktest.Failures(done))
 	}
 	parked := stacktest.WaitFinal(t, ctx, s.c, bad.ID)
 	task := parked.Tasks[0]
 	want := fmt.Sprintf("gave up after %d attempts", MaxAttempts)
-	if parked.State != client.JobFailed || task.Attempts != MaxAttempts || !strings.Contains(task.Error, want) {
+	if parked.State != api.JobFailed || task.Attempts != MaxAttempts || !strings.Contains(task.Error, want) {
 		t.Fatalf("poison job %s, task %+v: want failed after exactly %d attempts with the reason", parked.State, task, MaxAttempts)
 	}
 	var list string

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/pixmill/pixmill/platform/api"
 )
 
 // maxJSONBody bounds the JSON answers read into memory. A job of thousands
@@ -35,33 +37,33 @@ func New(baseURL string, httpClient *http.Client) *Client {
 
 // CreateJob submits a job of edits and returns it as first recorded,
 // usually with every task queued.
-func (c *Client) CreateJob(ctx context.Context, job JobRequest) (Job, error) {
+func (c *Client) CreateJob(ctx context.Context, job api.JobRequest) (api.Job, error) {
 	body, err := json.Marshal(job)
 	if err != nil {
-		return Job{}, fmt.Errorf("client: create job: %w", err)
+		return api.Job{}, fmt.Errorf("client: create job: %w", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url("v1", "jobs"), bytes.NewReader(body))
 	if err != nil {
-		return Job{}, fmt.Errorf("client: create job: %w", err)
+		return api.Job{}, fmt.Errorf("client: create job: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	var created Job
+	var created api.Job
 	if err := c.exchange(req, "create job", &created); err != nil {
-		return Job{}, err
+		return api.Job{}, err
 	}
 	return created, nil
 }
 
 // Job returns the current state of a job and its tasks.
-func (c *Client) Job(ctx context.Context, id string) (Job, error) {
+func (c *Client) Job(ctx context.Context, id string) (api.Job, error) {
 	what := fmt.Sprintf("get job %q", id)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url("v1", "jobs", id), nil)
 	if err != nil {
-		return Job{}, fmt.Errorf("client: %s: %w", what, err)
+		return api.Job{}, fmt.Errorf("client: %s: %w", what, err)
 	}
-	var job Job
+	var job api.Job
 	if err := c.exchange(req, what, &job); err != nil {
-		return Job{}, err
+		return api.Job{}, err
 	}
 	return job, nil
 }
@@ -69,7 +71,7 @@ func (c *Client) Job(ctx context.Context, id string) (Job, error) {
 // Jobs returns a page of the caller's jobs, newest first: limit of them (0
 // for the server's default), from the start when page is "", else from the
 // next page a call before returned. next is "" after the last page.
-func (c *Client) Jobs(ctx context.Context, page string, limit int) (jobs []JobSummary, next string, err error) {
+func (c *Client) Jobs(ctx context.Context, page string, limit int) (jobs []api.JobSummary, next string, err error) {
 	q := url.Values{}
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
@@ -85,14 +87,11 @@ func (c *Client) Jobs(ctx context.Context, page string, limit int) (jobs []JobSu
 	if err != nil {
 		return nil, "", fmt.Errorf("client: list jobs: %w", err)
 	}
-	var body struct {
-		Jobs []JobSummary `json:"jobs"`
-		Next string       `json:"next_page_token"`
-	}
+	var body api.JobList
 	if err := c.exchange(req, "list jobs", &body); err != nil {
 		return nil, "", err
 	}
-	return body.Jobs, body.Next, nil
+	return body.Jobs, body.NextPageToken, nil
 }
 
 // Output copies the edited picture of one task into w and returns its

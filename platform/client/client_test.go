@@ -13,6 +13,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pixmill/pixmill/platform/api"
 )
 
 // memFile is a File with the given content.
@@ -27,9 +29,9 @@ func TestUpload(t *testing.T) {
 		name       string
 		files      []File
 		wantParts  []fakePart
-		wantImages []Image // IDs compared only for being set
-		wantStatus int     // of the *APIError; 0 for none
-		wantErr    string  // in the error text; "" for no error
+		wantImages []api.Image // IDs compared only for being set
+		wantStatus int         // of the *APIError; 0 for none
+		wantErr    string      // in the error text; "" for no error
 	}{
 		{
 			name: "several files, one rejected",
@@ -45,7 +47,7 @@ func TestUpload(t *testing.T) {
 				{form: "file", file: `a "quoted" name.png`, data: "PNG quoted"},
 				{form: "file", file: "ünï cödé.jpg", data: "JPEG unicode"},
 			},
-			wantImages: []Image{
+			wantImages: []api.Image{
 				{ID: "set", Name: "beach.jpg", Format: "jpeg", Width: 4, Height: 3, Bytes: 10},
 				{Name: "notes.txt", Error: "not an accepted image (jpeg, png)"},
 				{ID: "set", Name: `a "quoted" name.png`, Format: "png", Width: 4, Height: 3, Bytes: 10},
@@ -59,7 +61,7 @@ func TestUpload(t *testing.T) {
 				{form: "file", file: "a.txt", data: "a"},
 				{form: "file", file: "b.txt", data: "b"},
 			},
-			wantImages: []Image{
+			wantImages: []api.Image{
 				{Name: "a.txt", Error: "not an accepted image (jpeg, png)"},
 				{Name: "b.txt", Error: "not an accepted image (jpeg, png)"},
 			},
@@ -137,7 +139,7 @@ func TestJobRoundTrip(t *testing.T) {
 		json.RawMessage(`{"op":"thumbnail","width":256,"height":256}`),
 		json.RawMessage(`{"op":"brightness","factor":1.2}`),
 	}
-	req := JobRequest{Images: []string{up.Images[0].ID, up.Images[1].ID}, Ops: ops, Format: "webp", Quality: 80}
+	req := api.JobRequest{Images: []string{up.Images[0].ID, up.Images[1].ID}, Ops: ops, Format: "webp", Quality: 80}
 	job, err := c.CreateJob(ctx, req)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +149,7 @@ func TestJobRoundTrip(t *testing.T) {
 		t.Errorf("server received job %+v, want %+v", fake.created, req)
 	}
 	fake.mu.Unlock()
-	if job.ID == "" || job.State != JobQueued || len(job.Tasks) != 2 {
+	if job.ID == "" || job.State != api.JobQueued || len(job.Tasks) != 2 {
 		t.Fatalf("created job = %+v, want an id, state queued and 2 tasks", job)
 	}
 	for !job.State.Final() {
@@ -155,7 +157,7 @@ func TestJobRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if job.State != JobSucceeded || job.Tasks[0].Output == nil || job.Tasks[0].Output.Format != "webp" {
+	if job.State != api.JobSucceeded || job.Tasks[0].Output == nil || job.Tasks[0].Output.Format != "webp" {
 		t.Fatalf("final job = %+v, want succeeded with webp outputs", job)
 	}
 
@@ -198,7 +200,7 @@ func TestAPIError(t *testing.T) {
 	}
 	calls := map[string]func(c *Client) error{
 		"CreateJob": func(c *Client) error {
-			_, err := c.CreateJob(context.Background(), JobRequest{Images: []string{"i"}, Ops: []json.RawMessage{json.RawMessage(`{}`)}})
+			_, err := c.CreateJob(context.Background(), api.JobRequest{Images: []string{"i"}, Ops: []json.RawMessage{json.RawMessage(`{}`)}})
 			return err
 		},
 		"Job":     func(c *Client) error { _, err := c.Job(context.Background(), "j"); return err },
@@ -236,7 +238,7 @@ func TestIDsAreEscaped(t *testing.T) {
 	var gotPath string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotPath = r.URL.EscapedPath()
-		writeJSON(w, 200, Job{ID: "x"})
+		writeJSON(w, 200, api.Job{ID: "x"})
 	}))
 	defer srv.Close()
 	if _, err := New(srv.URL, srv.Client()).Job(context.Background(), "../images/a?b"); err != nil {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pixmill/pixmill/platform/api"
 )
 
 // APIError is a non-2xx answer from the server.
@@ -27,9 +29,7 @@ const maxErrorText = 200
 // otherwise the start of the body, and at least the status text, so the
 // message is never empty.
 func newAPIError(status int, body []byte) *APIError {
-	var wire struct {
-		Error string `json:"error"`
-	}
+	var wire api.Error
 	if json.Unmarshal(body, &wire) == nil && wire.Error != "" {
 		return &APIError{Status: status, Message: wire.Error}
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pixmill/pixmill/platform/api"
 )
 
 // fakeAPI is a minimal in-memory pixmill gateway: just enough of the API
@@ -26,9 +28,9 @@ type fakeAPI struct {
 	seq         int
 	images      map[string]fakeImage
 	jobs        map[string]*fakeJob
-	uploads     [][]fakePart // the parts of each upload request
-	created     []JobRequest // the bodies of job creations
-	inflight    int          // upload requests being served
+	uploads     [][]fakePart     // the parts of each upload request
+	created     []api.JobRequest // the bodies of job creations
+	inflight    int              // upload requests being served
 	maxInflight int
 }
 
@@ -69,7 +71,7 @@ type fakeJob struct {
 
 type fakeTask struct {
 	id, image, name string
-	state           TaskState
+	state           api.TaskState
 	err             string
 }
 
@@ -152,7 +154,7 @@ func (f *fakeAPI) upload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 413, "request body over 1 MiB")
 		return
 	}
-	images := []Image{}
+	images := []api.Image{}
 	accepted := 0
 	for _, p := range parts {
 		format := ""
@@ -163,12 +165,12 @@ func (f *fakeAPI) upload(w http.ResponseWriter, r *http.Request) {
 			format = "png"
 		}
 		if p.form != "file" || format == "" {
-			images = append(images, Image{Name: f.shownName(p.file), Error: "not an accepted image (jpeg, png)"})
+			images = append(images, api.Image{Name: f.shownName(p.file), Error: "not an accepted image (jpeg, png)"})
 			continue
 		}
 		id := f.id("img")
 		f.images[id] = fakeImage{name: p.file, format: format, data: []byte(p.data)}
-		images = append(images, Image{ID: id, Name: f.shownName(p.file), Format: format, Width: 4, Height: 3, Bytes: int64(len(p.data))})
+		images = append(images, api.Image{ID: id, Name: f.shownName(p.file), Format: format, Width: 4, Height: 3, Bytes: int64(len(p.data))})
 		accepted++
 	}
 	if accepted == 0 {
@@ -190,7 +192,7 @@ func (f *fakeAPI) original(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeAPI) createJob(w http.ResponseWriter, r *http.Request) {
-	var req JobRequest
+	var req api.JobRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		writeError(w, 400, "bad job body: %v", err)
 		return
@@ -209,12 +211,12 @@ func (f *fakeAPI) createJob(w http.ResponseWriter, r *http.Request) {
 			writeError(w, 400, "images: unknown image %q", id)
 			return
 		}
-		job.tasks = append(job.tasks, &fakeTask{id: f.id("task"), image: id, name: f.shownName(im.name), state: TaskQueued})
+		job.tasks = append(job.tasks, &fakeTask{id: f.id("task"), image: id, name: f.shownName(im.name), state: api.TaskQueued})
 	}
 	if f.strayTask {
 		stray := f.id("img")
 		f.images[stray] = fakeImage{name: "stray", format: "png", data: []byte("PNG stray")}
-		job.tasks = append(job.tasks, &fakeTask{id: f.id("task"), image: stray, name: f.shownName("stray.png"), state: TaskQueued})
+		job.tasks = append(job.tasks, &fakeTask{id: f.id("task"), image: stray, name: f.shownName("stray.png"), state: api.TaskQueued})
 	}
 	f.jobs[job.id] = job
 	writeJSON(w, 202, f.view(job))
@@ -237,9 +239,9 @@ func (f *fakeAPI) getJob(w http.ResponseWriter, r *http.Request) {
 		if t.state.Final() {
 			continue
 		}
-		t.state = TaskSucceeded
+		t.state = api.TaskSucceeded
 		if reason, ok := f.failTasks[f.images[t.image].name]; ok {
-			t.state, t.err = TaskFailed, reason
+			t.state, t.err = api.TaskFailed, reason
 		}
 		break
 	}
@@ -247,16 +249,16 @@ func (f *fakeAPI) getJob(w http.ResponseWriter, r *http.Request) {
 }
 
 // view is the job as the API shows it; its state follows from the tasks'.
-func (f *fakeAPI) view(job *fakeJob) Job {
-	v := Job{ID: job.id}
+func (f *fakeAPI) view(job *fakeJob) api.Job {
+	v := api.Job{ID: job.id}
 	var queued, final, succeeded int
 	for _, t := range job.tasks {
-		task := Task{ID: t.id, Image: t.image, Name: t.name, State: t.state, Attempts: 1, Error: t.err}
-		if t.state == TaskSucceeded {
-			task.Output = &Output{Width: 2, Height: 2, Format: f.outputFormat(job, t), Bytes: int64(len(f.outputData(job, t)))}
+		task := api.Task{ID: t.id, Image: t.image, Name: t.name, State: t.state, Attempts: 1, Error: t.err}
+		if t.state == api.TaskSucceeded {
+			task.Output = &api.Output{Width: 2, Height: 2, Format: f.outputFormat(job, t), Bytes: int64(len(f.outputData(job, t)))}
 			succeeded++
 		}
-		if t.state == TaskQueued {
+		if t.state == api.TaskQueued {
 			queued++
 		}
 		if t.state.Final() {
@@ -266,15 +268,15 @@ func (f *fakeAPI) view(job *fakeJob) Job {
 	}
 	switch n := len(job.tasks); {
 	case queued == n:
-		v.State = JobQueued
+		v.State = api.JobQueued
 	case final < n:
-		v.State = JobRunning
+		v.State = api.JobRunning
 	case succeeded == n:
-		v.State = JobSucceeded
+		v.State = api.JobSucceeded
 	case succeeded == 0:
-		v.State = JobFailed
+		v.State = api.JobFailed
 	default:
-		v.State = JobPartial
+		v.State = api.JobPartial
 	}
 	return v
 }
@@ -300,7 +302,7 @@ func (f *fakeAPI) output(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, t := range job.tasks {
-		if t.id == r.PathValue("task") && t.state == TaskSucceeded {
+		if t.id == r.PathValue("task") && t.state == api.TaskSucceeded {
 			w.Header().Set("Content-Type", "image/"+f.outputFormat(job, t))
 			w.Write(f.outputData(job, t))
 			return
@@ -320,7 +322,7 @@ func (f *fakeAPI) archive(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, t := range job.tasks {
-		if t.state != TaskSucceeded {
+		if t.state != api.TaskSucceeded {
 			continue
 		}
 		entry, _ := zw.Create(t.id + "." + f.outputFormat(job, t))

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/pixmill/pixmill/events/imagetype"
 )
 
 // maxStem bounds the name before the extension: well under the 255 bytes
@@ -64,18 +66,13 @@ func reservedOnWindows(name string) bool {
 }
 
 // extension returns the file extension, dot included, for an image format
-// name such as "jpeg". An unknown format keeps its letters and digits, so
+// name such as "jpeg", from the format table. An unknown format keeps its letters and digits, so
 // the name is still safe; an empty one gives "".
 func extension(format string) string {
-	format = strings.ToLower(strings.TrimSpace(format))
-	switch format {
-	case "jpeg", "jpg":
-		return ".jpg"
-	case "tiff", "tif":
-		return ".tiff"
-	case "heif", "heic":
-		return ".heic"
+	if t, ok := imagetype.ByName(format); ok {
+		return t.Ext()
 	}
+	format = strings.ToLower(format)
 	clean := strings.Map(func(r rune) rune {
 		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
 			return r

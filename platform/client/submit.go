@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/pixmill/pixmill/platform/api"
 )
 
 // Rejection is a file that did not become an image, and why.
@@ -37,7 +39,7 @@ type TaskFailure struct {
 type SubmitReport struct {
 	JobID string
 	// State is the last job state seen; empty when no job was created.
-	State JobState
+	State api.JobState
 	// Files, Accepted and Rejected count the local files.
 	Files, Accepted, Rejected int
 	// Succeeded and Failed count the tasks; they are known only with
@@ -99,8 +101,8 @@ type submission struct {
 // elements concurrently, so nothing else is shared.
 type localFile struct {
 	path   string
-	image  Image  // the server's entry, once accepted
-	reason string // why it was rejected, if it was
+	image  api.Image // the server's entry, once accepted
+	reason string    // why it was rejected, if it was
 }
 
 func (s *submission) run(ctx context.Context) error {
@@ -125,7 +127,7 @@ func (s *submission) run(ctx context.Context) error {
 	if ops == nil {
 		ops = []json.RawMessage{}
 	}
-	job, err := s.client.CreateJob(ctx, JobRequest{Images: ids, Ops: ops, Format: s.opts.Format, Quality: s.opts.Quality, Metadata: s.opts.metadata()})
+	job, err := s.client.CreateJob(ctx, api.JobRequest{Images: ids, Ops: ops, Format: s.opts.Format, Quality: s.opts.Quality, Metadata: s.opts.metadata()})
 	if err != nil {
 		return err
 	}
@@ -171,7 +173,7 @@ func (s *submission) noneAccepted() error {
 const maxPollFailures = 5
 
 // wait polls the job until it is final.
-func (s *submission) wait(ctx context.Context, job Job) (Job, error) {
+func (s *submission) wait(ctx context.Context, job api.Job) (api.Job, error) {
 	s.showTasks(job)
 	timer := time.NewTimer(s.opts.PollInterval)
 	defer timer.Stop()
@@ -212,13 +214,13 @@ func retryable(err error) bool {
 	return true
 }
 
-func (s *submission) showTasks(job Job) {
+func (s *submission) showTasks(job api.Job) {
 	done, failed := 0, 0
 	for _, t := range job.Tasks {
 		if t.State.Final() {
 			done++
 		}
-		if t.State == TaskFailed {
+		if t.State == api.TaskFailed {
 			failed++
 		}
 	}
@@ -231,9 +233,9 @@ func (s *submission) showTasks(job Job) {
 
 // settle counts the tasks of a final job and lists every one that did not
 // succeed.
-func (s *submission) settle(job Job) {
+func (s *submission) settle(job api.Job) {
 	for _, t := range job.Tasks {
-		if t.State == TaskSucceeded {
+		if t.State == api.TaskSucceeded {
 			s.report.Succeeded++
 			continue
 		}
@@ -241,7 +243,7 @@ func (s *submission) settle(job Job) {
 		reason := printable(t.Error)
 		switch {
 		case reason != "":
-		case t.State == TaskFailed:
+		case t.State == api.TaskFailed:
 			reason = "the server gave no reason"
 		default:
 			reason = fmt.Sprintf("the job ended with this task %s", printable(string(t.State)))
@@ -256,7 +258,7 @@ func (s *submission) settle(job Job) {
 
 // nameOf names a task's picture for people and for its output file: the
 // local path that was uploaded, or else what the server calls it.
-func (s *submission) nameOf(t Task) string {
+func (s *submission) nameOf(t api.Task) string {
 	if f := s.fileOf(t); f != nil {
 		return f.path
 	}
@@ -268,7 +270,7 @@ func (s *submission) nameOf(t Task) string {
 
 // fileOf is the local file a task edits, or nil for an image this
 // submission did not upload.
-func (s *submission) fileOf(t Task) *localFile {
+func (s *submission) fileOf(t api.Task) *localFile {
 	if i, ok := s.byImage[t.Image]; ok {
 		return &s.files[i]
 	}
@@ -277,7 +279,7 @@ func (s *submission) fileOf(t Task) *localFile {
 
 // extensionFor picks the output's extension from the most specific format
 // known: the output's, the requested one, the original's.
-func (s *submission) extensionFor(t Task) string {
+func (s *submission) extensionFor(t api.Task) string {
 	var formats []string
 	if t.Output != nil {
 		formats = append(formats, t.Output.Format)

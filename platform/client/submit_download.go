@@ -6,24 +6,26 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
+
+	"github.com/pixmill/pixmill/platform/api"
 )
 
 // planned is a succeeded task and the file its output goes to.
 type planned struct {
-	task Task
+	task api.Task
 	path string
 }
 
 // downloadAll writes every succeeded output to Out. Names are claimed one
 // after the other in task order before any download starts, so the same
 // job always gives the same names however the downloads interleave.
-func (s *submission) downloadAll(ctx context.Context, job Job) error {
+func (s *submission) downloadAll(ctx context.Context, job api.Job) error {
 	if err := os.MkdirAll(s.opts.Out, 0o755); err != nil {
 		return fmt.Errorf("client: create output folder: %w", err)
 	}
 	var plan []planned
 	for _, t := range job.Tasks {
-		if t.State != TaskSucceeded {
+		if t.State != api.TaskSucceeded {
 			continue
 		}
 		path, err := claim(s.opts.Out, stem(s.nameOf(t)), s.extensionFor(t))

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pixmill/pixmill/platform/api"
 )
 
 var testOps = []json.RawMessage{json.RawMessage(`{"op":"thumbnail","width":256,"height":256}`)}
@@ -36,7 +38,7 @@ func TestSubmit(t *testing.T) {
 			name:   "every task succeeds",
 			inputs: map[string]string{"a.jpg": "JPEG a", "b.png": "PNG b", "c.jpeg": "JPEG c"},
 			paths:  []string{"a.jpg", "b.png", "c.jpeg"},
-			want: SubmitReport{JobID: "set", State: JobSucceeded, Files: 3, Accepted: 3, Succeeded: 3,
+			want: SubmitReport{JobID: "set", State: api.JobSucceeded, Files: 3, Accepted: 3, Succeeded: 3,
 				Written: []string{"a.jpg", "b.png", "c.jpg"}},
 			wantOut: map[string]string{"a.jpg": "edited jpeg: JPEG a", "b.png": "edited png: PNG b", "c.jpg": "edited jpeg: JPEG c"},
 		},
@@ -45,7 +47,7 @@ func TestSubmit(t *testing.T) {
 			inputs: map[string]string{"a.jpg": "JPEG a", "b.png": "PNG b"},
 			paths:  []string{"a.jpg", "b.png"},
 			format: "webp",
-			want: SubmitReport{JobID: "set", State: JobSucceeded, Files: 2, Accepted: 2, Succeeded: 2,
+			want: SubmitReport{JobID: "set", State: api.JobSucceeded, Files: 2, Accepted: 2, Succeeded: 2,
 				Written: []string{"a.webp", "b.webp"}},
 			wantOut: map[string]string{"a.webp": "edited webp: JPEG a", "b.webp": "edited webp: PNG b"},
 		},
@@ -54,7 +56,7 @@ func TestSubmit(t *testing.T) {
 			inputs:   map[string]string{"x/photo.jpg": "JPEG x", "y/photo.jpg": "JPEG y", "z/photo.png": "PNG z"},
 			paths:    []string{"x/photo.jpg", "y/photo.jpg", "z/photo.png"},
 			existing: map[string]string{"photo.jpg": "old"},
-			want: SubmitReport{JobID: "set", State: JobSucceeded, Files: 3, Accepted: 3, Succeeded: 3,
+			want: SubmitReport{JobID: "set", State: api.JobSucceeded, Files: 3, Accepted: 3, Succeeded: 3,
 				Written: []string{"photo-2.jpg", "photo-3.jpg", "photo.png"}},
 			wantOut: map[string]string{"photo.jpg": "old", "photo-2.jpg": "edited jpeg: JPEG x",
 				"photo-3.jpg": "edited jpeg: JPEG y", "photo.png": "edited png: PNG z"},
@@ -64,7 +66,7 @@ func TestSubmit(t *testing.T) {
 			inputs: map[string]string{"a.jpg": "JPEG a", "b.jpg": "JPEG b", "c.jpg": "JPEG c"},
 			paths:  []string{"a.jpg", "b.jpg", "c.jpg"},
 			fake:   fakeConfig{failTasks: map[string]string{"b.jpg": "redeye: no eyes found"}},
-			want: SubmitReport{JobID: "set", State: JobPartial, Files: 3, Accepted: 3, Succeeded: 2, Failed: 1,
+			want: SubmitReport{JobID: "set", State: api.JobPartial, Files: 3, Accepted: 3, Succeeded: 2, Failed: 1,
 				Failures: []TaskFailure{{Path: "b.jpg", TaskID: "set", ImageID: "set", Attempts: 1, Reason: "redeye: no eyes found"}},
 				Written:  []string{"a.jpg", "c.jpg"}},
 			wantOut: map[string]string{"a.jpg": "edited jpeg: JPEG a", "c.jpg": "edited jpeg: JPEG c"},
@@ -74,7 +76,7 @@ func TestSubmit(t *testing.T) {
 			inputs: map[string]string{"a.jpg": "JPEG a"},
 			paths:  []string{"a.jpg"},
 			fake:   fakeConfig{failTasks: map[string]string{"a.jpg": "broken or unsupported image"}},
-			want: SubmitReport{JobID: "set", State: JobFailed, Files: 1, Accepted: 1, Failed: 1,
+			want: SubmitReport{JobID: "set", State: api.JobFailed, Files: 1, Accepted: 1, Failed: 1,
 				Failures: []TaskFailure{{Path: "a.jpg", TaskID: "set", ImageID: "set", Attempts: 1, Reason: "broken or unsupported image"}}},
 			wantOut: map[string]string{},
 		},
@@ -83,7 +85,7 @@ func TestSubmit(t *testing.T) {
 			inputs: map[string]string{"a.jpg": "JPEG a", "notes.txt": "text", "b.png": "PNG b"},
 			dirs:   []string{"sub"},
 			paths:  []string{"notes.txt", "a.jpg", "missing.jpg", "sub", "b.png"},
-			want: SubmitReport{JobID: "set", State: JobSucceeded, Files: 5, Accepted: 2, Rejected: 3, Succeeded: 2,
+			want: SubmitReport{JobID: "set", State: api.JobSucceeded, Files: 5, Accepted: 2, Rejected: 3, Succeeded: 2,
 				Rejections: []Rejection{
 					{Path: "notes.txt", Reason: "not an accepted image (jpeg, png)"},
 					{Path: "missing.jpg", Reason: "no such file or directory"},
@@ -97,7 +99,7 @@ func TestSubmit(t *testing.T) {
 			inputs: map[string]string{"a.jpg": "JPEG a"},
 			paths:  []string{"a.jpg"},
 			fake:   fakeConfig{serverName: func(string) string { return "../../etc/passwd" }, strayTask: true},
-			want: SubmitReport{JobID: "set", State: JobSucceeded, Files: 1, Accepted: 1, Succeeded: 2,
+			want: SubmitReport{JobID: "set", State: api.JobSucceeded, Files: 1, Accepted: 1, Succeeded: 2,
 				Written: []string{"a.jpg", "passwd.png"}},
 			wantOut: map[string]string{"a.jpg": "edited jpeg: JPEG a", "passwd.png": "edited png: PNG stray"},
 		},
@@ -106,7 +108,7 @@ func TestSubmit(t *testing.T) {
 			inputs: map[string]string{"a.jpg": "JPEG a"},
 			paths:  []string{"a.jpg"},
 			fake:   fakeConfig{serverName: func(string) string { return `..\..\Windows\win.ini` }, strayTask: true},
-			want: SubmitReport{JobID: "set", State: JobSucceeded, Files: 1, Accepted: 1, Succeeded: 2,
+			want: SubmitReport{JobID: "set", State: api.JobSucceeded, Files: 1, Accepted: 1, Succeeded: 2,
 				Written: []string{"a.jpg", "win.png"}},
 			wantOut: map[string]string{"a.jpg": "edited jpeg: JPEG a", "win.png": "edited png: PNG stray"},
 		},
@@ -115,7 +117,7 @@ func TestSubmit(t *testing.T) {
 			inputs: map[string]string{"a.jpg": "JPEG a"},
 			paths:  []string{"a.jpg"},
 			fake:   fakeConfig{failPolls: maxPollFailures},
-			want: SubmitReport{JobID: "set", State: JobSucceeded, Files: 1, Accepted: 1, Succeeded: 1,
+			want: SubmitReport{JobID: "set", State: api.JobSucceeded, Files: 1, Accepted: 1, Succeeded: 1,
 				Written: []string{"a.jpg"}},
 			wantOut: map[string]string{"a.jpg": "edited jpeg: JPEG a"},
 		},
@@ -124,7 +126,7 @@ func TestSubmit(t *testing.T) {
 			inputs:  map[string]string{"a.jpg": "JPEG a"},
 			paths:   []string{"a.jpg"},
 			fake:    fakeConfig{failPolls: maxPollFailures + 1},
-			want:    SubmitReport{JobID: "set", State: JobQueued, Files: 1, Accepted: 1},
+			want:    SubmitReport{JobID: "set", State: api.JobQueued, Files: 1, Accepted: 1},
 			wantErr: "503 Service Unavailable: restarting",
 		},
 		{
@@ -144,7 +146,7 @@ func TestSubmit(t *testing.T) {
 			inputs: map[string]string{"a.jpg": "JPEG a"},
 			paths:  []string{"a.jpg"},
 			noWait: true,
-			want:   SubmitReport{JobID: "set", State: JobQueued, Files: 1, Accepted: 1},
+			want:   SubmitReport{JobID: "set", State: api.JobQueued, Files: 1, Accepted: 1},
 		},
 		{
 			name:   "no file accepted",

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sync/atomic"
+
+	"github.com/pixmill/pixmill/platform/api"
 )
 
 // uploadAll uploads every readable file, FilesPerRequest to a request and
@@ -108,11 +110,11 @@ func (s *submission) uploadBatch(ctx context.Context, indices []int) error {
 		// No file of this request was accepted. The answer says why for
 		// each file, or once for all (a proxy's size limit, say).
 		if len(result.Images) != len(indices) {
-			result.Images = make([]Image, len(indices))
+			result.Images = make([]api.Image, len(indices))
 		}
 		for j := range result.Images {
 			if result.Images[j].Error == "" {
-				result.Images[j] = Image{Error: apiErr.Message}
+				result.Images[j] = api.Image{Error: apiErr.Message}
 			}
 		}
 	default:

@@ -9,7 +9,18 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+
+	"github.com/pixmill/pixmill/platform/api"
 )
+
+// File is one picture to upload. Open is called once, when the file's part
+// of the request body is written, so a batch keeps at most one file open.
+type File struct {
+	// Name is the file name sent to the server, usually a base name such
+	// as "beach.jpg".
+	Name string
+	Open func() (io.ReadCloser, error)
+}
 
 // LocalFile returns a File that reads the file at path and is sent under
 // the path's base name.
@@ -25,13 +36,13 @@ func LocalFile(path string) File {
 // is being sent. The result has one entry per file, in order. When the
 // server accepts no file it answers 4xx: Upload then returns the per-file
 // reasons in the result together with the error.
-func (c *Client) Upload(ctx context.Context, files []File) (UploadResult, error) {
+func (c *Client) Upload(ctx context.Context, files []File) (api.UploadResult, error) {
 	if len(files) == 0 {
-		return UploadResult{}, errors.New("client: upload: no files given")
+		return api.UploadResult{}, errors.New("client: upload: no files given")
 	}
 	for i, f := range files {
 		if f.Name == "" || f.Open == nil {
-			return UploadResult{}, fmt.Errorf("client: upload: file %d (%q) needs both a name and an Open function", i, f.Name)
+			return api.UploadResult{}, fmt.Errorf("client: upload: file %d (%q) needs both a name and an Open function", i, f.Name)
 		}
 	}
 	pr, pw := io.Pipe()
@@ -43,10 +54,10 @@ func (c *Client) Upload(ctx context.Context, files []File) (UploadResult, error)
 	if err != nil {
 		pr.CloseWithError(err)
 		<-written
-		return UploadResult{}, fmt.Errorf("client: upload: %w", err)
+		return api.UploadResult{}, fmt.Errorf("client: upload: %w", err)
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	var result UploadResult
+	var result api.UploadResult
 	err = c.exchange(req, "upload", &result)
 	// The server may answer before reading the whole body (a size limit,
 	// say); closing the reader stops the writer so it cannot leak.
@@ -55,7 +66,7 @@ func (c *Client) Upload(ctx context.Context, files []File) (UploadResult, error)
 	if werr := <-written; err != nil && errors.As(werr, &src) {
 		// The request failed because a local file could not be read;
 		// that is the error worth reporting, not the broken request.
-		return UploadResult{}, src
+		return api.UploadResult{}, src
 	}
 	return result, err
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/pixmill/pixmill/events/imagetype"
 )
 
 // Config holds the gateway's limits. Zero values take the defaults.
@@ -22,8 +24,8 @@ type Config struct {
 	MaxFrames int
 	// MaxTasksPerJob bounds the images in one job (default 1000).
 	MaxTasksPerJob int
-	// Formats are the accepted upload formats (default jpeg, png, webp,
-	// gif, tiff, heif, avif).
+	// Formats are the accepted upload formats (default: every format the
+	// table in package imagetype reads).
 	Formats []string
 	// EnqueueTimeout bounds publishing a job's requests (default 1m). A
 	// broker that cannot be reached is retried until then; the tasks not
@@ -43,7 +45,7 @@ const (
 )
 
 // DefaultFormats are the upload formats accepted unless configured.
-var DefaultFormats = []string{"jpeg", "png", "webp", "gif", "tiff", "heif", "avif"}
+var DefaultFormats = imagetype.Readable()
 
 func (c *Config) setDefaults() error {
 	var errs []error

@@ -40,6 +40,7 @@ import (
 
 	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/events/records"
+	"github.com/pixmill/pixmill/platform/api"
 )
 
 // Deps are the gateway's connections to the rest of the platform.
@@ -127,15 +128,11 @@ func (g *Gateway) owned(h ownedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		owner, err := g.deps.Owners(r)
 		if err != nil {
-			writeJSON(w, http.StatusUnauthorized, errorBody{Error: err.Error()})
+			writeJSON(w, http.StatusUnauthorized, api.Error{Error: err.Error()})
 			return
 		}
 		h(w, r, owner)
 	}
-}
-
-type errorBody struct {
-	Error string `json:"error"`
 }
 
 // fail answers with err's status and public message. Messages of transient
@@ -150,7 +147,7 @@ func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
 		g.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = "storage or queue unavailable, please retry"
 	}
-	writeJSON(w, status, errorBody{Error: msg})
+	writeJSON(w, status, api.Error{Error: msg})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

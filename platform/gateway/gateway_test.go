@@ -30,6 +30,7 @@ import (
 	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
+	"github.com/pixmill/pixmill/platform/api"
 	"github.com/pixmill/pixmill/platform/cehttptopic"
 )
 
@@ -99,7 +100,7 @@ type file struct {
 	data []byte
 }
 
-func (e *env) upload(t *testing.T, owner string, files ...file) (int, uploadBody) {
+func (e *env) upload(t *testing.T, owner string, files ...file) (int, api.UploadResult) {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -114,7 +115,7 @@ func (e *env) upload(t *testing.T, owner string, files ...file) (int, uploadBody
 	req, _ := http.NewRequest("POST", e.srv.URL+"/v1/images", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("X-Owner", owner)
-	var out uploadBody
+	var out api.UploadResult
 	status := e.do(t, req, &out)
 	return status, out
 }
@@ -262,9 +263,9 @@ func (e *env) uploadOK(t *testing.T, owner string, n int) []string {
 }
 
 // jobOK creates a job of LocalOwner's, which must be accepted.
-func (e *env) jobOK(t *testing.T, req any) jobBody {
+func (e *env) jobOK(t *testing.T, req any) api.Job {
 	t.Helper()
-	var job jobBody
+	var job api.Job
 	if st := e.postJSON(t, LocalOwner, "/v1/jobs", req, &job); st != http.StatusAccepted {
 		t.Fatalf("create: %d", st)
 	}
@@ -300,7 +301,7 @@ func TestCreateJobRejectsAndEnqueuesNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out errorBody
+			var out api.Error
 			if status := e.postJSON(t, LocalOwner, "/v1/jobs", tt.req, &out); status != http.StatusBadRequest || !strings.Contains(out.Error, tt.want) {
 				t.Errorf("status %d error %q, want 400 mentioning %q", status, out.Error, tt.want)
 			}
@@ -308,7 +309,7 @@ func TestCreateJobRejectsAndEnqueuesNothing(t *testing.T) {
 	}
 	// Nothing was queued by the rejected jobs: the first message on the
 	// queue belongs to the next valid one.
-	var job jobBody
+	var job api.Job
 	if status := e.postJSON(t, LocalOwner, "/v1/jobs", map[string]any{"images": ids[:1], "ops": []any{thumb}}, &job); status != http.StatusAccepted {
 		t.Fatalf("valid job: %d", status)
 	}
@@ -338,7 +339,7 @@ func TestCreateJobRejectsAndEnqueuesNothing(t *testing.T) {
 func TestJobLifecycle(t *testing.T) {
 	e := newEnv(t, Config{})
 	ids := e.uploadOK(t, LocalOwner, 3)
-	var job jobBody
+	var job api.Job
 	status := e.postJSON(t, LocalOwner, "/v1/jobs", map[string]any{"images": ids, "ops": []any{map[string]any{"op": "thumbnail", "width": 32}}, "format": "png", "metadata": "keep"}, &job)
 	if status != http.StatusAccepted || job.State != "queued" || len(job.Tasks) != 3 {
 		t.Fatalf("create: %d %+v", status, job)
@@ -375,7 +376,7 @@ func TestJobLifecycle(t *testing.T) {
 	_ = e.store.MarkFailed(ctx, events.TaskFailed{Job: job.ID, Task: t1, Owner: LocalOwner, Attempt: 2, Kind: "permanent", Reason: "the picture is broken"}, now)
 	_ = e.store.MarkStarted(ctx, events.TaskStarted{Job: job.ID, Task: t2, Owner: LocalOwner, Attempt: 1}, now)
 
-	var got jobBody
+	var got api.Job
 	st, _, b := e.get(t, LocalOwner, "/v1/jobs/"+job.ID)
 	if err := json.Unmarshal(b, &got); st != 200 || err != nil {
 		t.Fatalf("GET job: %d %s", st, b)
@@ -485,7 +486,7 @@ func TestNoticeWhenProcessorsKeepCrashing(t *testing.T) {
 			gw.fleetMu.Lock()
 			gw.fleetRead = time.Time{} // read the report now, not in two seconds
 			gw.fleetMu.Unlock()
-			var got jobBody
+			var got api.Job
 			_, _, b := e.get(t, LocalOwner, "/v1/jobs/"+job.ID)
 			if err := json.Unmarshal(b, &got); err != nil {
 				t.Fatal(err)
@@ -506,7 +507,7 @@ func TestWatermarkImageIsCarried(t *testing.T) {
 		return map[string]any{"images": []string{photo}, "ops": []any{map[string]any{"op": "watermark", "image": id}}}
 	}
 	for name, id := range map[string]string{"unknown": events.NewID(), "someone else's": bobs[0]} {
-		var out errorBody
+		var out api.Error
 		if st := e.postJSON(t, LocalOwner, "/v1/jobs", mark(id), &out); st != http.StatusBadRequest || !strings.Contains(out.Error, "ops[0]: unknown image id") {
 			t.Errorf("%s logo: %d %q, want 400 naming the op", name, st, out.Error)
 		}
@@ -550,7 +551,7 @@ func TestEveryOpRejectsBadFields(t *testing.T) {
 	e := newEnv(t, Config{})
 	ids := e.uploadOK(t, LocalOwner, 1)
 	post := func(op map[string]any) (int, string) {
-		var out errorBody
+		var out api.Error
 		st := e.postJSON(t, LocalOwner, "/v1/jobs", map[string]any{"images": ids, "ops": []any{op}}, &out)
 		return st, out.Error
 	}
@@ -684,14 +685,14 @@ func TestListJobs(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)         // distinct creation times
 	}
 	bobs := e.uploadOK(t, "bob", 1)
-	var bobJob jobBody
+	var bobJob api.Job
 	if st := e.postJSON(t, "bob", "/v1/jobs", map[string]any{"images": bobs, "ops": []any{map[string]any{"op": "flip"}}}, &bobJob); st != http.StatusAccepted {
 		t.Fatalf("bob's job: %d", st)
 	}
-	list := func(owner, query string) (int, jobListBody, string) {
+	list := func(owner, query string) (int, api.JobList, string) {
 		t.Helper()
 		st, _, b := e.get(t, owner, "/v1/jobs"+query)
-		var out jobListBody
+		var out api.JobList
 		_ = json.Unmarshal(b, &out)
 		return st, out, string(b)
 	}

@@ -16,25 +16,11 @@ import (
 
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/events/fault"
+	"github.com/pixmill/pixmill/events/imagetype"
 	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/platform/api"
 )
-
-// imageEntry is one file of an upload: an accepted image, or an error.
-type imageEntry struct {
-	ID     string `json:"id,omitempty"`
-	Name   string `json:"name"`
-	Format string `json:"format,omitempty"`
-	Width  int    `json:"width,omitempty"`
-	Height int    `json:"height,omitempty"`
-	Bytes  int64  `json:"bytes,omitempty"`
-	Error  string `json:"error,omitempty"`
-}
-
-type uploadBody struct {
-	Images []imageEntry `json:"images"`
-	Error  string       `json:"error,omitempty"`
-}
 
 // uploadImages stores each "file" part that is an accepted picture. A bad
 // file gets its own error entry and the others go on; the status is 4xx only
@@ -43,10 +29,10 @@ func (g *Gateway) uploadImages(w http.ResponseWriter, r *http.Request, owner str
 	r.Body = http.MaxBytesReader(w, r.Body, g.cfg.MaxRequestBytes)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "expected a multipart/form-data body with one or more parts named \"file\""})
+		writeJSON(w, http.StatusBadRequest, api.Error{Error: "expected a multipart/form-data body with one or more parts named \"file\""})
 		return
 	}
-	var body uploadBody
+	var body api.UploadResult
 	accepted, limited := 0, 0
 	for {
 		part, err := mr.NextPart()
@@ -62,7 +48,7 @@ func (g *Gateway) uploadImages(w http.ResponseWriter, r *http.Request, owner str
 			_ = part.Close()
 			continue
 		}
-		entry := imageEntry{Name: displayName(part.FileName())}
+		entry := api.Image{Name: displayName(part.FileName())}
 		rejected, err := g.storeUpload(r, owner, part, &entry)
 		_ = part.Close()
 		if err != nil {
@@ -93,7 +79,7 @@ func (g *Gateway) uploadImages(w http.ResponseWriter, r *http.Request, owner str
 	case accepted > 0:
 		writeJSON(w, http.StatusCreated, body)
 	case len(body.Images) == 0 && body.Error == "":
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "no file: send one or more parts named \"file\""})
+		writeJSON(w, http.StatusBadRequest, api.Error{Error: "no file: send one or more parts named \"file\""})
 	default:
 		if body.Error == "" {
 			body.Error = "no file was accepted"
@@ -109,7 +95,7 @@ func (g *Gateway) uploadImages(w http.ResponseWriter, r *http.Request, owner str
 // storeUpload reads one file, checks it and stores it. rejected says why the
 // file was turned away; err is a failure of the request itself (its body or
 // storage), after which no other file can be handled.
-func (g *Gateway) storeUpload(r *http.Request, owner string, part io.Reader, entry *imageEntry) (rejected, err error) {
+func (g *Gateway) storeUpload(r *http.Request, owner string, part io.Reader, entry *api.Image) (rejected, err error) {
 	data, err := io.ReadAll(io.LimitReader(part, g.cfg.MaxFileBytes+1))
 	if err != nil {
 		return nil, bodyError{err}
@@ -143,7 +129,7 @@ func (g *Gateway) storeUpload(r *http.Request, owner string, part io.Reader, ent
 	}
 	img.Key = records.ImageKey(img.ID)
 	ctx := r.Context()
-	if err := g.deps.Bucket.WriteAll(ctx, img.Key, data, &blob.WriterOptions{ContentType: contentType(info.Format)}); err != nil {
+	if err := g.deps.Bucket.WriteAll(ctx, img.Key, data, &blob.WriterOptions{ContentType: imagetype.ContentType(info.Format)}); err != nil {
 		return nil, fault.Wrap(fault.Transient, err, "storing the original")
 	}
 	if err := g.store.PutImage(ctx, img); err != nil {
@@ -175,7 +161,7 @@ func (g *Gateway) getImage(w http.ResponseWriter, r *http.Request, owner string)
 		g.fail(w, r, notFoundAs(err, "image %q not found", id))
 		return
 	}
-	g.serveObject(w, r, img.Key, img.Name, imaging.ContentType(img.Format))
+	g.serveObject(w, r, img.Key, img.Name, imagetype.ContentType(img.Format))
 }
 
 // serveObject streams a bucket object. Its content type is the one its
@@ -184,7 +170,7 @@ func (g *Gateway) getImage(w http.ResponseWriter, r *http.Request, owner string)
 func (g *Gateway) serveObject(w http.ResponseWriter, r *http.Request, key, name, contentType string) {
 	rd, err := g.deps.Bucket.NewReader(r.Context(), key, nil)
 	if err != nil {
-		g.fail(w, r, fault.Wrap(fault.Transient, err, "reading %s", key))
+		g.fail(w, r, fault.Storage(err, "reading %s", key))
 		return
 	}
 	defer rd.Close()
@@ -245,23 +231,4 @@ func humanBytes(n int64) string {
 	default:
 		return fmt.Sprintf("%d bytes", n)
 	}
-}
-
-// contentType is the media type of a format name.
-func contentType(format string) string {
-	if t := mime.TypeByExtension("." + extension(format)); t != "" {
-		return t
-	}
-	return "image/" + format
-}
-
-// extension is the file extension of a format name.
-func extension(format string) string {
-	switch format {
-	case "jpeg":
-		return "jpg"
-	case "tiff":
-		return "tif"
-	}
-	return format
 }

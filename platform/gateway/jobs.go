@@ -17,50 +17,11 @@ import (
 
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/events/fault"
+	"github.com/pixmill/pixmill/events/imagetype"
 	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/platform/api"
 )
-
-type jobRequest struct {
-	Images  []string          `json:"images"`
-	Ops     []json.RawMessage `json:"ops"`
-	Format  string            `json:"format"`
-	Quality int               `json:"quality"`
-	// Metadata is "strip" (the default) or "keep".
-	Metadata string `json:"metadata"`
-}
-
-type taskBody struct {
-	ID       string      `json:"id"`
-	Image    string      `json:"image"`
-	Name     string      `json:"name,omitempty"`
-	State    string      `json:"state"`
-	Attempts int         `json:"attempts"`
-	Error    string      `json:"error,omitempty"`
-	Output   *outputBody `json:"output,omitempty"`
-}
-
-type outputBody struct {
-	Width  int    `json:"width"`
-	Height int    `json:"height"`
-	Format string `json:"format"`
-	Bytes  int64  `json:"bytes"`
-}
-
-type jobBody struct {
-	ID     string         `json:"id"`
-	State  string         `json:"state"`
-	Counts map[string]int `json:"counts"`
-	// The output settings asked for: Format "" keeps each photo's, Quality 0
-	// is the format's default.
-	Format   string `json:"format"`
-	Quality  int    `json:"quality"`
-	Metadata string `json:"metadata"`
-	// Notice tells about trouble that holds the job up, such as
-	// processors that keep crashing.
-	Notice string     `json:"notice,omitempty"`
-	Tasks  []taskBody `json:"tasks"`
-}
 
 // maxJobBody bounds a job request: a thousand ids and a few ops fit easily.
 const maxJobBody = 1 << 20
@@ -100,7 +61,7 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 	for _, img := range imgs {
 		task := records.JobTask{ID: events.NewID(), Image: img.ID, Name: img.Name}
 		format := outputFormat(req.Format, img.Format)
-		task.Output = events.Output{Key: records.OutputKey(job.ID, task.ID, extension(format)), Format: format, Quality: req.Quality, Metadata: job.Metadata}
+		task.Output = events.Output{Key: records.OutputKey(job.ID, task.ID, outputExt(format)), Format: format, Quality: req.Quality, Metadata: job.Metadata}
 		job.Tasks = append(job.Tasks, task)
 	}
 	if err := g.store.PutJob(ctx, job); err != nil {
@@ -112,16 +73,16 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 		return
 	}
 	body := newJobBody(job, records.Queued)
-	body.Counts[string(records.Queued)] = len(job.Tasks)
+	body.Counts[api.TaskQueued] = len(job.Tasks)
 	for _, t := range job.Tasks {
-		body.Tasks = append(body.Tasks, taskBody{ID: t.ID, Image: t.Image, Name: t.Name, State: string(records.Queued)})
+		body.Tasks = append(body.Tasks, api.Task{ID: t.ID, Image: t.Image, Name: t.Name, State: api.TaskQueued})
 	}
 	w.Header().Set("Location", "/v1/jobs/"+job.ID)
 	writeJSON(w, http.StatusAccepted, body)
 }
 
-func decodeJobRequest(r io.Reader) (jobRequest, error) {
-	var req jobRequest
+func decodeJobRequest(r io.Reader) (api.JobRequest, error) {
+	var req api.JobRequest
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
@@ -136,7 +97,7 @@ func decodeJobRequest(r io.Reader) (jobRequest, error) {
 // validateJob checks everything but image ownership and returns the ops in
 // canonical form (defaults filled), as they will be queued, with the other
 // pictures they read (a watermark's image), by op index.
-func (g *Gateway) validateJob(req jobRequest) ([]json.RawMessage, map[int][]string, error) {
+func (g *Gateway) validateJob(req api.JobRequest) ([]json.RawMessage, map[int][]string, error) {
 	if len(req.Images) == 0 {
 		return nil, nil, fault.New(fault.InvalidArgument, "images: at least one image id is required")
 	}
@@ -204,8 +165,8 @@ func (g *Gateway) inputs(r *http.Request, owner string, needs map[int][]string) 
 
 // newJobBody is what the API shows of job j in state, before its counts
 // and tasks.
-func newJobBody(j records.Job, state records.State) jobBody {
-	return jobBody{ID: j.ID, State: string(state), Counts: map[string]int{}, Format: j.Format, Quality: j.Quality, Metadata: metadata(j.Metadata)}
+func newJobBody(j records.Job, state records.State) api.Job {
+	return api.Job{ID: j.ID, State: api.JobState(state), Counts: map[api.TaskState]int{}, Format: j.Format, Quality: j.Quality, Metadata: metadata(j.Metadata)}
 }
 
 // metadata is the job's metadata choice with the default spelled out.
@@ -293,11 +254,6 @@ const (
 	maxJobsPage     = 100
 )
 
-type jobListBody struct {
-	Jobs          []records.JobSummary `json:"jobs"`
-	NextPageToken string               `json:"next_page_token,omitempty"`
-}
-
 // listJobs lists the caller's jobs, newest first, a page at a time
 // (?limit=, ?page_token= from the page before).
 func (g *Gateway) listJobs(w http.ResponseWriter, r *http.Request, owner string) {
@@ -317,7 +273,11 @@ func (g *Gateway) listJobs(w http.ResponseWriter, r *http.Request, owner string)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, jobListBody{Jobs: jobs, NextPageToken: next})
+	list := api.JobList{Jobs: make([]api.JobSummary, len(jobs)), NextPageToken: next}
+	for i, j := range jobs {
+		list.Jobs[i] = api.JobSummary(j)
+	}
+	writeJSON(w, http.StatusOK, list)
 }
 
 func (g *Gateway) getJob(w http.ResponseWriter, r *http.Request, owner string) {
@@ -331,14 +291,10 @@ func (g *Gateway) getJob(w http.ResponseWriter, r *http.Request, owner string) {
 		body.Notice = g.notice(r.Context())
 	}
 	for state, n := range records.Counts(tasks) {
-		body.Counts[string(state)] = n
+		body.Counts[api.TaskState(state)] = n
 	}
 	for _, t := range tasks {
-		tb := taskBody{ID: t.ID, Image: t.Image, Name: t.Name, State: string(t.State), Attempts: t.Attempts, Error: t.Error}
-		if t.Result != nil {
-			tb.Output = &outputBody{Width: t.Result.Width, Height: t.Result.Height, Format: t.Result.Format, Bytes: t.Result.Bytes}
-		}
-		body.Tasks = append(body.Tasks, tb)
+		body.Tasks = append(body.Tasks, taskView(t))
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, body)
@@ -420,7 +376,17 @@ func outputName(t records.JobTask) string {
 	if base == "" {
 		base = t.ID
 	}
-	return base + "." + extension(t.Output.Format)
+	return base + outputExt(t.Output.Format)
+}
+
+// outputExt is the extension, dot included, of a result in format: the same
+// in its bucket key, its Content-Disposition, the archive and the CLI's
+// download (which read the same table).
+func outputExt(format string) string {
+	if t, ok := imagetype.ByName(format); ok {
+		return t.Ext()
+	}
+	return "." + format
 }
 
 // uniqueName adds -2, -3 … to names already used in an archive.

@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"gocloud.dev/blob"
-	"gocloud.dev/gcerrors"
 
 	"github.com/pixmill/pixmill/events/fault"
+	"github.com/pixmill/pixmill/events/imagetype"
 	"github.com/pixmill/pixmill/functions/imaging"
 )
 
@@ -63,7 +63,7 @@ func (g *Gateway) getPreview(w http.ResponseWriter, r *http.Request, owner strin
 		g.fail(w, r, err)
 		return
 	}
-	g.serveObject(w, r, key, name, imaging.ContentType(previewOutput.Format))
+	g.serveObject(w, r, key, name, imagetype.ContentType(previewOutput.Format))
 }
 
 // makePreview reads the result at src, makes its preview and stores it at
@@ -77,11 +77,8 @@ func (g *Gateway) makePreview(ctx context.Context, src, dst string) error {
 		return ctx.Err()
 	}
 	data, err := g.deps.Bucket.ReadAll(ctx, src)
-	if err != nil {
-		if gcerrors.Code(err) == gcerrors.NotFound {
-			return fault.Wrap(fault.NotFound, err, "the result is no longer stored")
-		}
-		return fault.Wrap(fault.Transient, err, "reading %s", src)
+	if err := fault.Storage(err, "reading %s", src); err != nil {
+		return notFoundAs(err, "the result is no longer stored")
 	}
 	p, err := imaging.Process(ctx, data, previewOps, previewOutput)
 	if err != nil {

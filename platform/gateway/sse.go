@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pixmill/pixmill/events/records"
+	"github.com/pixmill/pixmill/platform/api"
 )
 
 // GET /v1/jobs/{id}/events streams a job's progress as server-sent events:
@@ -59,14 +60,6 @@ const keepAlivePolls = 30
 // eventsRetry is the reconnection delay the browser is told to use.
 const eventsRetry = 2 * time.Second
 
-type jobSummary struct {
-	ID     string         `json:"id"`
-	State  string         `json:"state"`
-	Counts map[string]int `json:"counts"`
-	Total  int            `json:"total"`
-	Notice string         `json:"notice,omitempty"`
-}
-
 func (g *Gateway) jobEvents(w http.ResponseWriter, r *http.Request, owner string) {
 	// The first read happens before any header is sent, so a storage
 	// failure is still an HTTP error rather than a silent stream.
@@ -88,7 +81,7 @@ func (g *Gateway) jobEvents(w http.ResponseWriter, r *http.Request, owner string
 	fmt.Fprintf(w, "retry: %d\n\n", eventsRetry.Milliseconds())
 
 	s := &eventStream{w: w, seq: seq, view: view}
-	var last jobSummary
+	var last api.Progress
 	tick := time.NewTicker(eventsEvery)
 	defer tick.Stop()
 	idle := 0
@@ -141,11 +134,11 @@ func (g *Gateway) jobEvents(w http.ResponseWriter, r *http.Request, owner string
 	}
 }
 
-func (g *Gateway) summary(r *http.Request, j records.Job, tasks []records.TaskStatus) jobSummary {
+func (g *Gateway) summary(r *http.Request, j records.Job, tasks []records.TaskStatus) api.Progress {
 	state := records.JobState(tasks)
-	sum := jobSummary{ID: j.ID, State: string(state), Counts: map[string]int{}, Total: len(tasks)}
+	sum := api.Progress{ID: j.ID, State: api.JobState(state), Counts: map[api.TaskState]int{}, Total: len(tasks)}
 	for st, n := range records.Counts(tasks) {
-		sum.Counts[string(st)] = n
+		sum.Counts[api.TaskState(st)] = n
 	}
 	if !state.Final() {
 		sum.Notice = g.notice(r.Context())
@@ -164,7 +157,7 @@ type eventStream struct {
 // match, in the job's order, then the summary if it differs from last, the
 // one sent before on this connection (none on a new one). It reports whether
 // it sent anything.
-func (s *eventStream) sendChanges(tasks []records.TaskStatus, sum, last jobSummary) (bool, error) {
+func (s *eventStream) sendChanges(tasks []records.TaskStatus, sum, last api.Progress) (bool, error) {
 	sent := false
 	for i, t := range tasks {
 		k := taskKey(t)
@@ -196,7 +189,7 @@ func (s *eventStream) send(event string, v any) error {
 	return err
 }
 
-func sameSummary(a, b jobSummary) bool {
+func sameSummary(a, b api.Progress) bool {
 	if a.ID != b.ID || a.State != b.State || a.Total != b.Total || a.Notice != b.Notice || len(a.Counts) != len(b.Counts) {
 		return false
 	}
@@ -208,10 +201,10 @@ func sameSummary(a, b jobSummary) bool {
 	return true
 }
 
-func taskView(t records.TaskStatus) taskBody {
-	tb := taskBody{ID: t.ID, Image: t.Image, Name: t.Name, State: string(t.State), Attempts: t.Attempts, Error: t.Error}
+func taskView(t records.TaskStatus) api.Task {
+	tb := api.Task{ID: t.ID, Image: t.Image, Name: t.Name, State: api.TaskState(t.State), Attempts: t.Attempts, Error: t.Error}
 	if t.Result != nil {
-		tb.Output = &outputBody{Width: t.Result.Width, Height: t.Result.Height, Format: t.Result.Format, Bytes: t.Result.Bytes}
+		tb.Output = &api.Output{Width: t.Result.Width, Height: t.Result.Height, Format: t.Result.Format, Bytes: t.Result.Bytes}
 	}
 	return tb
 }

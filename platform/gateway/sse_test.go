@@ -18,6 +18,7 @@ import (
 
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/events/records"
+	"github.com/pixmill/pixmill/platform/api"
 )
 
 // Streams poll every few milliseconds here, so that tests wait for events,
@@ -63,7 +64,7 @@ func (rs *replicas) putJob(t *testing.T, n int) records.Job {
 	for i := range n {
 		id := events.NewID()
 		j.Tasks = append(j.Tasks, records.JobTask{ID: id, Image: events.NewID(), Name: "photo-" + strconv.Itoa(i) + ".jpg",
-			Output: events.Output{Key: records.OutputKey(j.ID, id, "jpg"), Format: "jpeg"}})
+			Output: events.Output{Key: records.OutputKey(j.ID, id, ".jpg"), Format: "jpeg"}})
 	}
 	if err := rs.store.PutJob(context.Background(), j); err != nil {
 		t.Fatal(err)
@@ -100,8 +101,8 @@ func (rs *replicas) failed(t *testing.T, j records.Job, task, attempt int, reaso
 type sseEvent struct {
 	ID    string
 	Event string
-	Task  *taskBody
-	Job   *jobSummary
+	Task  *api.Task
+	Job   *api.Progress
 }
 
 // seq is the strictly increasing part of the event id.
@@ -118,20 +119,20 @@ func (e sseEvent) seq(t *testing.T) uint64 {
 // short is what a test compares: the event and the facts it reports.
 func (e sseEvent) short() string {
 	if e.Task != nil {
-		s := e.Event + " " + e.Task.Name + " " + e.Task.State + " " + strconv.Itoa(e.Task.Attempts)
+		s := e.Event + " " + e.Task.Name + " " + string(e.Task.State) + " " + strconv.Itoa(e.Task.Attempts)
 		if e.Task.Error != "" {
 			s += " " + e.Task.Error
 		}
 		return s
 	}
-	return e.Event + " " + e.Job.State + " " + countsString(e.Job.Counts) + " of " + strconv.Itoa(e.Job.Total)
+	return e.Event + " " + string(e.Job.State) + " " + countsString(e.Job.Counts) + " of " + strconv.Itoa(e.Job.Total)
 }
 
-func countsString(c map[string]int) string {
+func countsString(c map[api.TaskState]int) string {
 	var parts []string
-	for _, st := range []string{"queued", "running", "succeeded", "failed"} {
+	for _, st := range []api.TaskState{"queued", "running", "succeeded", "failed"} {
 		if c[st] > 0 {
-			parts = append(parts, strconv.Itoa(c[st])+" "+st)
+			parts = append(parts, strconv.Itoa(c[st])+" "+string(st))
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -387,7 +388,7 @@ func TestJobEventsOfUnknownOrOthersJobs(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
-			var body errorBody
+			var body api.Error
 			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusNotFound || !strings.Contains(body.Error, "not found") {
 				t.Errorf("got %d %+v (%v), want 404 with an error", resp.StatusCode, body, err)
 			}

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"path"
 	"time"
+
+	"github.com/pixmill/pixmill/platform/api"
 )
 
 // The web app is plain HTML, CSS and JavaScript, embedded in the binary: no
@@ -88,7 +90,7 @@ func (g *Gateway) webRoutes() {
 func serveAsset(w http.ResponseWriter, r *http.Request, name string) {
 	a, ok := webAssets[name]
 	if !ok {
-		writeJSON(w, http.StatusNotFound, errorBody{Error: "no such file: " + name})
+		writeJSON(w, http.StatusNotFound, api.Error{Error: "no such file: " + name})
 		return
 	}
 	h := w.Header()

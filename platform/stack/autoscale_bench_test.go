@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/platform/api"
 	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
@@ -48,13 +49,13 @@ func BenchmarkColdStart(b *testing.B) {
 		for i := range runs {
 			waitWorkers(b, ctx, p, 0)
 			start := time.Now()
-			job, err := c.CreateJob(ctx, client.JobRequest{Images: ids[i : i+1], Ops: benchOps})
+			job, err := c.CreateJob(ctx, api.JobRequest{Images: ids[i : i+1], Ops: benchOps})
 			if err != nil {
 				b.Fatal(err)
 			}
 			done := waitFinalEvery(b, ctx, c, job.ID, 2*time.Millisecond)
 			took := time.Since(start)
-			if done.State != client.JobSucceeded {
+			if done.State != api.JobSucceeded {
 				b.Fatalf("job %s", done.State)
 			}
 			times = append(times, took)
@@ -106,7 +107,7 @@ func BenchmarkBurst(b *testing.B) {
 				time.Sleep(10 * time.Millisecond)
 			}
 		}()
-		job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: benchOps})
+		job, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: benchOps})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -116,7 +117,7 @@ func BenchmarkBurst(b *testing.B) {
 		watch.Wait()
 		cancel()
 		p.Stop()
-		if done.State != client.JobSucceeded {
+		if done.State != api.JobSucceeded {
 			b.Fatalf("job %s: %v", done.State, stacktest.Failures(done))
 		}
 		if toMax == 0 {
@@ -143,7 +144,7 @@ func BenchmarkThroughput(b *testing.B) {
 				ids := stacktest.Upload(b, ctx, c, repeatPictures(pics, tasks))
 				waitWorkers(b, ctx, p, n)
 				start := time.Now()
-				job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: benchOps})
+				job, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: benchOps})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -151,7 +152,7 @@ func BenchmarkThroughput(b *testing.B) {
 				took := time.Since(start)
 				cancel()
 				p.Stop()
-				if done.State != client.JobSucceeded {
+				if done.State != api.JobSucceeded {
 					b.Fatalf("job %s: %v", done.State, stacktest.Failures(done))
 				}
 				b.ReportMetric(float64(tasks)/took.Seconds(), "tasks/s")
@@ -202,10 +203,10 @@ func waitWorkers(tb testing.TB, ctx context.Context, p *stacktest.Proc, n int) {
 // waitFinalEvery is waitFinal polling at the given interval. A failed poll
 // is tried again: polled every few milliseconds, a job's listing can meet a
 // record being written (the file bucket's temporary file, listed and gone).
-func waitFinalEvery(tb testing.TB, ctx context.Context, c *client.Client, id string, every time.Duration) client.Job {
+func waitFinalEvery(tb testing.TB, ctx context.Context, c *client.Client, id string, every time.Duration) api.Job {
 	tb.Helper()
 	var (
-		job     client.Job
+		job     api.Job
 		lastErr error
 	)
 	err := stacktest.Eventually(ctx, every, func() (bool, error) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/pixmill/pixmill/platform/api"
 	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/stack"
 	"github.com/pixmill/pixmill/platform/stacktest"
@@ -109,13 +110,13 @@ func TestAutoscale(t *testing.T) {
 	const traceID = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e"
 	traced := client.New(p.URL, &http.Client{Transport: headerTransport{"traceparent": "00-" + traceID + "-00f067aa0ba902b7-01"}})
 	submitted := time.Now()
-	job, err := traced.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp}})
+	job, err := traced.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := stacktest.WaitFinal(t, ctx, c, job.ID)
 	finished := time.Now()
-	if done.State != client.JobSucceeded || len(done.Tasks) != tasks {
+	if done.State != api.JobSucceeded || len(done.Tasks) != tasks {
 		t.Fatalf("job %s with %d tasks: %v", done.State, len(done.Tasks), stacktest.Failures(done))
 	}
 	for _, task := range done.Tasks {

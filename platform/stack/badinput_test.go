@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixmill/pixmill/platform/api"
 	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
@@ -82,12 +83,12 @@ func TestBadInputCorpus(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"thumbnail","width":120,"height":120}`)}})
+	job, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"thumbnail","width":120,"height":120}`)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := stacktest.WaitFinal(t, ctx, c, job.ID)
-	if done.State != client.JobSucceeded {
+	if done.State != api.JobSucceeded {
 		t.Fatalf("job %s: %v", done.State, stacktest.Failures(done))
 	}
 	for _, task := range done.Tasks {

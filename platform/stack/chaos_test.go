@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/platform/api"
 	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/jetstream"
 	"github.com/pixmill/pixmill/platform/stack"
@@ -60,7 +61,7 @@ func TestChaos(t *testing.T) {
 	ops := []json.RawMessage{stacktest.ThumbOp, json.RawMessage(`{"op":"brightness","factor":1.1}`)}
 	var jobs []string
 	for submitted := 0; submitted < want; submitted += len(ids) {
-		job, err := c.CreateJob(ctx, client.JobRequest{Images: ids[:min(len(ids), want-submitted)], Ops: ops})
+		job, err := c.CreateJob(ctx, api.JobRequest{Images: ids[:min(len(ids), want-submitted)], Ops: ops})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +99,7 @@ func TestChaos(t *testing.T) {
 		}
 	}()
 
-	var finished []client.Job
+	var finished []api.Job
 	start := time.Now()
 	for _, id := range jobs {
 		finished = append(finished, stacktest.WaitFinal(t, ctx, c, id))
@@ -121,7 +122,7 @@ func TestChaos(t *testing.T) {
 	eg.SetLimit(8)
 	for _, job := range finished {
 		for _, task := range job.Tasks {
-			if task.State != client.TaskSucceeded {
+			if task.State != api.TaskSucceeded {
 				lost++
 				t.Errorf("task %s of job %s ended %s: %s", task.ID, job.ID, task.State, task.Error)
 				continue

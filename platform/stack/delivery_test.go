@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixmill/pixmill/platform/api"
 	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
@@ -28,22 +29,22 @@ func TestPoisonRequestIsDeadLettered(t *testing.T) {
 	defer cancel()
 
 	ids := stacktest.Upload(t, ctx, c, stacktest.Generated(t, 201, 3))
-	poison, err := c.CreateJob(ctx, client.JobRequest{Images: ids[:1], Ops: []json.RawMessage{json.RawMessage(`{"op":"crash"}`)}})
+	poison, err := c.CreateJob(ctx, api.JobRequest{Images: ids[:1], Ops: []json.RawMessage{json.RawMessage(`{"op":"crash"}`)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	others, err := c.CreateJob(ctx, client.JobRequest{Images: ids[1:], Ops: []json.RawMessage{stacktest.ThumbOp}})
+	others, err := c.CreateJob(ctx, api.JobRequest{Images: ids[1:], Ops: []json.RawMessage{stacktest.ThumbOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	done := stacktest.WaitFinal(t, ctx, c, others.ID)
-	if done.State != client.JobSucceeded {
+	if done.State != api.JobSucceeded {
 		t.Fatalf("the ordinary job ended %s: %v", done.State, stacktest.Failures(done))
 	}
 	parked := stacktest.WaitFinal(t, ctx, c, poison.ID)
 	task := parked.Tasks[0]
-	if parked.State != client.JobFailed || task.Attempts != 4 || !strings.Contains(task.Error, "gave up after 4 attempts") {
+	if parked.State != api.JobFailed || task.Attempts != 4 || !strings.Contains(task.Error, "gave up after 4 attempts") {
 		t.Fatalf("poison job %s, task %+v: want failed after exactly 4 attempts with the reason", parked.State, task)
 	}
 
@@ -67,7 +68,7 @@ func TestPoisonRequestIsDeadLettered(t *testing.T) {
 	}
 	err = stacktest.Eventually(ctx, 200*time.Millisecond, func() (bool, error) {
 		j, err := c.Job(ctx, poison.ID)
-		return err == nil && j.State == client.JobFailed && j.Tasks[0].Attempts == 4, err
+		return err == nil && j.State == api.JobFailed && j.Tasks[0].Attempts == 4, err
 	})
 	if err != nil {
 		t.Fatalf("the redriven poison request did not fail again after 4 attempts: %v", err)
@@ -85,12 +86,12 @@ func TestLeaseIsExtended(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ids := stacktest.Upload(t, ctx, c, stacktest.Generated(t, 1, 4))
-	job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"sleep","millis":6000}`), stacktest.ThumbOp}})
+	job, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"sleep","millis":6000}`), stacktest.ThumbOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := stacktest.WaitFinal(t, ctx, c, job.ID)
-	if done.State != client.JobSucceeded || done.Tasks[0].Attempts != 1 {
+	if done.State != api.JobSucceeded || done.Tasks[0].Attempts != 1 {
 		t.Fatalf("job %s, task %+v: want one attempt", done.State, done.Tasks[0])
 	}
 	if n := strings.Count(p.Log(), "worker stopped"); n != 0 {
@@ -110,13 +111,13 @@ func TestWorkerDrainsOnSIGTERM(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ids := stacktest.Upload(t, ctx, c, stacktest.Generated(t, 1, 6))
-	job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"sleep","millis":3000}`), stacktest.ThumbOp}})
+	job, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"sleep","millis":3000}`), stacktest.ThumbOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = stacktest.Eventually(ctx, 50*time.Millisecond, func() (bool, error) {
 		j, err := c.Job(ctx, job.ID)
-		return err == nil && j.Tasks[0].State == client.TaskRunning, err
+		return err == nil && j.Tasks[0].State == api.TaskRunning, err
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +130,7 @@ func TestWorkerDrainsOnSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := stacktest.WaitFinal(t, ctx, c, job.ID)
-	if done.State != client.JobSucceeded || done.Tasks[0].Attempts != 1 {
+	if done.State != api.JobSucceeded || done.Tasks[0].Attempts != 1 {
 		t.Fatalf("job %s, task %+v: want it finished by the draining worker, once", done.State, done.Tasks[0])
 	}
 	// The worker logs its drain, then the fleet logs its exit status.

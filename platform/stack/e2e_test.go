@@ -18,6 +18,7 @@ import (
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/functions/imaging/exiftest"
 	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
+	"github.com/pixmill/pixmill/platform/api"
 	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
@@ -39,14 +40,14 @@ func TestEndToEnd(t *testing.T) {
 	defer cancel()
 
 	ids := stacktest.Upload(t, ctx, c, pics)
-	job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
+	job, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
 	job = stacktest.WaitFinal(t, ctx, c, job.ID)
 	t.Logf("%d pictures processed in %s", len(pics), time.Since(start).Round(time.Millisecond))
-	if job.State != client.JobSucceeded {
+	if job.State != api.JobSucceeded {
 		t.Fatalf("job ended %s: %+v", job.State, stacktest.Failures(job))
 	}
 
@@ -75,11 +76,11 @@ func TestEndToEnd(t *testing.T) {
 	}
 	camera := stacktest.Upload(t, ctx, c, []stacktest.Picture{{Name: "camera.jpg", Data: exiftest.JPEG(plain.Bytes(), 1, "PixmillTestCamera")}})
 	for _, metadata := range []string{"", "strip", "keep"} {
-		job, err := c.CreateJob(ctx, client.JobRequest{Images: camera, Ops: []json.RawMessage{stacktest.ThumbOp}, Metadata: metadata})
+		job, err := c.CreateJob(ctx, api.JobRequest{Images: camera, Ops: []json.RawMessage{stacktest.ThumbOp}, Metadata: metadata})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if job = stacktest.WaitFinal(t, ctx, c, job.ID); job.State != client.JobSucceeded {
+		if job = stacktest.WaitFinal(t, ctx, c, job.ID); job.State != api.JobSucceeded {
 			t.Fatalf("metadata %q: job ended %s: %v", metadata, job.State, stacktest.Failures(job))
 		}
 		var out bytes.Buffer
@@ -111,11 +112,11 @@ func TestRestartKeepsQueuedRequests(t *testing.T) {
 	first := stacktest.Up(t, data, "--workers", "0")
 	c := client.New(first.URL, nil)
 	ids := stacktest.Upload(t, ctx, c, pics)
-	job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp}})
+	job, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := c.Job(ctx, job.ID); err != nil || got.State != client.JobQueued {
+	if got, err := c.Job(ctx, job.ID); err != nil || got.State != api.JobQueued {
 		t.Fatalf("with no workers the job is %s (%v), want queued", got.State, err)
 	}
 	first.Stop()
@@ -123,7 +124,7 @@ func TestRestartKeepsQueuedRequests(t *testing.T) {
 	second := stacktest.Up(t, data, "--workers", "2")
 	c = client.New(second.URL, nil)
 	done := stacktest.WaitFinal(t, ctx, c, job.ID)
-	if done.State != client.JobSucceeded || len(done.Tasks) != len(pics) {
+	if done.State != api.JobSucceeded || len(done.Tasks) != len(pics) {
 		t.Fatalf("after restart the job is %s with %d tasks: %v", done.State, len(done.Tasks), stacktest.Failures(done))
 	}
 	for _, task := range done.Tasks {
@@ -148,7 +149,7 @@ func TestCLIJobs(t *testing.T) {
 	ids := stacktest.Upload(t, ctx, c, pics)
 	var jobs []string
 	for range 2 {
-		job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
+		job, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
 		if err != nil {
 			t.Fatal(err)
 		}

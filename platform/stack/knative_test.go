@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixmill/pixmill/platform/api"
 	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
@@ -47,13 +48,13 @@ func TestKnativeDirectAddressing(t *testing.T) {
 	t.Run("photos", func(t *testing.T) {
 		start := time.Now()
 		ids := stacktest.Upload(t, ctx, c, photos)
-		job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
+		job, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		done := stacktest.WaitFinal(t, ctx, c, job.ID)
 		t.Logf("%d photos edited in %s", len(photos), time.Since(start).Round(time.Millisecond))
-		if done.State != client.JobSucceeded {
+		if done.State != api.JobSucceeded {
 			t.Fatalf("job ended %s: %v", done.State, stacktest.Failures(done))
 		}
 		for _, task := range done.Tasks {
@@ -68,13 +69,13 @@ func TestKnativeDirectAddressing(t *testing.T) {
 
 	t.Run("a crop that does not fit", func(t *testing.T) {
 		ids := stacktest.Upload(t, ctx, c, stacktest.Generated(t, 1, 4))
-		job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"crop","width":5000,"height":5000}`)}})
+		job, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"crop","width":5000,"height":5000}`)}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		done := stacktest.WaitFinal(t, ctx, c, job.ID)
 		task := done.Tasks[0]
-		if done.State != client.JobFailed || task.State != client.TaskFailed || task.Attempts != 1 || !strings.Contains(task.Error, "5000x5000 does not fit in the") {
+		if done.State != api.JobFailed || task.State != api.TaskFailed || task.Attempts != 1 || !strings.Contains(task.Error, "5000x5000 does not fit in the") {
 			t.Errorf("job %s, task %+v: want failed on the first attempt with the reason", done.State, task)
 		}
 	})

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/platform/api"
 	"github.com/pixmill/pixmill/platform/client"
 )
 
@@ -57,9 +58,9 @@ func Upload(tb testing.TB, ctx context.Context, c *client.Client, pics []Picture
 	return ids
 }
 
-func WaitFinal(tb testing.TB, ctx context.Context, c *client.Client, id string) client.Job {
+func WaitFinal(tb testing.TB, ctx context.Context, c *client.Client, id string) api.Job {
 	tb.Helper()
-	var job client.Job
+	var job api.Job
 	err := Eventually(ctx, 200*time.Millisecond, func() (bool, error) {
 		var err error
 		job, err = c.Job(ctx, id)
@@ -71,10 +72,10 @@ func WaitFinal(tb testing.TB, ctx context.Context, c *client.Client, id string) 
 	return job
 }
 
-func Failures(job client.Job) []string {
+func Failures(job api.Job) []string {
 	var out []string
 	for _, task := range job.Tasks {
-		if task.State != client.TaskSucceeded {
+		if task.State != api.TaskSucceeded {
 			out = append(out, fmt.Sprintf("%s %s: %s", task.Name, task.State, task.Error))
 		}
 	}
@@ -84,7 +85,7 @@ func Failures(job client.Job) []string {
 // CheckOutputs runs CheckOutput on every task of job, four at a time,
 // finding each task's original among pics by the image ids Upload returned
 // for them (ids[i] is pics[i]).
-func CheckOutputs(ctx context.Context, c *client.Client, job client.Job, ids []string, pics []Picture) error {
+func CheckOutputs(ctx context.Context, c *client.Client, job api.Job, ids []string, pics []Picture) error {
 	byID := make(map[string]Picture, len(ids))
 	for i, id := range ids {
 		byID[id] = pics[i]
@@ -110,7 +111,7 @@ var referenceMu sync.Mutex
 
 // CheckOutput downloads one output and compares it with the thumbnail of its
 // original made here without the brightness op: same size, brighter.
-func CheckOutput(ctx context.Context, c *client.Client, job string, task client.Task, orig Picture) error {
+func CheckOutput(ctx context.Context, c *client.Client, job string, task api.Task, orig Picture) error {
 	var out bytes.Buffer
 	ctype, err := c.Output(ctx, job, task.ID, &out)
 	if err != nil {

@@ -1,18 +1,17 @@
-package client
+// Package api holds the request and response bodies of pixmill's HTTP API,
+// defined once: the gateway answers with them and the client decodes them.
+// The reference is docs/api.md.
+package api
 
 import (
 	"encoding/json"
-	"io"
 	"time"
 )
 
-// File is one picture to upload. Open is called once, when the file's part
-// of the request body is written, so a batch keeps at most one file open.
-type File struct {
-	// Name is the file name sent to the server, usually a base name such
-	// as "beach.jpg".
-	Name string
-	Open func() (io.ReadCloser, error)
+// Error is the body of every error answer: what was wrong, in words fit to
+// show to the person who sent the request.
+type Error struct {
+	Error string `json:"error"`
 }
 
 // Image is the server's answer for one uploaded file: either an accepted
@@ -32,9 +31,11 @@ type Image struct {
 func (im Image) Accepted() bool { return im.Error == "" && im.ID != "" }
 
 // UploadResult holds one entry per uploaded file, in the order the files
-// were sent.
+// were sent. Error is set when the request itself failed part way (its body
+// was cut short or too large): the files after the last entry were not read.
 type UploadResult struct {
 	Images []Image `json:"images"`
+	Error  string  `json:"error,omitempty"`
 }
 
 // JobRequest asks for the same edits on a set of uploaded images. Each op is
@@ -58,6 +59,13 @@ type JobSummary struct {
 	Tasks int `json:"tasks"`
 	// Ops are the names of the job's edits, in order.
 	Ops []string `json:"ops"`
+}
+
+// JobList is a page of the caller's jobs, newest first. NextPageToken,
+// given as ?page_token=, fetches the next page; it is empty on the last.
+type JobList struct {
+	Jobs          []JobSummary `json:"jobs"`
+	NextPageToken string       `json:"next_page_token,omitempty"`
 }
 
 // JobState is the state of a whole job.
@@ -95,12 +103,28 @@ func (s TaskState) Final() bool { return s == TaskSucceeded || s == TaskFailed }
 type Job struct {
 	ID    string   `json:"id"`
 	State JobState `json:"state"`
-	// The output settings of the job, as in JobRequest; Metadata is
+	// Counts is the number of tasks in each state.
+	Counts map[TaskState]int `json:"counts"`
+	// The output settings of the job, as in JobRequest: Format "" keeps
+	// each photo's, Quality 0 is the format's default, and Metadata is
 	// always spelled out ("strip" or "keep").
-	Format   string `json:"format,omitempty"`
-	Quality  int    `json:"quality,omitempty"`
-	Metadata string `json:"metadata,omitempty"`
-	Tasks    []Task `json:"tasks"`
+	Format   string `json:"format"`
+	Quality  int    `json:"quality"`
+	Metadata string `json:"metadata"`
+	// Notice tells about trouble that holds the job up, such as
+	// processors that keep crashing.
+	Notice string `json:"notice,omitempty"`
+	Tasks  []Task `json:"tasks"`
+}
+
+// Progress is the summary a job's event stream sends (events "job" and
+// "end"): its state, counts and size, without the tasks.
+type Progress struct {
+	ID     string            `json:"id"`
+	State  JobState          `json:"state"`
+	Counts map[TaskState]int `json:"counts"`
+	Total  int               `json:"total"`
+	Notice string            `json:"notice,omitempty"`
 }
 
 // Task is the edit of one image. Output is set once the task has succeeded.
@@ -109,7 +133,7 @@ type Task struct {
 	Image    string    `json:"image"`
 	Name     string    `json:"name,omitempty"`
 	State    TaskState `json:"state"`
-	Attempts int       `json:"attempts,omitempty"`
+	Attempts int       `json:"attempts"`
 	Error    string    `json:"error,omitempty"`
 	Output   *Output   `json:"output,omitempty"`
 }
