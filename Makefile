@@ -14,7 +14,7 @@ export PIXMILL_SKIMAGE := $(SKIMAGE)
 MODULE := github.com/pixmill/pixmill
 # The end-to-end packages drive separate pixmill processes; the race detector
 # would only slow their picture drawing and checking, not watch the stack.
-E2E := ./platform/stack/ ./platform/backendtest/ ./platform/webtest/
+E2E := platform/stack platform/backendtest platform/webtest
 
 .PHONY: all deps photos chromium build run test vet lint fuzz bench chaos screenshots readme-pictures clean
 
@@ -54,8 +54,8 @@ services:
 
 ## test: static checks, unit tests with the race detector, end-to-end tests, a short fuzz
 test: deps photos chromium vet lint
-	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -vx -e '$(MODULE)/platform/stack' -e '$(MODULE)/platform/backendtest' -e '$(MODULE)/platform/webtest')
-	$(GO) test -count=1 -timeout 20m $(E2E)
+	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -vx $(foreach p,$(E2E),-e '$(MODULE)/$(p)'))
+	$(GO) test -count=1 -timeout 20m $(addprefix ./,$(E2E))
 	$(MAKE) fuzz FUZZTIME=10s
 
 FUZZTIME ?= 1m

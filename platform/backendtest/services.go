@@ -6,10 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pixmill/pixmill/platform/stacktest"
 )
 
 // Where the services of scripts/start-services.sh listen.
@@ -71,7 +72,7 @@ func listening(addr string) bool {
 }
 
 func startService(service string) error {
-	root, err := moduleRoot()
+	root, err := stacktest.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -82,16 +83,4 @@ func startService(service string) error {
 		return fmt.Errorf("%v\n%s", err, out)
 	}
 	return nil
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", fmt.Errorf("not inside the pixmill module")
-	}
-	return filepath.Dir(mod), nil
 }

@@ -201,11 +201,11 @@ func (r *Runner) handle(ctx context.Context, m *pubsub.Message) {
 	}
 	log := r.log.With("message", m.LoggableID, "event", d.Event.ID(), "type", d.Event.Type(), "subject", d.Event.Subject(), "attempt", d.Attempt)
 	err := r.h(ctx, d)
-	switch {
-	case err == nil:
+	switch Outcome(err) {
+	case OutcomeAcked:
 		r.acked.Add(1)
 		m.Ack()
-	case fault.Retryable(err):
+	case OutcomeNacked:
 		delay, _ := RetryDelay(err)
 		log.Warn("handler failed, releasing for redelivery", "err", err, "delay", delay)
 		r.nacked.Add(1)

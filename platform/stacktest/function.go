@@ -30,7 +30,7 @@ var (
 func FunctionBinary(tb testing.TB) string {
 	tb.Helper()
 	functionOnce.Do(func() {
-		root, err := moduleRoot()
+		root, err := ModuleRoot()
 		if err != nil {
 			functionErr = err
 			return

@@ -35,7 +35,7 @@ var (
 func Binary(tb testing.TB) string {
 	tb.Helper()
 	buildOnce.Do(func() {
-		root, err := moduleRoot()
+		root, err := ModuleRoot()
 		if err != nil {
 			buildErr = err
 			return
@@ -58,7 +58,9 @@ func Binary(tb testing.TB) string {
 	return binary
 }
 
-func moduleRoot() (string, error) {
+// ModuleRoot is the folder of pixmill's go.mod, where scripts and the
+// Makefile are.
+func ModuleRoot() (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOMOD: %w", err)
