@@ -14,7 +14,6 @@ package stack
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,15 +22,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	natsjs "github.com/nats-io/nats.go/jetstream"
 	"gocloud.dev/blob"
 	"gocloud.dev/pubsub"
 
@@ -40,22 +34,10 @@ import (
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/functions/results"
 	"github.com/pixmill/pixmill/platform/brokers"
-	"github.com/pixmill/pixmill/platform/embedded"
 	"github.com/pixmill/pixmill/platform/fleet"
 	"github.com/pixmill/pixmill/platform/gateway"
-	"github.com/pixmill/pixmill/platform/jetstream"
 	"github.com/pixmill/pixmill/platform/metrics"
 	"github.com/pixmill/pixmill/platform/runner"
-)
-
-// Subjects and consumers of the embedded JetStream.
-const (
-	subjectRequests    = "pixmill.requests"
-	subjectResponses   = "pixmill.responses"
-	subjectDeadletter  = "pixmill.deadletter"
-	consumerWorkers    = "workers"
-	consumerResults    = "results"
-	consumerDeadletter = "deadletter"
 )
 
 // Up runs the whole local stack until ctx ends, then shuts it down in order:
@@ -203,7 +185,7 @@ func startProcessing(ctx context.Context, cfg Config, bucket *blob.Bucket, obs *
 		// A response is never given up on for a transient failure: the
 		// task's record would stay "running" for good. Only events that
 		// can never be read are parked.
-		Middleware: append(append(obs.middleware(), delivery(deadletter, nil, math.MaxInt32, resultsLog)...), runner.Recover(resultsLog)),
+		Middleware: chain{observe: obs.middleware(), deadletter: deadletter, maxAttempts: math.MaxInt32}.build(resultsLog),
 	}, resultsLog)
 	if err != nil {
 		return p, err
@@ -218,7 +200,7 @@ func startProcessing(ctx context.Context, cfg Config, bucket *blob.Bucket, obs *
 		dlLog := log.With("component", "deadletter")
 		p.parked, err = runner.New(sub, func(ctx context.Context, d *runner.Delivery) error { return dl.HandleMessage(ctx, d.Msg) }, runner.Config{
 			Broker:     brokerFor(cfg.Queues.DeadletterSubscription),
-			Middleware: append(delivery(nil, nil, 0, dlLog), runner.Recover(dlLog)),
+			Middleware: chain{}.build(dlLog),
 		}, dlLog)
 		if err != nil {
 			return p, err
@@ -266,7 +248,7 @@ func (p *processing) start(fleetCtx, resultsCtx context.Context, wg *sync.WaitGr
 		go func() { defer wg.Done(); errs <- p.parked.Run(resultsCtx) }()
 	}
 	wg.Add(2)
-	go func() { defer wg.Done(); reportFleet(fleetCtx, p.store, p.workers, p.slots, log) }()
+	go func() { defer wg.Done(); p.workers.Report(fleetCtx, p.store, p.slots, log) }()
 	go func() { defer wg.Done(); p.scale(fleetCtx) }()
 }
 
@@ -277,155 +259,10 @@ func (p *processing) close() {
 	}
 }
 
-// reportFleet tells the gateway, through a record, when the workers keep
-// crashing: then unfinished jobs show "processing unavailable, retrying"
-// instead of waiting in silence. It writes on every change, and refreshes a
-// bad report so the gateway can tell a live one from one left by a
-// supervisor that is gone.
-func reportFleet(ctx context.Context, store *records.Store, workers *fleet.Fleet, size int, log *slog.Logger) {
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
-	var last records.FleetStatus
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		now := time.Now()
-		st := fleetStatus(workers.Crashes(now, time.Minute), size, now)
-		if st.Healthy == last.Healthy && (st.Healthy || now.Sub(last.At) < 20*time.Second) {
-			continue
-		}
-		if err := store.PutFleetStatus(ctx, st); err != nil {
-			log.Warn("recording the fleet status", "err", err)
-			continue
-		}
-		last = st
-	}
-}
-
-// fleetStatus judges the fleet from its crashes in the last minute: more
-// than one per worker slot, and at least three, is a crash loop rather than
-// bad luck.
-func fleetStatus(crashes, size int, now time.Time) records.FleetStatus {
-	if crashes >= max(3, size+1) {
-		return records.FleetStatus{Message: fmt.Sprintf("the processors stopped unexpectedly %d times in the last minute", crashes), At: now}
-	}
-	return records.FleetStatus{Healthy: true, At: now}
-}
-
-// startEmbedded starts the embedded JetStream on dir and provisions its
-// streams. On SIGUSR1 it restarts the server on the same port and store —
-// a broker outage drill for chaos tests; clients reconnect by themselves.
-func startEmbedded(ctx context.Context, dir string, ackWait time.Duration, log *slog.Logger) (Queues, func(), error) {
-	cfg := embedded.Config{Dir: dir, Logger: quieter(log.With("component", "nats"), slog.LevelWarn)}
-	nats, err := embedded.Start(ctx, cfg)
-	if err != nil {
-		return Queues{}, nil, err
-	}
-	q, err := provision(ctx, nats.Addr(), ackWait)
-	if err != nil {
-		nats.Shutdown()
-		return Queues{}, nil, err
-	}
-	log.Info("embedded JetStream started", "url", nats.URL(), "store", dir)
-	var mu sync.Mutex
-	restart := make(chan os.Signal, 1)
-	signal.Notify(restart, syscall.SIGUSR1)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case <-restart:
-			}
-			mu.Lock()
-			log.Warn("restarting the embedded JetStream (SIGUSR1)")
-			if nats != nil {
-				_, port, _ := net.SplitHostPort(nats.Addr())
-				cfg.Port, _ = strconv.Atoi(port)
-				nats.Shutdown()
-			}
-			if nats, err = embedded.Start(context.Background(), cfg); err != nil {
-				log.Error("the embedded JetStream did not come back", "err", err)
-			}
-			mu.Unlock()
-		}
-	}()
-	return q, func() {
-		signal.Stop(restart)
-		close(done)
-		mu.Lock()
-		defer mu.Unlock()
-		if nats != nil {
-			nats.Shutdown()
-		}
-	}, nil
-}
-
-// provision creates the embedded JetStream's streams and returns the URLs of
-// the topics and subscriptions on them.
-func provision(ctx context.Context, addr string, ackWait time.Duration) (Queues, error) {
-	nc, err := nats.Connect("nats://"+addr, nats.Name("pixmill provisioning"))
-	if err != nil {
-		return Queues{}, fmt.Errorf("connecting to the embedded JetStream: %w", err)
-	}
-	defer nc.Close()
-	js, err := natsjs.New(nc)
-	if err != nil {
-		return Queues{}, err
-	}
-	for name, subject := range map[string]string{"PIXMILL_REQUESTS": subjectRequests, "PIXMILL_RESPONSES": subjectResponses, "PIXMILL_DEADLETTER": subjectDeadletter} {
-		if _, err := jetstream.EnsureStream(ctx, js, name, []string{subject}, nil); err != nil {
-			return Queues{}, err
-		}
-	}
-	base := "jetstream://" + addr + "/"
-	return Queues{
-		RequestsTopic:          base + subjectRequests,
-		RequestsSubscription:   base + subjectRequests + "?consumer=" + consumerWorkers + "&ack_wait=" + ackWait.String() + "&max_batch=1",
-		ResponsesTopic:         base + subjectResponses,
-		ResponsesSubscription:  base + subjectResponses + "?consumer=" + consumerResults,
-		DeadletterTopic:        base + subjectDeadletter,
-		DeadletterSubscription: base + subjectDeadletter + "?consumer=" + consumerDeadletter,
-	}, nil
-}
-
 // brokerFor picks what the runner can ask of the broker behind a
 // subscription URL beyond gocloud.dev's portable API.
 func brokerFor(subURL string) runner.Broker {
 	return brokers.For(subURL)
-}
-
-// Endpoints is what `pixmill up` tells other pixmill commands about where it
-// keeps things, in DATA/endpoints.json: the embedded queue's port changes
-// with every start.
-type Endpoints struct {
-	Bucket string `json:"bucket"`
-	Queues
-}
-
-// EndpointsFile is the file under the data directory that holds Endpoints.
-const EndpointsFile = "endpoints.json"
-
-func writeEndpoints(data string, cfg Config) error {
-	b, err := json.MarshalIndent(Endpoints{Bucket: cfg.Bucket, Queues: cfg.Queues}, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(data, EndpointsFile), b, 0o600)
-}
-
-// ReadEndpoints reads what a running `pixmill up` on data wrote.
-func ReadEndpoints(data string) (Endpoints, error) {
-	var e Endpoints
-	b, err := os.ReadFile(filepath.Join(data, EndpointsFile))
-	if err != nil {
-		return e, fmt.Errorf("no running pixmill up on %s? %w", data, err)
-	}
-	return e, json.Unmarshal(b, &e)
 }
 
 func ignoreClosed(err error) error {
@@ -433,27 +270,4 @@ func ignoreClosed(err error) error {
 		return nil
 	}
 	return err
-}
-
-// quieter passes on only records at min or above: the NATS server narrates
-// its start-up at info level, which buries pixmill's own lines.
-func quieter(log *slog.Logger, min slog.Level) *slog.Logger {
-	return slog.New(levelFloor{log.Handler(), min})
-}
-
-type levelFloor struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
-}
-
-func (h levelFloor) WithAttrs(as []slog.Attr) slog.Handler {
-	return levelFloor{h.Handler.WithAttrs(as), h.min}
-}
-
-func (h levelFloor) WithGroup(name string) slog.Handler {
-	return levelFloor{h.Handler.WithGroup(name), h.min}
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"gocloud.dev/blob"
@@ -115,11 +114,7 @@ func Worker(ctx context.Context, cfg WorkerConfig, log *slog.Logger) error {
 
 	fn := &edit.Function{Bucket: bucket, Responses: responses, Now: time.Now}
 	broker := brokerFor(cfg.RequestsSubscription)
-	mw := append(obs.middleware, delivery(deadletter, responses, cfg.MaxAttempts, log)...)
-	if broker.ExtendLease != nil {
-		mw = append(mw, runner.KeepLease(broker.ExtendLease, cfg.AckWait/3, log))
-	}
-	mw = append(mw, runner.Timeout(cfg.Timeout), runner.Recover(log))
+	mw := chain{observe: obs.middleware, deadletter: deadletter, responses: responses, maxAttempts: cfg.MaxAttempts, broker: broker, ackWait: cfg.AckWait, timeout: cfg.Timeout}.build(log)
 	r, err := runner.New(requests, runner.Call(fn.Handle), runner.Config{Concurrency: cfg.Concurrency, Drain: cfg.Drain, Broker: broker, Middleware: mw}, log)
 	if err != nil {
 		return err
@@ -131,18 +126,6 @@ func Worker(ctx context.Context, cfg WorkerConfig, log *slog.Logger) error {
 	return err
 }
 
-// delivery is the outer part of every runner's wrapper chain: park what
-// cannot succeed (when there is a dead-letter topic), then back off before
-// retries.
-func delivery(deadletter, responses *pubsub.Topic, maxAttempts int, log *slog.Logger) []runner.Middleware {
-	var mw []runner.Middleware
-	if deadletter != nil {
-		mw = append(mw, runner.DeadLetter(runner.DeadLetterConfig{MaxAttempts: maxAttempts, Topic: deadletter, Responses: responses}, log))
-	}
-	return append(mw, runner.Backoff(runner.BackoffPolicy{Base: time.Second, Max: time.Minute, Rand: rand.Float64}))
-}
-
-// openTopic opens url, or returns nil for an empty one.
 // topicShutdownWait bounds a topic's shutdown. A send the broker keeps
 // refusing with a retryable error is retried until the topic shuts down,
 // and an unbounded shutdown would wait for it for good (a broker that is
@@ -159,6 +142,7 @@ func shutdownTopic(t *pubsub.Topic) {
 	_ = t.Shutdown(ctx)
 }
 
+// openTopic opens url, or returns nil for an empty one.
 func openTopic(ctx context.Context, what, url string) (*pubsub.Topic, error) {
 	if url == "" {
 		return nil, nil
