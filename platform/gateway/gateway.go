@@ -1,21 +1,27 @@
 // Package gateway is pixmill's HTTP API: upload originals, submit jobs, follow
 // their progress and download results. It writes originals to the bucket,
 // job records through package records, and one task.requested event per
-// picture to the requests topic; it never touches pixels beyond reading
-// headers, so it stays up and accepting work while processing is down.
+// picture to the requests topic. It edits no pictures: an upload is checked
+// from its header, and the only pixels it decodes are those of a result's
+// small preview, made once on request, in a few bounded slots. So it stays
+// up and accepting work while processing is down. The request and response
+// bodies are package api's; docs/api.md is the reference.
 //
 // # Routes
 //
 //	POST /v1/images                          multipart upload, parts named "file"
 //	GET  /v1/images/{id}                     the original bytes
 //	POST /v1/jobs                            {"images":[…],"ops":[…],"format":"jpeg"}
+//	GET  /v1/jobs                            the caller's jobs, newest first, a page at a time
 //	GET  /v1/jobs/{id}                       job and task states
 //	GET  /v1/jobs/{id}/tasks/{task}/output   the edited bytes
+//	GET  /v1/jobs/{id}/tasks/{task}/preview  the result made small (WebP, 480 px)
 //	GET  /v1/jobs/{id}/archive               a zip of every output
 //	GET  /v1/jobs/{id}/events                the job's progress as server-sent events
-//	GET  /v1/ops                             the op catalogue, for forms
-//	GET  /                                   the web app
+//	GET  /v1/ops                             the op catalogue and output formats, for forms
+//	GET  /                                   the web app (and /assets/…)
 //	GET  /healthz
+//	GET  /metrics                            when metrics are served
 //
 // # Errors
 //
@@ -23,7 +29,7 @@
 // status follows the error's fault kind: 400 for invalid input, 404 for an
 // unknown id — including ids of other owners, which are never revealed —,
 // 413 for a limit, 422 for a picture that cannot be processed, 503 when
-// storage or the queue is unavailable.
+// storage or the queue is unavailable: the table in package fault.
 package gateway
 
 import (
@@ -95,14 +101,9 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		deps.Queued = func(string) {}
 	}
 	g := &Gateway{cfg: cfg, deps: deps, store: records.NewStore(deps.Bucket), mux: http.NewServeMux(), log: deps.Log, closing: make(chan struct{})}
-	g.mux.HandleFunc("POST /v1/images", g.owned(g.uploadImages))
-	g.mux.HandleFunc("GET /v1/images/{id}", g.owned(g.getImage))
-	g.mux.HandleFunc("POST /v1/jobs", g.owned(g.createJob))
-	g.mux.HandleFunc("GET /v1/jobs", g.owned(g.listJobs))
-	g.mux.HandleFunc("GET /v1/jobs/{id}", g.owned(g.getJob))
-	g.mux.HandleFunc("GET /v1/jobs/{id}/tasks/{task}/output", g.owned(g.getOutput))
-	g.mux.HandleFunc("GET /v1/jobs/{id}/tasks/{task}/preview", g.owned(g.getPreview))
-	g.mux.HandleFunc("GET /v1/jobs/{id}/archive", g.owned(g.getArchive))
+	for _, rt := range g.ownedRoutes() {
+		g.mux.HandleFunc(rt.pattern, g.owned(rt.handler))
+	}
 	g.mux.HandleFunc("GET /v1/ops", g.getOps)
 	g.webRoutes()
 	if deps.Metrics != nil {
@@ -123,6 +124,37 @@ func (g *Gateway) Close() { g.closeOnce.Do(func() { close(g.closing) }) }
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.mux.ServeHTTP(w, r) }
 
 type ownedHandler func(w http.ResponseWriter, r *http.Request, owner string)
+
+type ownedRoute struct {
+	pattern string
+	handler ownedHandler
+}
+
+// ownedRoutes are the routes that act for an owner: every one of them
+// scopes what it reads and writes to the caller.
+func (g *Gateway) ownedRoutes() []ownedRoute {
+	return []ownedRoute{
+		{"POST /v1/images", g.uploadImages},
+		{"GET /v1/images/{id}", g.getImage},
+		{"POST /v1/jobs", g.createJob},
+		{"GET /v1/jobs", g.listJobs},
+		{"GET /v1/jobs/{id}", g.getJob},
+		{"GET /v1/jobs/{id}/tasks/{task}/output", g.getOutput},
+		{"GET /v1/jobs/{id}/tasks/{task}/preview", g.getPreview},
+		{"GET /v1/jobs/{id}/archive", g.getArchive},
+		{"GET /v1/jobs/{id}/events", g.jobEvents},
+	}
+}
+
+// OwnedRoutes lists the patterns of the routes that act for an owner, for
+// documentation and for tests that must cover each of them.
+func (g *Gateway) OwnedRoutes() []string {
+	var ps []string
+	for _, rt := range g.ownedRoutes() {
+		ps = append(ps, rt.pattern)
+	}
+	return ps
+}
 
 func (g *Gateway) owned(h ownedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -1,13 +1,10 @@
 package gateway
 
 import (
-	"archive/zip"
 	"context"
 	"encoding/json"
 	"io"
-	"mime"
 	"net/http"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,7 +14,6 @@ import (
 
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/events/fault"
-	"github.com/pixmill/pixmill/events/imagetype"
 	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/platform/api"
@@ -300,103 +296,8 @@ func (g *Gateway) getJob(w http.ResponseWriter, r *http.Request, owner string) {
 	writeJSON(w, http.StatusOK, body)
 }
 
-func (g *Gateway) getOutput(w http.ResponseWriter, r *http.Request, owner string) {
-	_, t, res, ok := g.taskResult(w, r, owner)
-	if ok {
-		g.serveObject(w, r, t.Output.Key, outputName(t), res.ContentType)
-	}
-}
-
-// taskResult loads the caller's job and task named in the path and the
-// task's result, answering the error itself when it cannot: a task that has
-// not succeeded has none.
-func (g *Gateway) taskResult(w http.ResponseWriter, r *http.Request, owner string) (records.Job, records.JobTask, events.Result, bool) {
-	j, err := g.loadJob(r, owner)
-	if err != nil {
-		g.fail(w, r, err)
-		return records.Job{}, records.JobTask{}, events.Result{}, false
-	}
-	id := r.PathValue("task")
-	i := slices.IndexFunc(j.Tasks, func(t records.JobTask) bool { return t.ID == id })
-	if i < 0 {
-		g.fail(w, r, fault.New(fault.NotFound, "task %q not found in job %s", id, j.ID))
-		return records.Job{}, records.JobTask{}, events.Result{}, false
-	}
-	res, err := g.store.Result(r.Context(), j.ID, id)
-	if err != nil {
-		g.fail(w, r, notFoundAs(err, "task %s has no output yet", id))
-		return records.Job{}, records.JobTask{}, events.Result{}, false
-	}
-	return j, j.Tasks[i], res, true
-}
-
-// getArchive streams a zip of every output that exists, stored without
-// compression: the pictures are compressed already.
-func (g *Gateway) getArchive(w http.ResponseWriter, r *http.Request, owner string) {
-	j, tasks, ok := g.jobTasks(w, r, owner)
-	if !ok {
-		return
-	}
-	ctx := r.Context()
-	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "pixmill-" + j.ID + ".zip"}))
-	zw := zip.NewWriter(w)
-	used := map[string]int{}
-	for _, t := range tasks {
-		if t.State != records.Succeeded {
-			continue
-		}
-		name := uniqueName(used, outputName(t.JobTask))
-		rd, err := g.deps.Bucket.NewReader(ctx, t.Output.Key, nil)
-		if err != nil {
-			// Headers are sent: the truncated zip is the only way left to
-			// say something went wrong.
-			g.log.Error("archive: reading output", "job", j.ID, "task", t.ID, "err", err)
-			return
-		}
-		fw, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: t.Updated})
-		if err == nil {
-			_, err = io.Copy(fw, rd)
-		}
-		rd.Close()
-		if err != nil {
-			return
-		}
-	}
-	_ = zw.Close()
-}
-
 func (g *Gateway) getOps(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"ops": imaging.Catalogue(), "formats": imaging.Formats()})
-}
-
-// outputName is the original's name with the output's extension.
-func outputName(t records.JobTask) string {
-	base := strings.TrimSuffix(t.Name, path.Ext(t.Name))
-	if base == "" {
-		base = t.ID
-	}
-	return base + outputExt(t.Output.Format)
-}
-
-// outputExt is the extension, dot included, of a result in format: the same
-// in its bucket key, its Content-Disposition, the archive and the CLI's
-// download (which read the same table).
-func outputExt(format string) string {
-	if t, ok := imagetype.ByName(format); ok {
-		return t.Ext()
-	}
-	return "." + format
-}
-
-// uniqueName adds -2, -3 … to names already used in an archive.
-func uniqueName(used map[string]int, name string) string {
-	used[name]++
-	if n := used[name]; n > 1 {
-		ext := path.Ext(name)
-		return uniqueName(used, strings.TrimSuffix(name, ext)+"-"+strconv.Itoa(n)+ext)
-	}
-	return name
 }
 
 // notFoundAs replaces a NotFound error's message (which names storage keys)

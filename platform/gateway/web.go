@@ -70,7 +70,7 @@ var webAssets = func() map[string]webAsset {
 const webPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; " +
 	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// webRoutes adds the web app at / and the job progress stream.
+// webRoutes adds the web app at / and its files under /assets/.
 func (g *Gateway) webRoutes() {
 	g.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { serveAsset(w, r, "index.html") })
 	g.mux.HandleFunc("GET /assets/{file}", func(w http.ResponseWriter, r *http.Request) {
@@ -81,7 +81,6 @@ func (g *Gateway) webRoutes() {
 		}
 		serveAsset(w, r, name)
 	})
-	g.mux.HandleFunc("GET /v1/jobs/{id}/events", g.owned(g.jobEvents))
 }
 
 // serveAsset answers with an embedded file. Browsers revalidate on every
