@@ -11,7 +11,7 @@
 // nothing but the registration: the work is in platform/httpfunc, and the
 // functions themselves in functions/. As the program's assembly point it
 // also registers the gocloud.dev drivers the functions may be configured
-// with (PIXMILL_BUCKET, PIXMILL_RESPONSES_TOPIC).
+// with (PIXMILL_BUCKET, PIXMILL_RESPONSES_TOPIC), through platform/drivers.
 package pixmill
 
 import (
@@ -19,15 +19,9 @@ import (
 	"os"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
-	_ "gocloud.dev/blob/fileblob"
-	_ "gocloud.dev/blob/gcsblob"
-	_ "gocloud.dev/blob/s3blob"
-	_ "gocloud.dev/pubsub/gcppubsub"
-	_ "gocloud.dev/pubsub/rabbitpubsub"
 
-	_ "github.com/pixmill/pixmill/platform/cehttptopic"
+	_ "github.com/pixmill/pixmill/platform/drivers"
 	"github.com/pixmill/pixmill/platform/httpfunc"
-	_ "github.com/pixmill/pixmill/platform/jetstream"
 )
 
 func init() {

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,15 +53,9 @@ type SubmitOptions struct {
 
 // withDefaults fills the zero numbers.
 func (o SubmitOptions) withDefaults() SubmitOptions {
-	if o.Parallel == 0 {
-		o.Parallel = DefaultParallel
-	}
-	if o.FilesPerRequest == 0 {
-		o.FilesPerRequest = DefaultFilesPerRequest
-	}
-	if o.PollInterval == 0 {
-		o.PollInterval = DefaultPollInterval
-	}
+	o.Parallel = cmp.Or(o.Parallel, DefaultParallel)
+	o.FilesPerRequest = cmp.Or(o.FilesPerRequest, DefaultFilesPerRequest)
+	o.PollInterval = cmp.Or(o.PollInterval, DefaultPollInterval)
 	return o
 }
 

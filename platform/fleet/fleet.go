@@ -267,6 +267,19 @@ func (f *Fleet) reconcile() {
 	}
 }
 
+// done reports whether slot s is to stop: the fleet is stopping, or the
+// slot was retired.
+func (s *slot) done(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	case <-s.retire:
+		return true
+	default:
+		return false
+	}
+}
+
 // keep runs the worker in slot s, restarting it after crashes, until ctx
 // ends or the slot is retired.
 func (f *Fleet) keep(ctx context.Context, s *slot) {
@@ -277,21 +290,13 @@ func (f *Fleet) keep(ctx context.Context, s *slot) {
 	}()
 	backoff := f.cfg.MinBackoff
 	for {
-		select {
-		case <-ctx.Done():
+		if s.done(ctx) {
 			return
-		case <-s.retire:
-			return
-		default:
 		}
 		started := time.Now()
 		err := f.runOne(ctx, s)
-		select {
-		case <-ctx.Done():
+		if s.done(ctx) {
 			return
-		case <-s.retire:
-			return
-		default:
 		}
 		f.mu.Lock()
 		f.crashes = append(f.crashes, time.Now())

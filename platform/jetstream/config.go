@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -57,18 +58,10 @@ type SubscriptionOptions struct {
 }
 
 func (o *SubscriptionOptions) setDefaults() {
-	if o.AckWait == 0 {
-		o.AckWait = DefaultAckWait
-	}
-	if o.MaxDeliver == 0 {
-		o.MaxDeliver = DefaultMaxDeliver
-	}
-	if o.MaxBatch == 0 {
-		o.MaxBatch = DefaultMaxBatch
-	}
-	if o.FetchWait == 0 {
-		o.FetchWait = DefaultFetchWait
-	}
+	o.AckWait = cmp.Or(o.AckWait, DefaultAckWait)
+	o.MaxDeliver = cmp.Or(o.MaxDeliver, DefaultMaxDeliver)
+	o.MaxBatch = cmp.Or(o.MaxBatch, DefaultMaxBatch)
+	o.FetchWait = cmp.Or(o.FetchWait, DefaultFetchWait)
 }
 
 // validate reports every bad setting at once, each with its key and value.

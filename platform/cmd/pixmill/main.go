@@ -21,14 +21,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	_ "gocloud.dev/blob/fileblob"
-	_ "gocloud.dev/blob/gcsblob"
-	_ "gocloud.dev/blob/s3blob"
-	_ "gocloud.dev/pubsub/gcppubsub"
-	_ "gocloud.dev/pubsub/rabbitpubsub"
-
-	_ "github.com/pixmill/pixmill/platform/cehttptopic"
-	_ "github.com/pixmill/pixmill/platform/jetstream"
+	_ "github.com/pixmill/pixmill/platform/drivers"
 )
 
 const usage = `pixmill — a serverless image-processing pipeline
