@@ -46,7 +46,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	cmd, args := os.Args[1], os.Args[2:]
-	var err error
+	stopProfile, err := startProfile()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pixmill %s: %v\n", cmd, err)
+		os.Exit(1)
+	}
 	switch cmd {
 	case "up":
 		err = runUp(ctx, args)
@@ -69,6 +73,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "pixmill: unknown command %q\n\n%s", cmd, usage)
 		os.Exit(2)
 	}
+	stopProfile()
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
