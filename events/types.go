@@ -69,7 +69,10 @@ const (
 	MetadataKeep = "keep"
 )
 
-// TaskStarted tells that a processor took a task (one attempt).
+// TaskStarted tells that a processor took a task (one attempt). pixmill's
+// edit function records it in the task's records itself rather than
+// publishing it (see package edit); the results function still records one
+// that arrives, from a processor that publishes it.
 type TaskStarted struct {
 	Job     string `json:"job"`
 	Task    string `json:"task"`

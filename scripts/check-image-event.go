@@ -7,8 +7,8 @@
 // PIXMILL_RESPONSES_TOPIC (an http:// URL) points at, POSTs one
 // task.requested in the binary content mode, and checks the answer (200),
 // the edited picture in the bucket (a JPEG of exactly -width×-height) and the
-// response events the function published (task.started, task.completed with
-// that result). It prints what it saw and exits non-zero on the first thing
+// response event the function published (task.completed with that result),
+// and the task's started record beside it. It prints what it saw and exits non-zero on the first thing
 // that is wrong.
 //
 //	go run scripts/check-image-event.go -function http://127.0.0.1:18080/ \
@@ -41,6 +41,7 @@ import (
 	_ "gocloud.dev/blob/fileblob"
 
 	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/events/records"
 )
 
 func main() {
@@ -145,9 +146,9 @@ func run(function, sink, bucketDir, picture string, width, height int, wait time
 		return fmt.Errorf("result is a %dx%d %s, want a %dx%d jpeg", got.Width, got.Height, gotFormat, width, height)
 	}
 
-	// task.started, then task.completed naming that result.
+	// task.completed naming that result.
 	var types []string
-	for len(types) < 2 {
+	for len(types) < 1 {
 		select {
 		case r := <-received:
 			if r.Subject() != task {
@@ -169,12 +170,16 @@ func run(function, sink, bucketDir, picture string, width, height int, wait time
 				return fmt.Errorf("task.failed: %s: %s", f.Kind, f.Reason)
 			}
 		case <-ctx.Done():
-			return fmt.Errorf("response events: got %v, want task.started.v1 and task.completed.v1", types)
+			return fmt.Errorf("response events: got %v, want task.completed.v1", types)
 		}
 	}
 	log.Printf("response events at the sink: %s", strings.Join(types, ", "))
-	if types[0] != "task.started.v1" || types[1] != "task.completed.v1" {
-		return fmt.Errorf("response events %v, want task.started.v1 then task.completed.v1", types)
+	if types[0] != "task.completed.v1" {
+		return fmt.Errorf("response events %v, want task.completed.v1", types)
+	}
+	st, err := records.NewStore(bucket).Tasks(ctx, records.Job{ID: job, Tasks: []records.JobTask{{ID: task}}})
+	if err != nil || len(st) != 1 || st[0].Attempts != 1 {
+		return fmt.Errorf("the task's records say %+v (%v), want its first attempt started", st, err)
 	}
 	fmt.Println("check-image-event: ok")
 	return nil

@@ -24,7 +24,7 @@
 #      (FUNCTION_TARGET=Edit, a file bucket, PIXMILL_RESPONSES_TOPIC an
 #      http:// sink), driven by scripts/check-image-event.go: one binary-mode
 #      task.requested for a real JPEG must answer 200, leave a JPEG of the
-#      asked size in the bucket and publish task.started and task.completed;
+#      asked size in the bucket, record the start and publish task.completed;
 #      then `pixmill up` from the image must answer GET /healthz with 200.
 #
 # Environment: IMAGE (default localhost/pixmill:check), GO_VERSION (the Go

@@ -3,6 +3,13 @@
 // result under the task's output key and publishes task.completed — or
 // task.failed with a reason the owner can read.
 //
+// That a task started is recorded by the function itself, in the task's
+// records (events/records), while the picture is being read and edited:
+// one small write beside the result, where a task.started event would cost
+// the broker a publish, a delivery, an acknowledgement and a removal, and
+// the results function a read and a write, for every picture. The record
+// is what the job's status shows as "running", with its attempt.
+//
 // It keeps no state between events. The output key comes from the request, so
 // a request delivered twice writes the same object and publishes an
 // equivalent completion; the results function absorbs the duplicate.
@@ -21,6 +28,7 @@ package edit
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
@@ -29,6 +37,7 @@ import (
 
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/events/fault"
+	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/imaging"
 )
 
@@ -36,8 +45,17 @@ import (
 type Function struct {
 	Bucket    *blob.Bucket
 	Responses *pubsub.Topic
-	// Now is the clock that stamps response events.
+	// Now is the clock that stamps response events and records.
 	Now func() time.Time
+
+	storeOnce sync.Once
+	store     *records.Store
+}
+
+// records is the store of task records in f.Bucket.
+func (f *Function) records() *records.Store {
+	f.storeOnce.Do(func() { f.store = records.NewStore(f.Bucket) })
+	return f.store
 }
 
 // Handle processes one task.requested event.
@@ -47,10 +65,16 @@ func (f *Function) Handle(ctx context.Context, e cloudevents.Event) error {
 		return fault.Wrap(fault.InvalidArgument, err, "edit: the request event is malformed")
 	}
 	attempt := events.AttemptFrom(ctx)
-	if err := f.emit(ctx, events.TaskStarted{Job: req.Job, Task: req.Task, Owner: req.Owner, Attempt: attempt}); err != nil {
-		return err
-	}
+	started := make(chan error, 1)
+	go func() {
+		started <- f.records().MarkStarted(ctx, events.TaskStarted{Job: req.Job, Task: req.Task, Owner: req.Owner, Attempt: attempt}, f.Now())
+	}()
 	res, err := f.process(ctx, req)
+	// The start is recorded before the end is told, so that the records
+	// never show a task ended and then running.
+	if serr := <-started; serr != nil {
+		return serr
+	}
 	if err != nil {
 		if ctx.Err() != nil || fault.Retryable(err) {
 			return err

@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/events/fault"
+	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/imaging/imagingtest"
 )
 
@@ -77,8 +77,7 @@ func requested(t *testing.T, ops ...string) cloudevents.Event {
 	return e
 }
 
-// responses reads n response events, ordered started, completed, failed:
-// the order on the wire is not promised.
+// responses reads n response events.
 func (r *rig) responses(t *testing.T, n int) []cloudevents.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -96,8 +95,6 @@ func (r *rig) responses(t *testing.T, n int) []cloudevents.Event {
 		}
 		out = append(out, e)
 	}
-	rank := map[string]int{events.TypeTaskStarted: 0, events.TypeTaskCompleted: 1, events.TypeTaskFailed: 2}
-	slices.SortStableFunc(out, func(a, b cloudevents.Event) int { return rank[a.Type()] - rank[b.Type()] })
 	return out
 }
 
@@ -119,18 +116,19 @@ func TestEditStoresAndReports(t *testing.T) {
 	if err != nil || format != "jpeg" || cfg.Width != 100 || cfg.Height != 75 {
 		t.Fatalf("stored %s %dx%d (%v), want a 100x75 jpeg", format, cfg.Width, cfg.Height, err)
 	}
-	rs := r.responses(t, 2)
-	var started events.TaskStarted
-	if err := events.Decode(rs[0], &started); err != nil || started.Attempt != 2 || started.Task != "task" {
-		t.Errorf("first response %+v (%v), want task.started of attempt 2", started, err)
-	}
+	rs := r.responses(t, 1)
 	var done events.TaskCompleted
-	if err := events.Decode(rs[1], &done); err != nil {
-		t.Fatal(err)
+	if err := events.Decode(rs[0], &done); err != nil || rs[0].Type() != events.TypeTaskCompleted {
+		t.Fatalf("response %s: %v", rs[0].Type(), err)
 	}
 	want := events.Result{Key: "results/job/task.jpg", Format: "jpeg", ContentType: "image/jpeg", Width: 100, Height: 75, Bytes: int64(len(out))}
-	if done.Result != want || done.Attempt != 2 || !rs[1].Time().Equal(now) {
-		t.Errorf("completed %+v at %s, want %+v", done, rs[1].Time(), want)
+	if done.Result != want || done.Attempt != 2 || !rs[0].Time().Equal(now) {
+		t.Errorf("completed %+v at %s, want %+v", done, rs[0].Time(), want)
+	}
+	// The start is in the task's records, as the attempt that made it.
+	st, err := records.NewStore(r.bucket).Tasks(ctx, records.Job{ID: "job", Tasks: []records.JobTask{{ID: "task"}}})
+	if err != nil || len(st) != 1 || st[0].Attempts != 2 {
+		t.Errorf("task records %+v (%v), want attempt 2 started", st, err)
 	}
 
 	// The same request again writes the same object and reports the same result.
@@ -139,7 +137,7 @@ func TestEditStoresAndReports(t *testing.T) {
 	}
 	again, _ := r.bucket.ReadAll(ctx, "results/job/task.jpg")
 	var done2 events.TaskCompleted
-	_ = events.Decode(r.responses(t, 2)[1], &done2)
+	_ = events.Decode(r.responses(t, 1)[0], &done2)
 	if !bytes.Equal(again, out) || done2.Result != done.Result {
 		t.Errorf("a duplicate delivery changed the result: %d vs %d bytes, %+v vs %+v", len(again), len(out), done2.Result, done.Result)
 	}
@@ -172,7 +170,7 @@ func TestEditPermanentFailuresAreReported(t *testing.T) {
 				t.Fatalf("Handle returned %v; a permanent failure is reported, not retried", err)
 			}
 			var failed events.TaskFailed
-			if err := events.Decode(r.responses(t, 2)[1], &failed); err != nil {
+			if err := events.Decode(r.responses(t, 1)[0], &failed); err != nil {
 				t.Fatal(err)
 			}
 			if failed.Kind != string(tt.kind) || !bytes.Contains([]byte(failed.Reason), []byte(tt.reason)) {
@@ -247,14 +245,14 @@ func TestEditWatermarkReadsItsImage(t *testing.T) {
 	if rr, _, _, _ := img.At(5, 5).RGBA(); rr>>8 > 30 {
 		t.Errorf("top left changed: red %d", rr>>8)
 	}
-	r.responses(t, 2)
+	r.responses(t, 1)
 
 	// Without the input, the task fails with a reason.
 	if err := r.fn.Handle(ctx, mk(nil)); err != nil {
 		t.Fatal(err)
 	}
 	var failed events.TaskFailed
-	if err := events.Decode(r.responses(t, 2)[1], &failed); err != nil || !strings.Contains(failed.Reason, "not part of the request") {
+	if err := events.Decode(r.responses(t, 1)[0], &failed); err != nil || !strings.Contains(failed.Reason, "not part of the request") {
 		t.Errorf("failed %+v (%v)", failed, err)
 	}
 }

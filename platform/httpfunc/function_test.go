@@ -23,6 +23,7 @@ import (
 	"gocloud.dev/pubsub"
 
 	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/platform/embedded"
 	"github.com/pixmill/pixmill/platform/jetstream"
 	"github.com/pixmill/pixmill/platform/stacktest"
@@ -163,12 +164,13 @@ func pushEnvelope(t *testing.T, e cloudevents.Event, attempt int) []byte {
 	return b
 }
 
-// responses returns the response events published within wait, by type.
-func (r *rig) responsesFor(t *testing.T, task string, want int, wait time.Duration) []events.TaskStarted {
+// responsesFor reads the response events published for task within wait,
+// want of them, and returns the completions among them.
+func (r *rig) responsesFor(t *testing.T, task string, want int, wait time.Duration) []events.TaskCompleted {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	var started []events.TaskStarted
+	var completed []events.TaskCompleted
 	var types []string
 	for len(types) < want {
 		m, err := r.responses.Receive(ctx)
@@ -184,18 +186,18 @@ func (r *rig) responsesFor(t *testing.T, task string, want int, wait time.Durati
 			continue
 		}
 		types = append(types, e.Type())
-		if e.Type() == events.TypeTaskStarted {
-			var s events.TaskStarted
-			if err := events.Decode(e, &s); err != nil {
+		if e.Type() == events.TypeTaskCompleted {
+			var c events.TaskCompleted
+			if err := events.Decode(e, &c); err != nil {
 				t.Fatal(err)
 			}
-			started = append(started, s)
+			completed = append(completed, c)
 		}
 	}
 	if len(types) != want {
 		t.Fatalf("task %s: response events %v, want %d", task, types, want)
 	}
-	return started
+	return completed
 }
 
 func TestEditOverHTTP(t *testing.T) {
@@ -243,9 +245,13 @@ func TestEditOverHTTP(t *testing.T) {
 			if err != nil || attrs.Size == 0 || attrs.ContentType != "image/png" {
 				t.Fatalf("result %s: %+v %v", req.Output.Key, attrs, err)
 			}
-			started := r.responsesFor(t, req.Task, 2, 10*time.Second)
-			if len(started) != 1 || started[0].Attempt != tt.wantAttempt {
-				t.Errorf("task.started %+v, want attempt %d", started, tt.wantAttempt)
+			completed := r.responsesFor(t, req.Task, 1, 10*time.Second)
+			if len(completed) != 1 || completed[0].Attempt != tt.wantAttempt {
+				t.Errorf("task.completed %+v, want attempt %d", completed, tt.wantAttempt)
+			}
+			st, err := records.NewStore(r.bucket).Tasks(context.Background(), records.Job{ID: req.Job, Tasks: []records.JobTask{{ID: req.Task}}})
+			if err != nil || len(st) != 1 || st[0].Attempts != tt.wantAttempt {
+				t.Errorf("task records %+v (%v), want attempt %d started", st, err, tt.wantAttempt)
 			}
 		})
 	}
