@@ -68,7 +68,9 @@ func WriteUnauthorized(w http.ResponseWriter, err error) bool {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusUnauthorized)
-	_ = json.NewEncoder(w).Encode(api.Error{Error: ae.Msg})
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(api.Error{Error: ae.Msg})
 	return true
 }
 
