@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -45,30 +44,27 @@ func TestProxy(t *testing.T) {
 		return h
 	}
 
-	tests := []struct {
-		name      string
-		srv       int // 0 trusted, 1 untrusted, 2 custom headers
-		header    http.Header
-		status    int
-		owner     string
-		challenge string
-	}{
-		{"user from a trusted proxy", 0, headers("X-Forwarded-User", "alice", "X-Forwarded-Email", "alice@example.com"), 200, alice, ""},
-		{"email alone from a trusted proxy", 0, headers("X-Forwarded-Email", "alice@example.com"), 200, auth.OwnerID(auth.DefaultProxyIssuer, "alice@example.com"), ""},
-		{"trusted proxy passing basic credentials on", 0, headers("X-Forwarded-User", "alice", "Authorization", "Basic YWxpY2U6"), 200, alice, ""},
-		{"trusted proxy passing its ID token on", 0, headers("X-Forwarded-User", "alice", "Authorization", "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln"), 200, alice, ""},
-		{"trusted proxy naming no user", 0, nil, 401, "", challengeMissing},
-		{"headers from an untrusted address", 1, headers("X-Forwarded-User", "alice"), 401, "", challengeMissing},
-		{"untrusted address claiming a trusted one in X-Forwarded-For", 1, headers("X-Forwarded-User", "alice", "X-Forwarded-For", "10.1.2.3", "X-Real-Ip", "10.1.2.3"), 401, "", challengeMissing},
-		{"API key from an untrusted address", 1, bearer(key), 200, "o_script", ""},
-		{"configured user header and issuer", 2, headers("X-Auth-Request-User", "sub-1", "X-Forwarded-User", "mallory"), 200, auth.OwnerID("https://issuer.example", "sub-1"), ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := []*httptest.Server{trusted, untrusted, custom}[tt.srv]
-			check(t, call(t, srv, "GET", "/v1/jobs", tt.header), tt.status, tt.owner, tt.challenge)
+	t.Run("trusted", func(t *testing.T) {
+		runCases(t, trusted, []credentialCase{
+			{"user", headers("X-Forwarded-User", "alice", "X-Forwarded-Email", "alice@example.com"), 200, alice, ""},
+			{"email alone", headers("X-Forwarded-Email", "alice@example.com"), 200, auth.OwnerID(auth.DefaultProxyIssuer, "alice@example.com"), ""},
+			{"basic credentials passed on", headers("X-Forwarded-User", "alice", "Authorization", "Basic YWxpY2U6"), 200, alice, ""},
+			{"ID token passed on", headers("X-Forwarded-User", "alice", "Authorization", "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln"), 200, alice, ""},
+			{"no user named", nil, 401, "", challengeMissing},
 		})
-	}
+	})
+	t.Run("untrusted", func(t *testing.T) {
+		runCases(t, untrusted, []credentialCase{
+			{"user", headers("X-Forwarded-User", "alice"), 401, "", challengeMissing},
+			{"claiming a trusted address in X-Forwarded-For", headers("X-Forwarded-User", "alice", "X-Forwarded-For", "10.1.2.3", "X-Real-Ip", "10.1.2.3"), 401, "", challengeMissing},
+			{"API key", bearer(key), 200, "o_script", ""},
+		})
+	})
+	t.Run("configured", func(t *testing.T) {
+		runCases(t, custom, []credentialCase{
+			{"user header and issuer", headers("X-Auth-Request-User", "sub-1", "X-Forwarded-User", "mallory"), 200, auth.OwnerID("https://issuer.example", "sub-1"), ""},
+		})
+	})
 }
 
 // TestLoopbackAndNone: one local owner, as before sign-in existed; API keys
@@ -86,23 +82,13 @@ func TestLoopbackAndNone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := serve(t, a)
-		tests := []struct {
-			name      string
-			header    http.Header
-			status    int
-			owner     string
-			challenge string
-		}{
-			{"no credential", nil, 200, auth.LocalOwner, ""},
-			{"API key", bearer(key), 200, "o_script", ""},
-			{"unknown API key", bearer(key[:len(key)-52] + strings.Repeat("a", 52)), 401, "", challengeInvalid},
-			{"a token this mode cannot check", bearer("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"), 401, "", challengeInvalid},
-		}
-		for _, tt := range tests {
-			t.Run(cmp.Or(string(mode), "zero config")+"/"+tt.name, func(t *testing.T) {
-				check(t, call(t, srv, "GET", "/v1/jobs", tt.header), tt.status, tt.owner, tt.challenge)
+		t.Run(cmp.Or(string(mode), "zero config"), func(t *testing.T) {
+			runCases(t, serve(t, a), []credentialCase{
+				{"no credential", nil, 200, auth.LocalOwner, ""},
+				{"API key", bearer(key), 200, "o_script", ""},
+				{"unknown API key", bearer(key[:len(key)-52] + strings.Repeat("a", 52)), 401, "", challengeInvalid},
+				{"a token this mode cannot check", bearer("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"), 401, "", challengeInvalid},
 			})
-		}
+		})
 	}
 }

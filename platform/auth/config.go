@@ -110,7 +110,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	})
 	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", getenv(EnvOIDCIssuer), "OpenID provider's issuer URL, for --auth oidc (env "+EnvOIDCIssuer+")")
 	fs.StringVar(&c.OIDCAudience, "oidc-audience", getenv(EnvOIDCAudience), "audience tokens must carry: the client id, or the API's identifier for access tokens (env "+EnvOIDCAudience+")")
-	c.setProxies("env "+EnvTrustedProxies, getenv(EnvTrustedProxies))
+	c.setProxies(EnvTrustedProxies, getenv(EnvTrustedProxies))
 	fs.Func("trusted-proxies", "comma-separated networks (CIDR) whose connections may set the proxy's identity headers, for --auth proxy (env "+EnvTrustedProxies+")", func(s string) error {
 		c.TrustedProxies = nil
 		c.setProxies("trusted-proxies", s)

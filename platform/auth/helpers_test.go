@@ -133,3 +133,23 @@ func check(t *testing.T, got answer, status int, owner, challenge string) {
 		}
 	}
 }
+
+// credentialCase is a row of a mode's table: what a request carries, and
+// the answer wanted.
+type credentialCase struct {
+	name      string
+	header    http.Header
+	status    int
+	owner     string
+	challenge string
+}
+
+// runCases sends each case's request to srv and checks the answer.
+func runCases(t *testing.T, srv *httptest.Server, cases []credentialCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, call(t, srv, "GET", "/v1/jobs", tt.header), tt.status, tt.owner, tt.challenge)
+		})
+	}
+}

@@ -64,13 +64,7 @@ func TestIAP(t *testing.T) {
 	forgedAndSigned := forged.Clone()
 	forgedAndSigned.Set(auth.IAPHeader, sign(t, jose.ES256, iapKey, "iap-1", good))
 
-	tests := []struct {
-		name      string
-		header    http.Header
-		status    int
-		owner     string
-		challenge string
-	}{
+	runCases(t, srv, []credentialCase{
 		{"valid assertion", assertion(sign(t, jose.ES256, iapKey, "iap-1", good)), 200, alice, ""},
 		{"unsigned IAP headers alone", forged, 401, "", challengeMissing},
 		{"unsigned IAP headers beside a valid assertion", forgedAndSigned, 200, alice, ""},
@@ -81,10 +75,5 @@ func TestIAP(t *testing.T) {
 		{"RS256 with a published RSA key", assertion(sign(t, jose.RS256, rsaKey, "rsa-1", good)), 401, "", challengeInvalid},
 		{"alg none", assertion(unsigned(t, good)), 401, "", challengeInvalid},
 		{"no assertion", nil, 401, "", challengeMissing},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			check(t, call(t, srv, "GET", "/v1/jobs", tt.header), tt.status, tt.owner, tt.challenge)
-		})
-	}
+	})
 }

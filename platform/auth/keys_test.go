@@ -56,13 +56,7 @@ func TestKeysMode(t *testing.T) {
 		wrongSecret = active[:len(active)-4] + "bbbb"
 	}
 
-	tests := []struct {
-		name      string
-		header    http.Header
-		status    int
-		owner     string
-		challenge string
-	}{
+	runCases(t, srv, []credentialCase{
 		{"active key", bearer(active), 200, alice, ""},
 		{"another owner's key", bearer(other), 200, bob, ""},
 		{"lower-case scheme", http.Header{"Authorization": {"bearer " + active}}, 200, alice, ""},
@@ -73,12 +67,7 @@ func TestKeysMode(t *testing.T) {
 		{"path in the id", bearer("pmk_../../originals/x_" + strings.Repeat("b", 52)), 401, "", challengeInvalid},
 		{"a JWT, which this mode does not take", bearer("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"), 401, "", challengeInvalid},
 		{"no credential", nil, 401, "", challengeMissing},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			check(t, call(t, srv, "GET", "/v1/jobs", tt.header), tt.status, tt.owner, tt.challenge)
-		})
-	}
+	})
 }
 
 // A revocation counts from the very next request: nothing caches a key.

@@ -150,41 +150,29 @@ func TestOIDC(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	tests := []struct {
-		name      string
-		header    http.Header
-		later     time.Duration // how long after sign-in the request comes
-		status    int
-		owner     string
-		challenge string
-	}{
-		{"ID token from sign-in", bearer(idToken), 0, 200, aliceOwner, ""},
-		{"access token from sign-in", bearer(accessToken), 0, 200, aliceOwner, ""},
-		{"token signed by the provider's key", bearer(sign(t, jose.RS256, provKey, kid, good)), 0, 200, auth.OwnerID(m.Issuer(), "bob-sub"), ""},
-		{"API key, in the oidc mode too", bearer(apiKey), 0, 200, aliceOwner, ""},
-		{"sign-in token, expired by now", bearer(idToken), m.AccessTTL + time.Minute, 401, "", challengeInvalid},
-		{"expired token", bearer(sign(t, jose.RS256, provKey, kid, with(func(c *claims) { c.Expiry = now.Add(-time.Minute).Unix() }))), 0, 401, "", challengeInvalid},
-		{"token without expiry", bearer(sign(t, jose.RS256, provKey, kid, with(func(c *claims) { c.Expiry = 0 }))), 0, 401, "", challengeInvalid},
-		{"wrong audience", bearer(sign(t, jose.RS256, provKey, kid, with(func(c *claims) { c.Audience = []string{"another-app"} }))), 0, 401, "", challengeInvalid},
-		{"wrong issuer", bearer(sign(t, jose.RS256, provKey, kid, with(func(c *claims) { c.Issuer = "https://issuer.example" }))), 0, 401, "", challengeInvalid},
-		{"not before, in the future", bearer(sign(t, jose.RS256, provKey, kid, with(func(c *claims) { c.NotBefore = now.Add(10 * time.Minute).Unix() }))), 0, 401, "", challengeInvalid},
-		{"not before, within clock skew", bearer(sign(t, jose.RS256, provKey, kid, with(func(c *claims) { c.NotBefore = now.Add(time.Minute).Unix() }))), 0, 200, auth.OwnerID(m.Issuer(), "bob-sub"), ""},
-		{"alg none", bearer(unsigned(t, good)), 0, 401, "", challengeInvalid},
-		{"unknown signing key", bearer(sign(t, jose.RS256, stranger, "not-the-providers", good)), 0, 401, "", challengeInvalid},
-		{"unknown key under the provider's key id", bearer(sign(t, jose.RS256, stranger, kid, good)), 0, 401, "", challengeInvalid},
-		{"HS256 with a guessable secret", bearer(sign(t, jose.HS256, []byte(strings.Repeat("k", 32)), kid, good)), 0, 401, "", challengeInvalid},
-		{"token cut short", bearer(idToken[:len(idToken)-10]), 0, 401, "", challengeInvalid},
-		{"not a JWT", bearer("hello"), 0, 401, "", challengeInvalid},
-		{"basic credentials", http.Header{"Authorization": {"Basic YWxpY2U6c2VjcmV0"}}, 0, 401, "", challengeInvalid},
-		{"no credential", nil, 0, 401, "", challengeMissing},
-	}
-	start := c.Now()
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c.Set(start.Add(tt.later))
-			check(t, call(t, srv, "GET", "/v1/jobs", tt.header), tt.status, tt.owner, tt.challenge)
-		})
-	}
+	runCases(t, srv, []credentialCase{
+		{"ID token from sign-in", bearer(idToken), 200, aliceOwner, ""},
+		{"access token from sign-in", bearer(accessToken), 200, aliceOwner, ""},
+		{"token signed by the provider's key", bearer(sign(t, jose.RS256, provKey, kid, good)), 200, auth.OwnerID(m.Issuer(), "bob-sub"), ""},
+		{"API key, in the oidc mode too", bearer(apiKey), 200, aliceOwner, ""},
+		{"expired token", bearer(sign(t, jose.RS256, provKey, kid, with(func(c *claims) { c.Expiry = now.Add(-time.Minute).Unix() }))), 401, "", challengeInvalid},
+		{"token without expiry", bearer(sign(t, jose.RS256, provKey, kid, with(func(c *claims) { c.Expiry = 0 }))), 401, "", challengeInvalid},
+		{"wrong audience", bearer(sign(t, jose.RS256, provKey, kid, with(func(c *claims) { c.Audience = []string{"another-app"} }))), 401, "", challengeInvalid},
+		{"wrong issuer", bearer(sign(t, jose.RS256, provKey, kid, with(func(c *claims) { c.Issuer = "https://issuer.example" }))), 401, "", challengeInvalid},
+		{"not before, in the future", bearer(sign(t, jose.RS256, provKey, kid, with(func(c *claims) { c.NotBefore = now.Add(10 * time.Minute).Unix() }))), 401, "", challengeInvalid},
+		{"not before, within clock skew", bearer(sign(t, jose.RS256, provKey, kid, with(func(c *claims) { c.NotBefore = now.Add(time.Minute).Unix() }))), 200, auth.OwnerID(m.Issuer(), "bob-sub"), ""},
+		{"alg none", bearer(unsigned(t, good)), 401, "", challengeInvalid},
+		{"unknown signing key", bearer(sign(t, jose.RS256, stranger, "not-the-providers", good)), 401, "", challengeInvalid},
+		{"unknown key under the provider's key id", bearer(sign(t, jose.RS256, stranger, kid, good)), 401, "", challengeInvalid},
+		{"HS256 with a guessable secret", bearer(sign(t, jose.HS256, []byte(strings.Repeat("k", 32)), kid, good)), 401, "", challengeInvalid},
+		{"token cut short", bearer(idToken[:len(idToken)-10]), 401, "", challengeInvalid},
+		{"not a JWT", bearer("hello"), 401, "", challengeInvalid},
+		{"basic credentials", http.Header{"Authorization": {"Basic YWxpY2U6c2VjcmV0"}}, 401, "", challengeInvalid},
+		{"no credential", nil, 401, "", challengeMissing},
+	})
+	// The provider's own token, once its lifetime has passed.
+	c.Advance(m.AccessTTL + time.Minute)
+	check(t, call(t, srv, "GET", "/v1/jobs", bearer(idToken)), 401, "", challengeInvalid)
 }
 
 // Two people get two owners; each keeps theirs across sign-ins, and across
