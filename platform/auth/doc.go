@@ -51,5 +51,18 @@
 // challenge RFC 6750 describes. Any other error (the bucket that holds the
 // keys unreachable) carries a kind of package fault, Transient for storage,
 // and is answered like any other failure (503): a key that cannot be read
-// now is not a bad key.
+// now is not a bad key. In the oidc and iap modes go-oidc does not tell an
+// unreachable key set from a bad signature: a token signed by a key not yet
+// cached fails as invalid while the issuer's keys cannot be fetched.
+//
+// # Use
+//
+// A gateway makes one Authenticator at start, after [Check]:
+//
+//	a, err := auth.New(ctx, cfg, auth.Deps{Keys: auth.NewKeyStore(bucket, now), Now: now})
+//
+// identifies each request with a.Owner (the shape of gateway.Owners) or
+// a.Authenticate, answers a failure with [WriteUnauthorized] when it is an
+// [*Error] and as any other failure when not, and hands out links with
+// a.Links().Link.
 package auth

@@ -29,6 +29,11 @@ const (
 )
 
 // Links signs and verifies links. It is safe for concurrent use.
+//
+// What may be signed is the caller's decision: a link acts as its owner on
+// its route, so the gateway signs only reads of the owner's own objects
+// (GET of an image, an output, an archive), never a route that changes
+// anything or hands out more links.
 type Links struct {
 	keys [][]byte
 	now  Clock
@@ -71,6 +76,16 @@ func (l *Links) Sign(method, path, owner string, expiry time.Time) (url.Values, 
 		LinkExpiresParam:   {exp},
 		LinkSignatureParam: {base64.RawURLEncoding.EncodeToString(linkMAC(l.keys[0], method, path, owner, exp))},
 	}, nil
+}
+
+// Link returns the URL, relative to the gateway, of a link signed as Sign
+// signs: path escaped, the query attached.
+func (l *Links) Link(method, path, owner string, expiry time.Time) (string, error) {
+	q, err := l.Sign(method, path, owner, expiry)
+	if err != nil {
+		return "", err
+	}
+	return (&url.URL{Path: path, RawQuery: q.Encode()}).String(), nil
 }
 
 // IsLink reports whether query carries a link's signature, and so must be
