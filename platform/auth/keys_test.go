@@ -3,9 +3,11 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,8 +68,38 @@ func TestKeysMode(t *testing.T) {
 		{"unknown key", bearer("pmk_" + strings.Repeat("a", 16) + "_" + strings.Repeat("b", 52)), 401, "", challengeInvalid},
 		{"path in the id", bearer("pmk_../../originals/x_" + strings.Repeat("b", 52)), 401, "", challengeInvalid},
 		{"a JWT, which this mode does not take", bearer("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"), 401, "", challengeInvalid},
+		{"a proxy's identity headers, in the keys mode", http.Header{"X-Forwarded-User": {"alice"}}, 401, "", challengeMissing},
 		{"no credential", nil, 401, "", challengeMissing},
 	})
+}
+
+// Many requests with one key at once: the race detector watches the
+// last-use bookkeeping; every request is answered as the key's owner.
+func TestKeyConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	keys := auth.NewKeyStore(newBucket(t), nil)
+	token, _, err := keys.Create(ctx, "o_alice", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for range 32 {
+		wg.Go(func() {
+			k, err := keys.Authenticate(ctx, token)
+			if err == nil && k.Owner != "o_alice" {
+				err = fmt.Errorf("owner %q", k.Owner)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
 }
 
 // A revocation counts from the very next request: nothing caches a key.

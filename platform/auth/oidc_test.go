@@ -168,6 +168,7 @@ func TestOIDC(t *testing.T) {
 		{"token cut short", bearer(idToken[:len(idToken)-10]), 401, "", challengeInvalid},
 		{"not a JWT", bearer("hello"), 401, "", challengeInvalid},
 		{"basic credentials", http.Header{"Authorization": {"Basic YWxpY2U6c2VjcmV0"}}, 401, "", challengeInvalid},
+		{"a proxy's identity headers, in the oidc mode", http.Header{"X-Forwarded-User": {"alice-sub"}, "X-Forwarded-Email": {"alice@example.com"}}, 401, "", challengeMissing},
 		{"no credential", nil, 401, "", challengeMissing},
 	})
 	// The provider's own token, once its lifetime has passed.
