@@ -31,7 +31,7 @@
 //     subject can compute it.
 //   - Tokens are verified by go-oidc and go-jose, not by code of ours: the
 //     signature against the issuer's published keys (fetched, cached, and
-//     fetched again when a token names a key not yet seen), the algorithm
+//     fetched again when a signature matches no cached key), the algorithm
 //     (never "none"), the issuer, the audience, the expiry and the
 //     not-before time (with the five minutes of clock skew go-oidc allows).
 //   - Identity headers are read only in their mode, and proxy headers only

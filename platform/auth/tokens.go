@@ -12,9 +12,15 @@ import (
 
 // tokenVerifier checks the JWTs of one issuer for one audience. go-oidc
 // does every check: the signature against the issuer's key set (cached,
-// and fetched again when a token names a key it has not seen, as the
-// OpenID spec asks of key rotation), the algorithm against those allowed
-// (never "none"), iss, aud, exp and nbf.
+// and fetched again when a signature matches no cached key, as the OpenID
+// spec asks of key rotation), the algorithm against those allowed (never
+// "none"), iss, aud, exp and nbf.
+//
+// That refetch is also what a forged token causes: go-oidc runs one fetch
+// at a time and keeps the cached keys when a fetch fails, so a flood of
+// forgeries costs the issuer a stream of key-set requests, not the
+// signed-in people their access. A minimum interval between fetches would
+// need a key set of our own.
 type tokenVerifier struct {
 	issuer string
 	v      *oidc.IDTokenVerifier
