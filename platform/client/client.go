@@ -21,18 +21,32 @@ const maxJSONBody = 32 << 20
 
 // Client calls one pixmill server. It is safe for concurrent use.
 type Client struct {
-	base string
-	hc   *http.Client
+	base  string
+	hc    *http.Client
+	token string
 }
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithToken sends token as "Authorization: Bearer" with every request: an
+// API key (pmk_…) or a token of the server's OpenID provider. An empty
+// token sends nothing. The token goes in that header only, never in a URL,
+// and net/http drops it on a redirect to another host.
+func WithToken(token string) Option { return func(c *Client) { c.token = token } }
 
 // New returns a client of the server at baseURL (for example
 // "http://127.0.0.1:8080"). A nil httpClient means http.DefaultClient;
-// pass your own for timeouts, proxies or authentication.
-func New(baseURL string, httpClient *http.Client) *Client {
+// pass your own for timeouts or proxies.
+func New(baseURL string, httpClient *http.Client, opts ...Option) *Client {
 	if httpClient == nil {
 		httpClient = http.DefaultClient
 	}
-	return &Client{base: strings.TrimRight(baseURL, "/"), hc: httpClient}
+	c := &Client{base: strings.TrimRight(baseURL, "/"), hc: httpClient}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // CreateJob submits a job of edits and returns it as first recorded,
@@ -121,6 +135,9 @@ func (c *Client) url(segments ...string) string {
 // test them with errors.Is; the transport's own *url.Error would hide them
 // behind the URL.
 func (c *Client) send(req *http.Request, what string) (*http.Response, error) {
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctxErr := req.Context().Err(); ctxErr != nil {

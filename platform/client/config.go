@@ -24,6 +24,8 @@ type SubmitOptions struct {
 	Server string
 	// HTTPClient is used for every request; nil means http.DefaultClient.
 	HTTPClient *http.Client
+	// Token, if set, is sent as "Authorization: Bearer" (see WithToken).
+	Token string
 	// Paths are the local pictures to upload.
 	Paths []string
 	// Ops are the edits, each a JSON object such as

@@ -74,7 +74,7 @@ func newSubmission(opts SubmitOptions) (*submission, error) {
 	}
 	s := &submission{
 		opts:     opts,
-		client:   New(opts.Server, opts.HTTPClient),
+		client:   New(opts.Server, opts.HTTPClient, WithToken(opts.Token)),
 		progress: newProgress(opts.Progress),
 		open:     func(path string) (io.ReadCloser, error) { return os.Open(path) },
 		files:    make([]localFile, len(opts.Paths)),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -25,10 +26,18 @@ func serverFlag(fs *flag.FlagSet) *string {
 	return fs.String("server", server, "gateway URL (env PIXMILL_SERVER)")
 }
 
+// tokenFlag adds --token, and returns what to send: the flag, else
+// $PIXMILL_TOKEN. The environment is read after parsing so that -h never
+// prints a key.
+func tokenFlag(fs *flag.FlagSet) func() string {
+	token := fs.String("token", "", "API key (pmk_…) or OpenID token, sent as Authorization: Bearer; prefer the environment, which other users of the machine cannot list (env PIXMILL_TOKEN)")
+	return func() string { return cmp.Or(*token, os.Getenv("PIXMILL_TOKEN")) }
+}
+
 // runJobs lists the caller's jobs, newest first, with each one's state.
 func runJobs(ctx context.Context, args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("pixmill jobs", flag.ContinueOnError)
-	server := serverFlag(fs)
+	server, token := serverFlag(fs), tokenFlag(fs)
 	limit := fs.Int("limit", 20, "how many jobs to list, newest first (1-100)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: pixmill jobs [--limit N]\n\nLists your jobs, newest first: id, when, state, photos and edits.\n\nFlags:\n")
@@ -40,7 +49,7 @@ func runJobs(ctx context.Context, args []string, w io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	c := client.New(*server, nil)
+	c := client.New(*server, nil, client.WithToken(token()))
 	jobs, _, err := c.Jobs(ctx, "", *limit)
 	if err != nil {
 		return err
@@ -60,7 +69,7 @@ func runJobs(ctx context.Context, args []string, w io.Writer) error {
 // runArchive downloads a zip of a job's results.
 func runArchive(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("pixmill archive", flag.ContinueOnError)
-	server := serverFlag(fs)
+	server, token := serverFlag(fs), tokenFlag(fs)
 	out := fs.String("out", "", "the zip file to write (default JOB.zip)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: pixmill archive [--out FILE] JOB\n\nDownloads a zip of the job's results, named after their originals.\n\nFlags:\n")
@@ -87,7 +96,7 @@ func runArchive(ctx context.Context, args []string) error {
 		return err
 	}
 	defer os.Remove(f.Name())
-	if err := client.New(*server, nil).Archive(ctx, job, f); err != nil {
+	if err := client.New(*server, nil, client.WithToken(token())).Archive(ctx, job, f); err != nil {
 		f.Close()
 		return err
 	}

@@ -34,6 +34,7 @@ Usage:
   pixmill archive [flags] JOB        download a zip of a job's results
   pixmill ops                        list the edit ops and their fields
   pixmill dlq list|redrive           show or resend requests parked on the dead-letter topic
+  pixmill keys create|list|revoke    make, list or revoke API keys for scripts
 
 Run "pixmill COMMAND -h" for the flags of a command.
 `
@@ -66,6 +67,8 @@ func main() {
 		err = runArchive(ctx, args)
 	case "ops":
 		err = runOps(os.Stdout)
+	case "keys":
+		err = runKeys(ctx, args, os.Stdout, os.Stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 		return

@@ -30,7 +30,7 @@ func runSubmit(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("pixmill submit", flag.ContinueOnError)
 	opts := client.SubmitOptions{Progress: os.Stderr}
 	var ops opList
-	server := serverFlag(fs)
+	server, token := serverFlag(fs), tokenFlag(fs)
 	fs.Var(&ops, "op", "an edit, repeatable, applied in order: NAME:FIELD=VALUE,… e.g. thumbnail:width=256,height=256 (see pixmill ops)")
 	fs.StringVar(&opts.Format, "format", "", "output format (jpeg, png, webp, …); default: the original's")
 	fs.IntVar(&opts.Quality, "quality", 0, "output quality 1-100 (0: the format's default)")
@@ -50,7 +50,7 @@ func runSubmit(ctx context.Context, args []string) error {
 	if len(ops) == 0 {
 		return fmt.Errorf("no --op given; for example --op 'thumbnail:width=256,height=256' (see pixmill ops)")
 	}
-	opts.Server, opts.Paths, opts.Ops = *server, paths, ops
+	opts.Server, opts.Paths, opts.Ops, opts.Token = *server, paths, ops, token()
 	if opts.Out != "" {
 		opts.Wait = true
 	}
