@@ -84,9 +84,10 @@ func (c *Config) setDefaults() error {
 	return errors.Join(errs...)
 }
 
-// Owners tells who sends a request. The local default has one owner; an
-// API-token or session implementation slots in here without reshaping the
-// handlers, which already scope every lookup by owner.
+// Owners tells who sends a request: auth.Authenticator.Owner, which
+// `pixmill up` sets from its --auth flags. The default has one owner. An
+// error that auth.WriteUnauthorized recognizes answers 401 with
+// WWW-Authenticate; any other is answered by its fault kind.
 type Owners func(r *http.Request) (string, error)
 
 // LocalOwner is the single owner of an open, loopback-only gateway.

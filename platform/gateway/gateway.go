@@ -47,6 +47,7 @@ import (
 	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/platform/api"
+	"github.com/pixmill/pixmill/platform/auth"
 )
 
 // Deps are the gateway's connections to the rest of the platform.
@@ -160,7 +161,9 @@ func (g *Gateway) owned(h ownedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		owner, err := g.deps.Owners(r)
 		if err != nil {
-			writeJSON(w, http.StatusUnauthorized, api.Error{Error: err.Error()})
+			if !auth.WriteUnauthorized(w, err) {
+				g.fail(w, r, err)
+			}
 			return
 		}
 		h(w, r, owner)

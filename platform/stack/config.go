@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pixmill/pixmill/platform/auth"
 	"github.com/pixmill/pixmill/platform/gateway"
 )
 
@@ -113,6 +114,8 @@ type Config struct {
 	MaxAttempts int
 	// Limits are the gateway's upload limits.
 	Limits gateway.Config
+	// Auth is how the gateway identifies callers (package auth).
+	Auth auth.Config
 	// RestartBackoffMax bounds the wait before a crashed worker is started
 	// again; the wait doubles while workers keep crashing soon after start.
 	RestartBackoffMax time.Duration
@@ -168,6 +171,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&c.Limits.EnqueueTimeout, "enqueue-timeout", gateway.DefaultEnqueueTimeout, "how long publishing a job's requests may take when the broker does not take them; the tasks not queued by then fail with \"could not be queued\"")
 	c.RestartBackoffMax = 10 * time.Second
 	fs.Func("restart-backoff-max", "longest wait before restarting a worker that keeps crashing (default 10s)", durationFlag(&c.RestartBackoffMax, "restart-backoff-max", 10*time.Millisecond))
+	c.Auth.BindFlags(fs, getenv)
 	c.AckWait = DefaultAckWait
 	fs.Func("ack-wait", "lease on a request before it is handed to another worker (env "+EnvAckWait+", default 30s)", durationFlag(&c.AckWait, "ack-wait", time.Second))
 	if v := getenv(EnvAckWait); v != "" {
@@ -183,6 +187,11 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Scaling.validate(c.Autoscaled()))
 	errs = append(errs, c.Queues.validate(c.Workers))
+	if err := c.Auth.Validate(); err != nil {
+		errs = append(errs, err)
+	} else {
+		errs = append(errs, auth.Check(c.Addr, c.Auth.Mode))
+	}
 	return errors.Join(errs...)
 }
 

@@ -48,3 +48,33 @@ func TestQueueShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthOnOpenAddresses: on loopback up needs no sign-in; on any other
+// address it refuses to start until authentication is chosen, naming the
+// flags, and --auth none is an explicit choice.
+func TestAuthOnOpenAddresses(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{name: "loopback", args: []string{"--addr", "127.0.0.1:0"}},
+		{name: "loopback IPv6", args: []string{"--addr", "[::1]:8080"}},
+		{name: "every address, no auth", args: []string{"--addr", "0.0.0.0:8080"}, wantErr: "--auth keys"},
+		{name: "a LAN address, no auth", args: []string{"--addr", "192.0.2.10:8080"}, wantErr: "--auth none"},
+		{name: "every address, keys", args: []string{"--addr", "0.0.0.0:8080", "--auth", "keys"}},
+		{name: "every address, none", args: []string{"--addr", ":8080", "--auth", "none"}},
+		{name: "oidc without an issuer", args: []string{"--addr", "0.0.0.0:8080", "--auth", "oidc"}, wantErr: "oidc-issuer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseUp(tt.args, nil)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatal(err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("err %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}

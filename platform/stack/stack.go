@@ -33,6 +33,7 @@ import (
 	deadletterfn "github.com/pixmill/pixmill/functions/deadletter"
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/functions/results"
+	"github.com/pixmill/pixmill/platform/auth"
 	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/fleet"
 	"github.com/pixmill/pixmill/platform/gateway"
@@ -100,7 +101,14 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		defer work.close()
 	}
 
-	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued})
+	authn, err := auth.New(ctx, cfg.Auth, auth.Deps{Keys: auth.NewKeyStore(bucket, time.Now)})
+	if err != nil {
+		return err
+	}
+	if authn.Mode() == auth.ModeNone {
+		log.Warn("--auth none: every caller is the one local owner, on every address this gateway listens on", "addr", cfg.Addr)
+	}
+	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Owners: authn.Owner, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued})
 	if err != nil {
 		return err
 	}
