@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/stack"
 )
 
@@ -23,6 +24,12 @@ func runUp(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := checkProvisioned(ctx, brokers.Queues(cfg.Queues), cfg.MaxAttempts, cfg.AckWait); err != nil {
+		return err
+	}
 	return stack.Up(ctx, cfg, logger(os.Stderr, "up"))
 }
 
@@ -31,6 +38,13 @@ func runWorker(ctx context.Context, args []string) error {
 	var cfg stack.WorkerConfig
 	cfg.BindFlags(fs, os.Getenv)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	q := brokers.Queues{RequestsSubscription: cfg.RequestsSubscription, ResponsesTopic: cfg.ResponsesTopic, DeadletterTopic: cfg.DeadletterTopic}
+	if err := checkProvisioned(ctx, q, cfg.MaxAttempts, cfg.AckWait); err != nil {
 		return err
 	}
 	return stack.Worker(ctx, cfg, logger(os.Stderr, "worker"))
