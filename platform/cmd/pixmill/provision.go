@@ -63,8 +63,10 @@ Flags:
 		Replicas:    *replicas,
 		DryRun:      *dryRun,
 	})
-	if werr := r.Write(stdout); werr != nil && err == nil {
-		err = werr
+	if len(r.Items) > 0 {
+		if werr := r.Write(stdout); werr != nil && err == nil {
+			err = werr
+		}
 	}
 	if err != nil {
 		return err
