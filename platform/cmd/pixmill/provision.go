@@ -78,9 +78,9 @@ Flags:
 }
 
 // checkProvisioned fails, naming each missing object and pixmill provision,
-// when the broker lacks what the URLs need, before up or worker opens them
-// and stops on a bare "not found" deep in a driver. The embedded JetStream
-// (no URLs) provisions itself.
+// when the broker lacks what the URLs need: up asks before it opens them,
+// worker once it has failed, instead of stopping on a bare "not found" deep
+// in a driver. The embedded JetStream (no URLs) provisions itself.
 func checkProvisioned(ctx context.Context, q brokers.Queues, maxAttempts int, ackWait time.Duration) error {
 	if q == (brokers.Queues{}) {
 		return nil

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 
+	"github.com/pixmill/pixmill/functions/fault"
 	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/stack"
 )
@@ -40,12 +42,14 @@ func runWorker(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := cfg.Validate(); err != nil {
-		return err
+	err := stack.Worker(ctx, cfg, logger(os.Stderr, "worker"))
+	if err != nil && ctx.Err() == nil {
+		// Workers start often (an autoscaled fleet, a crash loop), so the
+		// broker is asked what is missing only once one has failed.
+		q := brokers.Queues{RequestsSubscription: cfg.RequestsSubscription, ResponsesTopic: cfg.ResponsesTopic, DeadletterTopic: cfg.DeadletterTopic}
+		if cerr := checkProvisioned(ctx, q, cfg.MaxAttempts, cfg.AckWait); fault.KindOf(cerr) == fault.NotFound {
+			return errors.Join(cerr, err)
+		}
 	}
-	q := brokers.Queues{RequestsSubscription: cfg.RequestsSubscription, ResponsesTopic: cfg.ResponsesTopic, DeadletterTopic: cfg.DeadletterTopic}
-	if err := checkProvisioned(ctx, q, cfg.MaxAttempts, cfg.AckWait); err != nil {
-		return err
-	}
-	return stack.Worker(ctx, cfg, logger(os.Stderr, "worker"))
+	return err
 }
