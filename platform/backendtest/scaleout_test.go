@@ -21,7 +21,6 @@ import (
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/client"
-	"github.com/pixmill/pixmill/platform/jetstream"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
 
@@ -50,26 +49,9 @@ func scaleOutBrokers() []scaleOutBroker {
 	return []scaleOutBroker{
 		{
 			block: "jetstream", service: "nats", addr: NATSAddr, ackWait: 2 * time.Second,
-			env: func(id string) map[string]string {
-				base := "jetstream://" + NATSAddr + "/pixmill." + id + "."
-				return queueEnv(brokers.Queues{
-					RequestsTopic:          base + "requests",
-					RequestsSubscription:   base + "requests?consumer=workers&ack_wait=2s&max_batch=1",
-					ResponsesTopic:         base + "responses",
-					ResponsesSubscription:  base + "responses?consumer=results",
-					DeadletterTopic:        base + "deadletter",
-					DeadletterSubscription: base + "deadletter?consumer=deadletter",
-				})
-			},
-			missing: func(id string) string { return jetstream.StreamName("pixmill." + id + ".requests") },
-			teardown: func(t *testing.T, id string) {
-				js := natsJS(t)
-				for _, s := range []string{"requests", "responses", "deadletter"} {
-					if err := js.DeleteStream(context.Background(), jetstream.StreamName("pixmill."+id+"."+s)); err != nil {
-						t.Errorf("deleting stream: %v", err)
-					}
-				}
-			},
+			env:      func(id string) map[string]string { return queueEnv(natsQueues(id)) },
+			missing:  func(id string) string { return streamName(id, "requests") },
+			teardown: func(t *testing.T, id string) { teardownNATS(t, URLs{Name: id}) },
 		},
 		{
 			block: "rabbit", service: "rabbitmq", addr: RabbitAddr, ackWait: 2 * time.Second,
@@ -84,12 +66,8 @@ func scaleOutBrokers() []scaleOutBroker {
 					DeadletterSubscription: base + "deadletter?prefetch_count=8",
 				})
 			},
-			missing: func(id string) string { return "pixmill-" + id + ".requests" },
-			teardown: func(t *testing.T, id string) {
-				if err := brokers.DeleteRabbit(rabbitConn(t), "pixmill-"+id); err != nil {
-					t.Error(err)
-				}
-			},
+			missing:  func(id string) string { return "pixmill-" + id + ".requests" },
+			teardown: func(t *testing.T, id string) { teardownRabbit(t, URLs{Name: "pixmill-" + id}) },
 		},
 		{
 			// Pub/Sub's shortest ack deadline is 10s.
@@ -105,14 +83,8 @@ func scaleOutBrokers() []scaleOutBroker {
 					DeadletterSubscription: p + "subscriptions/pixmill-" + id + "-deadletter",
 				})
 			},
-			missing: func(id string) string { return "projects/" + PubSubProject + "/topics/pixmill-" + id + "-requests" },
-			teardown: func(t *testing.T, id string) {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				if err := brokers.DeletePubSub(ctx, pubSubConfig(id, 0)); err != nil {
-					t.Error(err)
-				}
-			},
+			missing:  func(id string) string { return "projects/" + PubSubProject + "/topics/pixmill-" + id + "-requests" },
+			teardown: func(t *testing.T, id string) { teardownPubSub(t, URLs{Name: id}) },
 		},
 	}
 }
