@@ -369,9 +369,13 @@ func form(key, v string) string {
 // returns its standard output and error together.
 func runPixmill(t *testing.T, timeout time.Duration, args ...string) (string, error) {
 	t.Helper()
+	bin := stacktest.Binary(t) // built before the clock starts
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, stacktest.Binary(t), args...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("pixmill %s did not finish within %s:\n%s", strings.Join(args, " "), timeout, out)
+	}
 	return string(out), err
 }
 
