@@ -120,20 +120,42 @@ func TestScaleOut(t *testing.T) {
 	}
 }
 
+// TestScaleOutPage checks, without servers, that the page has the three
+// commands and sets, for each broker, the variables TestScaleOut sets.
+func TestScaleOutPage(t *testing.T) {
+	page := readScaleOutPage(t)
+	for _, b := range scaleOutBrokers() {
+		if err := page.sameAsTest(b, b.env("id"), scaleOutCommon(s3URL("bucket"), b)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// scaleOutCommon is the environment every broker's scenario shares.
+func scaleOutCommon(bucket string, b scaleOutBroker) map[string]string {
+	return map[string]string{
+		"PIXMILL_BUCKET":       bucket,
+		"PIXMILL_ACK_WAIT":     b.ackWait.String(),
+		"PIXMILL_MAX_ATTEMPTS": strconv.Itoa(MaxAttempts),
+	}
+}
+
+func (d scaleOutDoc) sameAsTest(b scaleOutBroker, env, common map[string]string) error {
+	if err := errors.Join(sameVariables("common", d.env["common"], common), sameVariables(b.block, d.env[b.block], env)); err != nil {
+		return fmt.Errorf("%s and the test set different variables: %w", scaleOutPage, err)
+	}
+	return nil
+}
+
 func scaleOut(t *testing.T, page scaleOutDoc, b scaleOutBroker, pics []stacktest.Picture) {
 	Need(t, b.service, b.addr)
 	id := strings.ToLower(events.NewID()[:12])
 	bucket := setupS3(t, Params{ID: id})
 	t.Cleanup(func() { teardownS3(t, bucket) })
 
-	env := b.env(id)
-	common := map[string]string{
-		"PIXMILL_BUCKET":       bucket.Bucket,
-		"PIXMILL_ACK_WAIT":     b.ackWait.String(),
-		"PIXMILL_MAX_ATTEMPTS": strconv.Itoa(MaxAttempts),
-	}
-	if err := errors.Join(sameVariables("common", page.env["common"], common), sameVariables(b.block, page.env[b.block], env)); err != nil {
-		t.Fatalf("%s and the test set different variables: %v", scaleOutPage, err)
+	env, common := b.env(id), scaleOutCommon(bucket.Bucket, b)
+	if err := page.sameAsTest(b, env, common); err != nil {
+		t.Fatal(err)
 	}
 	for k, v := range common {
 		t.Setenv(k, v)
