@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
@@ -78,7 +79,7 @@ func planJetStream(ctx context.Context, q brokers.Queues, o Options) ([]Item, er
 		if r.sub == "" {
 			continue
 		}
-		it, err = ensureConsumer(ctx, js, stream, it.Outcome == Created, subject, sub, r.subFlag(), o.DryRun)
+		it, err = ensureConsumer(ctx, js, stream, it.Outcome == Created, subject, sub, r.subFlag(), o)
 		if err != nil {
 			return items, err
 		}
@@ -112,10 +113,31 @@ func ensureStream(ctx context.Context, js natsjs.JetStream, subject, flag string
 		return it, "", unreachable(err, "%s: reading stream %s", flag, name)
 	}
 	want.Name = name
-	if d := jetstream.StreamDiff(s.CachedInfo().Config, want); len(d) > 0 {
-		it.Outcome, it.Details = Differs, d
-	} else {
+	have := s.CachedInfo().Config
+	d := jetstream.StreamDiff(have, want)
+	switch {
+	case len(d) == 0:
 		it.Outcome = OK
+	case !o.Update:
+		it.Outcome, it.Details = Differs, d
+	default:
+		// The operator's own settings (limits, other subjects) stay;
+		// the server refuses what it cannot change in place
+		// (retention, storage), and the item then still differs.
+		it.Outcome, it.Details = Differs, d
+		upd := have
+		upd.Retention, upd.Storage, upd.Replicas = want.Retention, want.Storage, want.Replicas
+		for _, subj := range want.Subjects {
+			if !slices.Contains(upd.Subjects, subj) {
+				upd.Subjects = append(slices.Clone(upd.Subjects), subj)
+			}
+		}
+		if o.DryRun {
+			it.Outcome = Updated
+			break
+		}
+		_, err := js.UpdateStream(ctx, upd)
+		updated(&it, err)
 	}
 	return it, name, nil
 }
@@ -123,7 +145,8 @@ func ensureStream(ctx context.Context, js natsjs.JetStream, subject, flag string
 // ensureConsumer makes the durable consumer of a subscription URL on
 // stream. Opening the subscription would make it too; provisioning it
 // shows it, and its backlog, before the first worker starts.
-func ensureConsumer(ctx context.Context, js natsjs.JetStream, stream string, streamNew bool, subject string, opts jetstream.SubscriptionOptions, flag string, dryRun bool) (Item, error) {
+func ensureConsumer(ctx context.Context, js natsjs.JetStream, stream string, streamNew bool, subject string, opts jetstream.SubscriptionOptions, flag string, o Options) (Item, error) {
+	dryRun := o.DryRun
 	want := jetstream.ConsumerConfig(subject, opts)
 	it := Item{Kind: "consumer", Name: stream + "/" + want.Durable, For: flag, Optional: true}
 	if streamNew && dryRun {
@@ -144,10 +167,18 @@ func ensureConsumer(ctx context.Context, js natsjs.JetStream, stream string, str
 	case err != nil:
 		return it, unreachable(err, "%s: reading consumer %s on stream %s", flag, want.Durable, stream)
 	}
-	if d := jetstream.ConsumerDiff(c.CachedInfo().Config, want); len(d) > 0 {
-		it.Outcome, it.Details = Differs, d
-	} else {
+	d := jetstream.ConsumerDiff(c.CachedInfo().Config, want)
+	switch {
+	case len(d) == 0:
 		it.Outcome = OK
+	case !o.Update:
+		it.Outcome, it.Details = Differs, d
+	case dryRun:
+		it.Outcome, it.Details = Updated, d
+	default:
+		it.Outcome, it.Details = Differs, d
+		_, err := js.UpdateConsumer(ctx, stream, want)
+		updated(&it, err)
 	}
 	return it, nil
 }

@@ -9,8 +9,9 @@
 // Apply is idempotent: a missing object is created, an existing one that is
 // as pixmill needs it is left alone and reported OK, and one that differs
 // is reported with each differing setting and not changed, since changing
-// it may lose queued work or break another user of the broker. A dry run
-// plans without creating anything.
+// it may lose queued work or break another user of the broker, unless
+// Options.Update asks to change what the broker can change in place. A dry
+// run plans without creating or changing anything.
 //
 // Check is Apply's dry run as `pixmill up` and `pixmill worker` use it at
 // start: a missing object is a fault.NotFound error that names it and says
@@ -48,6 +49,9 @@ const (
 	Differs
 	// Skipped: the URL's scheme has nothing to provision.
 	Skipped
+	// Updated: the object differed and was changed in place, as
+	// Options.Update asks (in a dry run: would be).
+	Updated
 )
 
 // Item is one object of the plan.
@@ -89,9 +93,12 @@ func (r Report) Count(o Outcome) int {
 func (r Report) Write(w io.Writer) error {
 	var b strings.Builder
 	for _, it := range r.Items {
-		word := map[Outcome]string{Created: "created", OK: "ok", Differs: "DIFFERS", Skipped: "skipped"}[it.Outcome]
-		if it.Outcome == Created && r.DryRun {
+		word := map[Outcome]string{Created: "created", OK: "ok", Differs: "DIFFERS", Skipped: "skipped", Updated: "updated"}[it.Outcome]
+		switch {
+		case it.Outcome == Created && r.DryRun:
 			word = "would create"
+		case it.Outcome == Updated && r.DryRun:
+			word = "would update"
 		}
 		fmt.Fprintf(&b, "%-13s %s %s (%s)", word, it.Kind, it.Name, it.For)
 		if len(it.Details) > 0 {
@@ -99,17 +106,17 @@ func (r Report) Write(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
-	created, ok, differs := r.Count(Created), r.Count(OK), r.Count(Differs)
+	created, ok, differs, updated := r.Count(Created), r.Count(OK), r.Count(Differs), r.Count(Updated)
 	switch {
-	case created == 0 && differs == 0:
+	case created == 0 && differs == 0 && updated == 0:
 		fmt.Fprintf(&b, "nothing to change: %d objects already as pixmill needs them\n", ok)
 	case r.DryRun:
-		fmt.Fprintf(&b, "dry run: %d to create, %d already right, %d differ\n", created, ok, differs)
+		fmt.Fprintf(&b, "dry run: %d to create, %d to update, %d already right, %d differ\n", created, updated, ok, differs)
 	default:
-		fmt.Fprintf(&b, "%d created, %d already right, %d differ\n", created, ok, differs)
+		fmt.Fprintf(&b, "%d created, %d updated, %d already right, %d differ\n", created, updated, ok, differs)
 	}
 	if differs > 0 {
-		fmt.Fprintf(&b, "objects that differ were not changed: changing them can lose queued work; fix them by hand, or delete them and run pixmill provision again\n")
+		fmt.Fprintf(&b, "objects that differ were not changed: --update changes what the broker can change in place; changing the rest can lose queued work: fix it by hand, or delete the object and run pixmill provision again\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -129,6 +136,21 @@ type Options struct {
 	Replicas int
 	// DryRun plans without creating anything.
 	DryRun bool
+	// Update changes in place what differs where the broker allows it
+	// without losing queued work: a JetStream stream's replicas and
+	// subjects, a consumer's settings, a Pub/Sub subscription's ack
+	// deadline and policies. RabbitMQ cannot change a queue's arguments.
+	Update bool
+}
+
+// updated records the outcome of an update of it: Updated, or still
+// Differs with the broker's refusal.
+func updated(it *Item, err error) {
+	if err != nil {
+		it.Details = append(it.Details, fmt.Sprintf("not updated: %v", err))
+		return
+	}
+	it.Outcome = Updated
 }
 
 // role is one of pixmill's three queues: a topic and the subscription on

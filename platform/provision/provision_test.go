@@ -132,6 +132,28 @@ func TestJetStream(t *testing.T) {
 	if err != nil || s.CachedInfo().Config.Storage != natsjs.MemoryStorage {
 		t.Errorf("the stream that differs was changed: %v", err)
 	}
+
+	// --update: the consumer changes in place; the stream's storage
+	// cannot, and it still differs, with the server's reason.
+	o.Update = true
+	r, err = Apply(ctx, q, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := map[string]Outcome{}
+	for _, it := range r.Items {
+		outcomes[it.Name] = it.Outcome
+		if it.Name == "REQ" && !strings.Contains(strings.Join(it.Details, "; "), "not updated:") {
+			t.Errorf("stream REQ: details %q do not say why it was not updated", it.Details)
+		}
+	}
+	if outcomes["REQ"] != Differs || outcomes["REQ/workers"] != Updated {
+		t.Errorf("with Update: stream %v, consumer %v; want Differs, Updated", outcomes["REQ"], outcomes["REQ/workers"])
+	}
+	c, err := js.Consumer(ctx, "REQ", "workers")
+	if err != nil || c.CachedInfo().Config.AckWait != 2*time.Second {
+		t.Errorf("the consumer was not updated: %v", err)
+	}
 }
 
 func TestApplyErrors(t *testing.T) {
@@ -200,9 +222,11 @@ func TestReportWrite(t *testing.T) {
 		{"second run", Report{Items: []Item{{Kind: "queue", Name: "q", For: "requests-subscription", Outcome: OK}}},
 			"ok            queue q (requests-subscription)\nnothing to change: 1 objects already as pixmill needs them\n"},
 		{"dry run", Report{DryRun: true, Items: []Item{{Kind: "topic", Name: "t", For: "requests-topic", Outcome: Created}}},
-			"would create  topic t (requests-topic)\ndry run: 1 to create, 0 already right, 0 differ\n"},
+			"would create  topic t (requests-topic)\ndry run: 1 to create, 0 to update, 0 already right, 0 differ\n"},
 		{"differs", Report{Items: []Item{{Kind: "queue", Name: "q", For: "requests-subscription", Outcome: Differs, Details: []string{"a", "b"}}, {Kind: "exchange", Name: "e", For: "requests-topic", Outcome: Created}}},
-			"DIFFERS       queue q (requests-subscription): a; b\ncreated       exchange e (requests-topic)\n1 created, 0 already right, 1 differ\nobjects that differ were not changed: changing them can lose queued work; fix them by hand, or delete them and run pixmill provision again\n"},
+			"DIFFERS       queue q (requests-subscription): a; b\ncreated       exchange e (requests-topic)\n1 created, 0 updated, 0 already right, 1 differ\nobjects that differ were not changed: --update changes what the broker can change in place; changing the rest can lose queued work: fix it by hand, or delete the object and run pixmill provision again\n"},
+		{"updated", Report{Items: []Item{{Kind: "subscription", Name: "s", For: "requests-subscription", Outcome: Updated, Details: []string{"ack_deadline_seconds is 10, pixmill needs 20"}}}},
+			"updated       subscription s (requests-subscription): ack_deadline_seconds is 10, pixmill needs 20\n0 created, 1 updated, 0 already right, 0 differ\n"},
 	}
 	for _, tt := range tests {
 		var b strings.Builder

@@ -16,6 +16,7 @@ import (
 	pb "cloud.google.com/go/pubsub/apiv1/pubsubpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/pixmill/pixmill/functions/fault"
 	"github.com/pixmill/pixmill/platform/brokers"
@@ -128,10 +129,24 @@ func planPubSub(ctx context.Context, q brokers.Queues, o Options) ([]Item, error
 			if want.DeadLetterPolicy == nil && r.name == "requests" {
 				want.DeadLetterPolicy = have.GetDeadLetterPolicy()
 			}
-			if d := brokers.PubSubDiff(have, want); len(d) > 0 {
-				it.Outcome, it.Details = Differs, d
-			} else {
+			d := brokers.PubSubDiff(have, want)
+			switch {
+			case len(d) == 0:
 				it.Outcome = OK
+			case !o.Update || have.GetTopic() != want.GetTopic():
+				// A subscription cannot move to another topic.
+				it.Outcome, it.Details = Differs, d
+			case o.DryRun:
+				it.Outcome, it.Details = Updated, d
+			default:
+				it.Outcome, it.Details = Differs, d
+				c, cancel := call()
+				_, err := sc.UpdateSubscription(c, &pb.UpdateSubscriptionRequest{
+					Subscription: want,
+					UpdateMask:   &fieldmaskpb.FieldMask{Paths: []string{"ack_deadline_seconds", "dead_letter_policy", "retry_policy"}},
+				})
+				cancel()
+				updated(&it, err)
 			}
 		}
 		items = append(items, it)

@@ -23,9 +23,10 @@ func runProvision(ctx context.Context, args []string, stdout io.Writer) error {
 	var cfg stack.Config
 	cfg.BindFlags(fs, os.Getenv)
 	replicas := fs.Int("replicas", 1, "copies of each JetStream stream, for a NATS cluster (1 to 5)")
-	dryRun := fs.Bool("dry-run", false, "print the plan and create nothing")
+	dryRun := fs.Bool("dry-run", false, "print the plan; create and change nothing")
+	update := fs.Bool("update", false, "change in place what differs, where the broker can without losing queued work (JetStream streams and consumers, Pub/Sub subscriptions' deadlines and policies)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: pixmill provision [--dry-run] [--replicas N] [pixmill up's flags]
+		fmt.Fprintf(fs.Output(), `Usage: pixmill provision [--dry-run] [--update] [--replicas N] [pixmill up's flags]
 
 Creates on an external broker what the queue URLs of pixmill up and pixmill
 worker need, or checks that it is there: JetStream streams (work queue, file
@@ -38,8 +39,9 @@ PIXMILL_ACK_WAIT, RABBIT_SERVER_URL, PUBSUB_EMULATOR_HOST) and uses the queue
 URLs, --max-attempts and --ack-wait.
 
 It is idempotent: it prints each object as created, ok, or DIFFERS with the
-settings that differ, which it does not change; it exits with status 1 when
-something differs. See docs/scale-out.md.
+settings that differ, which it does not change unless --update asks (and the
+broker can change them in place); it exits with status 1 when something still
+differs. See docs/scale-out.md.
 
 Flags:
 `)
@@ -62,6 +64,7 @@ Flags:
 		AckWait:     cfg.AckWait,
 		Replicas:    *replicas,
 		DryRun:      *dryRun,
+		Update:      *update,
 	})
 	if len(r.Items) > 0 {
 		if werr := r.Write(stdout); werr != nil && err == nil {
