@@ -82,6 +82,9 @@ func planRabbit(ctx context.Context, q brokers.Queues, o Options) ([]Item, error
 			_, err := ch.QueueDeclare(queue, true, false, false, false, args)
 			return err
 		})
+		if it.Outcome == Differs && o.Update {
+			it.Details = append(it.Details, "not updated: RabbitMQ cannot change a queue's arguments in place")
+		}
 		items = append(items, it)
 		if err != nil {
 			return items, err
