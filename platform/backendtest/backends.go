@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"testing"
 	"time"
 
@@ -40,21 +39,26 @@ func Backends() []Backend {
 func setupNATS(t testing.TB, p Params) URLs {
 	Need(t, "nats", NATSAddr)
 	js := natsJS(t)
-	name := "pixmill." + p.ID
 	for _, s := range []string{"requests", "responses", "deadletter"} {
-		if _, err := jetstream.EnsureStream(context.Background(), js, streamName(p.ID, s), []string{name + "." + s}, nil); err != nil {
+		if _, err := jetstream.EnsureStream(context.Background(), js, streamName(p.ID, s), []string{natsSubject(p.ID, s)}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	base := "jetstream://" + NATSAddr + "/" + name + "."
-	return URLs{Name: p.ID, Queues: brokers.Queues{
+	return URLs{Name: p.ID, Queues: natsQueues(p.ID)}
+}
+
+// natsQueues are the URLs of the queues on the machine's NATS server for
+// test id, on the subjects natsSubject names.
+func natsQueues(id string) brokers.Queues {
+	base := "jetstream://" + NATSAddr + "/" + natsSubject(id, "")
+	return brokers.Queues{
 		RequestsTopic:          base + "requests",
 		RequestsSubscription:   base + "requests?consumer=workers&ack_wait=2s&max_batch=1",
 		ResponsesTopic:         base + "responses",
 		ResponsesSubscription:  base + "responses?consumer=results",
 		DeadletterTopic:        base + "deadletter",
 		DeadletterSubscription: base + "deadletter?consumer=deadletter",
-	}}
+	}
 }
 
 func teardownNATS(t testing.TB, u URLs) {
@@ -66,7 +70,11 @@ func teardownNATS(t testing.TB, u URLs) {
 	}
 }
 
-func streamName(id, s string) string { return "PIXMILL_" + strings.ToUpper(id+"_"+s) }
+func natsSubject(id, s string) string { return "pixmill." + id + "." + s }
+
+// streamName is the stream that holds a queue's subject, named as pixmill
+// provision names it.
+func streamName(id, s string) string { return jetstream.StreamName(natsSubject(id, s)) }
 
 func natsJS(t testing.TB) natsjs.JetStream {
 	t.Helper()

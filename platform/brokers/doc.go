@@ -33,4 +33,13 @@
 // park: Pub/Sub's dead-letter policy and RabbitMQ's delivery limit with a
 // dead-letter exchange both forward to pixmill's dead-letter topic, where the
 // dead-letter function records what arrives.
+//
+// # Provisioning
+//
+// ProvisionRabbit and ProvisionPubSub make a named set of queues at once,
+// for tests and set-up scripts. What each queue must be is also exported
+// (RabbitQueueArgs; PubSubRequestsSubscription, PubSubSubscription and
+// PubSubDiff), so that package provision (`pixmill provision`) makes the
+// same objects from the queue URLs of a deployment and reports those that
+// differ.
 package brokers

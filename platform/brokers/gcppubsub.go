@@ -193,22 +193,10 @@ func ProvisionPubSub(ctx context.Context, cfg PubSubConfig, opts ...option.Clien
 			return Queues{}, fmt.Errorf("brokers: creating topic %s: %w", topic(name), err)
 		}
 	}
-	// Pulled by workers, a request is parked by the platform after
-	// MaxAttempts and the policy is the backstop one attempt later; pushed
-	// to a function, the policy is what parks it.
-	attempts := max(5, cfg.MaxAttempts+1)
-	if cfg.Push != nil {
-		attempts = max(5, cfg.MaxAttempts)
-	}
 	subs := []*pb.Subscription{
-		{
-			Name: subscription("requests"), Topic: topic("requests"),
-			AckDeadlineSeconds: int32(cfg.AckDeadline / time.Second),
-			DeadLetterPolicy:   &pb.DeadLetterPolicy{DeadLetterTopic: topic("deadletter"), MaxDeliveryAttempts: int32(attempts)},
-			RetryPolicy:        &pb.RetryPolicy{MinimumBackoff: durationpb.New(time.Second), MaximumBackoff: durationpb.New(time.Minute)},
-		},
-		{Name: subscription("responses"), Topic: topic("responses"), AckDeadlineSeconds: 60},
-		{Name: subscription("deadletter"), Topic: topic("deadletter"), AckDeadlineSeconds: 60},
+		PubSubRequestsSubscription(subscription("requests"), topic("requests"), topic("deadletter"), cfg.AckDeadline, PubSubDeadLetterAttempts(cfg.MaxAttempts, cfg.Push != nil)),
+		PubSubSubscription(subscription("responses"), topic("responses")),
+		PubSubSubscription(subscription("deadletter"), topic("deadletter")),
 	}
 	if p := cfg.Push; p != nil {
 		for i, url := range []string{p.Edit, p.Results, p.DeadLetter} {
@@ -241,6 +229,81 @@ func ProvisionPubSub(ctx context.Context, cfg PubSubConfig, opts ...option.Clien
 		DeadletterSubscription: u(subscription("deadletter")),
 	}, nil
 }
+
+// PubSubDeadLetterAttempts is the requests subscription's
+// MaxDeliveryAttempts for the platform's maxAttempts. Pulled by workers, a
+// request is parked by the platform after maxAttempts and the policy is the
+// backstop one attempt later; pushed to a function, the policy is what
+// parks it. 5 is the least Pub/Sub allows.
+func PubSubDeadLetterAttempts(maxAttempts int, push bool) int {
+	if push {
+		return max(5, maxAttempts)
+	}
+	return max(5, maxAttempts+1)
+}
+
+// PubSubRequestsSubscription is the requests subscription ProvisionPubSub
+// makes: the lease is ackDeadline; the dead-letter policy forwards to
+// deadletterTopic after attempts deliveries (and makes Pub/Sub count them);
+// the retry policy spaces redeliveries from 1s to 60s.
+func PubSubRequestsSubscription(name, topic, deadletterTopic string, ackDeadline time.Duration, attempts int) *pb.Subscription {
+	return &pb.Subscription{
+		Name: name, Topic: topic,
+		AckDeadlineSeconds: int32(ackDeadline / time.Second),
+		DeadLetterPolicy:   &pb.DeadLetterPolicy{DeadLetterTopic: deadletterTopic, MaxDeliveryAttempts: int32(attempts)},
+		RetryPolicy:        &pb.RetryPolicy{MinimumBackoff: durationpb.New(time.Second), MaximumBackoff: durationpb.New(time.Minute)},
+	}
+}
+
+// PubSubSubscription is a responses or dead-letter subscription: a 60s
+// lease, no policies (the platform never gives up on a response).
+func PubSubSubscription(name, topic string) *pb.Subscription {
+	return &pb.Subscription{Name: name, Topic: topic, AckDeadlineSeconds: 60}
+}
+
+// PubSubDiff names each setting of an existing subscription, have, that is
+// not what want (made by the functions above) asks for. A push endpoint
+// is compared only when want has one.
+func PubSubDiff(have, want *pb.Subscription) []string {
+	var d []string
+	if have.GetTopic() != want.GetTopic() {
+		d = append(d, fmt.Sprintf("topic is %s, pixmill needs %s", have.GetTopic(), want.GetTopic()))
+	}
+	if have.GetAckDeadlineSeconds() != want.GetAckDeadlineSeconds() {
+		d = append(d, fmt.Sprintf("ack_deadline_seconds is %d, pixmill needs %d", have.GetAckDeadlineSeconds(), want.GetAckDeadlineSeconds()))
+	}
+	hd, wd := have.GetDeadLetterPolicy(), want.GetDeadLetterPolicy()
+	if hd.GetDeadLetterTopic() != wd.GetDeadLetterTopic() || hd.GetMaxDeliveryAttempts() != wd.GetMaxDeliveryAttempts() {
+		d = append(d, fmt.Sprintf("dead_letter_policy is %s, pixmill needs %s", describeDeadLetter(hd), describeDeadLetter(wd)))
+	}
+	hr, wr := have.GetRetryPolicy(), want.GetRetryPolicy()
+	if hr.GetMinimumBackoff().AsDuration() != wr.GetMinimumBackoff().AsDuration() || hr.GetMaximumBackoff().AsDuration() != wr.GetMaximumBackoff().AsDuration() {
+		d = append(d, fmt.Sprintf("retry_policy is %s, pixmill needs %s", describeRetry(hr), describeRetry(wr)))
+	}
+	if want.GetPushConfig().GetPushEndpoint() != "" && have.GetPushConfig().GetPushEndpoint() != want.GetPushConfig().GetPushEndpoint() {
+		d = append(d, fmt.Sprintf("push endpoint is %q, pixmill needs %q", have.GetPushConfig().GetPushEndpoint(), want.GetPushConfig().GetPushEndpoint()))
+	}
+	return d
+}
+
+func describeDeadLetter(p *pb.DeadLetterPolicy) string {
+	if p == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%d attempts to %s", p.GetMaxDeliveryAttempts(), p.GetDeadLetterTopic())
+}
+
+func describeRetry(p *pb.RetryPolicy) string {
+	if p == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%s to %s", p.GetMinimumBackoff().AsDuration(), p.GetMaximumBackoff().AsDuration())
+}
+
+// PubSubClientOptions are the options with which this package reaches
+// Pub/Sub: the emulator at PUBSUB_EMULATOR_HOST when set, as gocloud.dev
+// does, else none (Application Default Credentials).
+func PubSubClientOptions() ([]option.ClientOption, error) { return clientOptions() }
 
 // DeletePubSub deletes what ProvisionPubSub made for cfg.
 func DeletePubSub(ctx context.Context, cfg PubSubConfig, opts ...option.ClientOption) error {

@@ -74,9 +74,9 @@ func ProvisionRabbit(conn *amqp.Connection, prefix string, maxAttempts int) (Que
 		name string
 		args amqp.Table
 	}{
-		{requests, amqp.Table{"x-queue-type": "quorum", "x-delivery-limit": int64(maxAttempts + 1), "x-dead-letter-exchange": deadletter}},
-		{responses, amqp.Table{"x-queue-type": "quorum"}},
-		{deadletter, amqp.Table{"x-queue-type": "quorum"}},
+		{requests, RabbitQueueArgs(deadletter, maxAttempts)},
+		{responses, RabbitQueueArgs("", 0)},
+		{deadletter, RabbitQueueArgs("", 0)},
 	}
 	for _, q := range queues {
 		if err := ch.ExchangeDeclare(q.name, amqp.ExchangeFanout, true, false, false, false, nil); err != nil {
@@ -97,6 +97,19 @@ func ProvisionRabbit(conn *amqp.Connection, prefix string, maxAttempts int) (Que
 		DeadletterTopic:        rabbitScheme + "://" + deadletter,
 		DeadletterSubscription: rabbitScheme + "://" + deadletter + "?prefetch_count=8",
 	}, nil
+}
+
+// RabbitQueueArgs are the arguments of a queue ProvisionRabbit declares:
+// a quorum queue, which counts deliveries; for the requests queue, given
+// the dead-letter exchange, also the delivery limit one step past the
+// platform's maxAttempts and that exchange. RabbitMQ refuses to declare an
+// existing queue with other arguments (406 PRECONDITION_FAILED, naming the
+// argument), which is how a queue made differently is found.
+func RabbitQueueArgs(deadletterExchange string, maxAttempts int) amqp.Table {
+	if deadletterExchange == "" {
+		return amqp.Table{"x-queue-type": "quorum"}
+	}
+	return amqp.Table{"x-queue-type": "quorum", "x-delivery-limit": int64(maxAttempts + 1), "x-dead-letter-exchange": deadletterExchange}
 }
 
 // DeleteRabbit removes what ProvisionRabbit declared for prefix.

@@ -143,6 +143,10 @@
 //
 // EnsureStream creates or updates a file-backed stream, by default a work
 // queue (an acked message is deleted, and only one consumer may read a
-// subject). ConsumerBacklog and SubscriptionBacklog read how much work waits
-// on a consumer, for an autoscaler.
+// subject). StreamConfig and ConsumerConfig are the stream and the durable
+// consumer pixmill needs, StreamName the name it gives a subject's stream,
+// and StreamDiff and ConsumerDiff name how existing ones differ: package
+// provision (`pixmill provision`) plans with them. ConsumerBacklog and
+// SubscriptionBacklog read how much work waits on a consumer, for an
+// autoscaler.
 package jetstream

@@ -40,6 +40,16 @@ type StreamOptions struct {
 // it to opts if it exists. A platform calls it at start-up for each of its
 // topics. Changes the server cannot apply in place (retention, storage) fail.
 func EnsureStream(ctx context.Context, js natsjs.JetStream, name string, subjects []string, opts *StreamOptions) (natsjs.Stream, error) {
+	s, err := js.CreateOrUpdateStream(ctx, StreamConfig(name, subjects, opts))
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: ensure stream %q on %q: %w", name, subjects, err)
+	}
+	return s, nil
+}
+
+// StreamConfig is the configuration of the stream EnsureStream makes: what
+// pixmill needs of a stream that holds one of its queues.
+func StreamConfig(name string, subjects []string, opts *StreamOptions) natsjs.StreamConfig {
 	var o StreamOptions
 	if opts != nil {
 		o = *opts
@@ -61,11 +71,7 @@ func EnsureStream(ctx context.Context, js natsjs.JetStream, name string, subject
 	if o.MaxBytes > 0 {
 		cfg.MaxBytes = o.MaxBytes
 	}
-	s, err := js.CreateOrUpdateStream(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("jetstream: ensure stream %q on %q: %w", name, subjects, err)
-	}
-	return s, nil
+	return cfg
 }
 
 // Backlog is the work waiting on a consumer, as an autoscaler reads it.

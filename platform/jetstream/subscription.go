@@ -52,22 +52,33 @@ func openSubscription(ctx context.Context, js natsjs.JetStream, subject string, 
 		return nil, err
 	}
 	stream, err := js.StreamNameBySubject(ctx, subject)
+	if errors.Is(err, natsjs.ErrStreamNotFound) {
+		return nil, fmt.Errorf("jetstream: no stream holds subject %q (stream %s is what pixmill provision makes for it): %w", subject, StreamName(subject), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: find the stream that holds subject %q: %w", subject, err)
 	}
-	c, err := js.CreateOrUpdateConsumer(ctx, stream, natsjs.ConsumerConfig{
-		Durable:       opts.Consumer,
-		FilterSubject: subject,
-		AckPolicy:     natsjs.AckExplicitPolicy,
-		AckWait:       opts.AckWait,
-		MaxDeliver:    opts.MaxDeliver,
-	})
+	c, err := js.CreateOrUpdateConsumer(ctx, stream, ConsumerConfig(subject, opts))
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: create or update consumer %q on stream %q: %w", opts.Consumer, stream, err)
 	}
 	s := newSubscription(js, stream, opts)
 	s.consumer = c
 	return s, nil
+}
+
+// ConsumerConfig is the durable consumer a subscription on subject with
+// opts reads, as OpenSubscription creates or updates it. opts are taken with
+// their defaults.
+func ConsumerConfig(subject string, opts SubscriptionOptions) natsjs.ConsumerConfig {
+	opts.setDefaults()
+	return natsjs.ConsumerConfig{
+		Durable:       opts.Consumer,
+		FilterSubject: subject,
+		AckPolicy:     natsjs.AckExplicitPolicy,
+		AckWait:       opts.AckWait,
+		MaxDeliver:    opts.MaxDeliver,
+	}
 }
 
 // newSubscription returns a subscription that looks its consumer up on first

@@ -3,6 +3,7 @@
 //
 //	pixmill up        queue, bucket, gateway, results handler and workers
 //	pixmill worker    one worker process (started by up, or by a fleet manager)
+//	pixmill provision make on an external broker what the queue URLs need
 //	pixmill submit    upload pictures, run edits, wait and download
 //	pixmill ops       list the edit ops and their fields
 //	pixmill dlq       list or redrive dead-lettered requests
@@ -29,6 +30,7 @@ const usage = `pixmill — a serverless image-processing pipeline
 Usage:
   pixmill up [flags]                 start the local stack (gateway on 127.0.0.1:8080)
   pixmill worker [flags]             run one worker process
+  pixmill provision [flags]          create on an external broker what the queue URLs need
   pixmill submit [flags] FILES...    upload pictures, apply edits, wait, download
   pixmill jobs [flags]               list your jobs, newest first, with their states
   pixmill archive [flags] JOB        download a zip of a job's results
@@ -57,6 +59,8 @@ func main() {
 		err = runUp(ctx, args)
 	case "worker":
 		err = runWorker(ctx, args)
+	case "provision":
+		err = runProvision(ctx, args, os.Stdout)
 	case "submit":
 		err = runSubmit(ctx, args)
 	case "dlq":

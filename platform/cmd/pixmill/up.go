@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 
+	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/stack"
 )
 
@@ -23,6 +26,12 @@ func runUp(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := checkProvisioned(ctx, brokers.Queues(cfg.Queues), cfg.MaxAttempts, cfg.AckWait); err != nil {
+		return err
+	}
 	return stack.Up(ctx, cfg, logger(os.Stderr, "up"))
 }
 
@@ -33,5 +42,14 @@ func runWorker(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return stack.Worker(ctx, cfg, logger(os.Stderr, "worker"))
+	err := stack.Worker(ctx, cfg, logger(os.Stderr, "worker"))
+	if err != nil && ctx.Err() == nil {
+		// Workers start often (an autoscaled fleet, a crash loop), so the
+		// broker is asked what is missing only once one has failed.
+		q := brokers.Queues{RequestsSubscription: cfg.RequestsSubscription, ResponsesTopic: cfg.ResponsesTopic, DeadletterTopic: cfg.DeadletterTopic}
+		if cerr := checkProvisioned(ctx, q, cfg.MaxAttempts, cfg.AckWait); fault.KindOf(cerr) == fault.NotFound {
+			return errors.Join(cerr, err)
+		}
+	}
+	return err
 }
