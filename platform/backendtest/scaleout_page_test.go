@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pixmill/pixmill/platform/stacktest"
 )
 
 // TestScaleOutPage checks, without servers, that the page has the three
@@ -51,7 +53,7 @@ type scaleOutDoc struct {
 
 func readScaleOutPage(t *testing.T) scaleOutDoc {
 	t.Helper()
-	root, err := moduleRoot()
+	root, err := stacktest.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/platform/api"
 	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/client"
 	"github.com/pixmill/pixmill/platform/stacktest"
@@ -161,7 +162,7 @@ func scaleOut(t *testing.T, page scaleOutDoc, b scaleOutBroker, pics []stacktest
 	start := time.Now()
 	ids := stacktest.Upload(t, ctx, c, pics)
 	uploaded := time.Since(start)
-	job, err := c.CreateJob(ctx, client.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
+	job, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func scaleOut(t *testing.T, page scaleOutDoc, b scaleOutBroker, pics []stacktest
 	w3 := startWorker(t, page.commands["worker"])
 	job = stacktest.WaitFinal(t, ctx, c, job.ID)
 	processed := time.Since(start)
-	if job.State != client.JobSucceeded || succeeded(job) != len(pics) || len(job.Tasks) != len(pics) {
+	if job.State != api.JobSucceeded || succeeded(job) != len(pics) || len(job.Tasks) != len(pics) {
 		t.Fatalf("job ended %s with %d of %d tasks succeeded: %v", job.State, succeeded(job), len(pics), stacktest.Failures(job))
 	}
 	acked2, acked3 := w2.stop(), w3.stop()
@@ -195,10 +196,10 @@ func scaleOut(t *testing.T, page scaleOutDoc, b scaleOutBroker, pics []stacktest
 		float64(len(pics))/processed.Seconds(), acked2, acked3, time.Since(start).Round(time.Millisecond))
 }
 
-func succeeded(j client.Job) int {
+func succeeded(j api.Job) int {
 	n := 0
 	for _, task := range j.Tasks {
-		if task.State == client.TaskSucceeded {
+		if task.State == api.TaskSucceeded {
 			n++
 		}
 	}

@@ -30,7 +30,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/platform/brokers"
 )
 

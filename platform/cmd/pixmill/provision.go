@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/pixmill/pixmill/functions/fault"
+	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/provision"
 	"github.com/pixmill/pixmill/platform/stack"
