@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -162,28 +160,6 @@ func (g *Gateway) getImage(w http.ResponseWriter, r *http.Request, owner string)
 		return
 	}
 	g.serveObject(w, r, img.Key, img.Name, imagetype.ContentType(img.Format))
-}
-
-// serveObject streams a bucket object. Its content type is the one its
-// record gives, or else the one stored with it: a file bucket opened with
-// metadata=skip stores none.
-func (g *Gateway) serveObject(w http.ResponseWriter, r *http.Request, key, name, contentType string) {
-	rd, err := g.deps.Bucket.NewReader(r.Context(), key, nil)
-	if err != nil {
-		g.fail(w, r, fault.Storage(err, "reading %s", key))
-		return
-	}
-	defer rd.Close()
-	h := w.Header()
-	if contentType == "" {
-		contentType = rd.ContentType()
-	}
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.FormatInt(rd.Size(), 10))
-	h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name}))
-	h.Set("Cache-Control", "private, max-age=31536000, immutable")
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.Copy(w, rd)
 }
 
 // displayName keeps a file name fit to show and to put in an archive: its

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pixmill/pixmill/platform/auth"
+	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/gateway"
 )
 
@@ -39,16 +40,7 @@ const (
 // themselves, so up runs no workers, no results handler and no dead-letter
 // recorder. The responses and dead-letter topics may then be set (a
 // configuration shared with the functions) and are not used.
-type Queues struct {
-	RequestsTopic         string `json:"requests_topic"`
-	RequestsSubscription  string `json:"requests_subscription"`
-	ResponsesTopic        string `json:"responses_topic"`
-	ResponsesSubscription string `json:"responses_subscription"`
-	// The dead-letter topic is optional: without it a request that cannot
-	// succeed is logged and dropped after its owner is told.
-	DeadletterTopic        string `json:"deadletter_topic,omitempty"`
-	DeadletterSubscription string `json:"deadletter_subscription,omitempty"`
-}
+type Queues struct{ brokers.Queues }
 
 func (q Queues) complete() bool {
 	return q.RequestsTopic != "" && q.RequestsSubscription != "" && q.ResponsesTopic != "" && q.ResponsesSubscription != ""

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/embedded"
 	"github.com/pixmill/pixmill/platform/jetstream"
 )
@@ -75,12 +76,12 @@ func provision(ctx context.Context, addr string, ackWait time.Duration) (Queues,
 		}
 	}
 	base := "jetstream://" + addr + "/"
-	return Queues{
+	return Queues{brokers.Queues{
 		RequestsTopic:          base + subjectRequests,
 		RequestsSubscription:   base + subjectRequests + "?consumer=" + consumerWorkers + "&ack_wait=" + ackWait.String() + "&max_batch=1",
 		ResponsesTopic:         base + subjectResponses,
 		ResponsesSubscription:  base + subjectResponses + "?consumer=" + consumerResults,
 		DeadletterTopic:        base + subjectDeadletter,
 		DeadletterSubscription: base + subjectDeadletter + "?consumer=" + consumerDeadletter,
-	}, nil
+	}}, nil
 }

@@ -59,7 +59,7 @@ Flags:
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	r, err := provision.Apply(ctx, brokers.Queues(cfg.Queues), provision.Options{
+	r, err := provision.Apply(ctx, cfg.Queues.Queues, provision.Options{
 		MaxAttempts: cfg.MaxAttempts,
 		AckWait:     cfg.AckWait,
 		Replicas:    *replicas,

@@ -29,7 +29,7 @@ func runUp(ctx context.Context, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	if err := checkProvisioned(ctx, brokers.Queues(cfg.Queues), cfg.MaxAttempts, cfg.AckWait); err != nil {
+	if err := checkProvisioned(ctx, cfg.Queues.Queues, cfg.MaxAttempts, cfg.AckWait); err != nil {
 		return err
 	}
 	return stack.Up(ctx, cfg, logger(os.Stderr, "up"))
