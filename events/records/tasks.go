@@ -97,32 +97,40 @@ func (s *Store) Tasks(ctx context.Context, j Job) ([]TaskStatus, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelReads)
 	for i, t := range j.Tasks {
-		st, ended := deriveFromNames(t, facts[t.ID])
-		out[i] = st
-		if ended == nil {
-			continue
-		}
-		if e, ok := s.ended.get(ended); ok {
-			e.apply(&out[i])
-			continue
-		}
-		g.Go(func() error {
-			e, err := s.readEnded(gctx, ended, out[i].State)
-			switch {
-			case err == nil:
-				e.apply(&out[i])
-			case fault.KindOf(err) == fault.NotFound:
-				// Gone since the listing: a redrive reset the task.
-				out[i] = TaskStatus{JobTask: t, State: Queued}
-				err = nil
-			}
-			return err
-		})
+		s.derive(g, gctx, t, facts[t.ID], &out[i])
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// derive sets *st to the status of task t from its records objs: at once
+// from their names, or, when the task has ended and this Store has not read
+// how, in a read started on g.
+func (s *Store) derive(g *errgroup.Group, ctx context.Context, t JobTask, objs []*blob.ListObject, st *TaskStatus) {
+	var ended *blob.ListObject
+	*st, ended = deriveFromNames(t, objs)
+	if ended == nil {
+		return
+	}
+	if e, ok := s.ended.get(ended); ok {
+		e.apply(st)
+		return
+	}
+	state := st.State
+	g.Go(func() error {
+		e, err := s.readEnded(ctx, ended, state)
+		switch {
+		case err == nil:
+			e.apply(st)
+		case fault.KindOf(err) == fault.NotFound:
+			// Gone since the listing: a redrive reset the task.
+			*st = TaskStatus{JobTask: t, State: Queued}
+			err = nil
+		}
+		return err
+	})
 }
 
 // parallelReads bounds the record reads one Tasks or Jobs call has in
@@ -201,28 +209,22 @@ func (s *Store) Result(ctx context.Context, job, task string) (events.Result, er
 
 // JobState sums up task states: queued until a task starts, running until
 // every task has ended, then succeeded, failed or partial.
-func JobState(tasks []TaskStatus) State {
-	var queued, ok, bad int
-	for _, t := range tasks {
-		switch t.State {
-		case Queued:
-			queued++
-		case Succeeded:
-			ok++
-		case Failed:
-			bad++
-		}
-	}
+func JobState(tasks []TaskStatus) State { return JobStateOf(Counts(tasks), len(tasks)) }
+
+// JobStateOf is JobState from the tally of a job's total tasks by state,
+// for a reader that keeps the tally up to date as tasks change.
+func JobStateOf(counts map[State]int, total int) State {
+	ok, bad := counts[Succeeded], counts[Failed]
 	switch {
-	case len(tasks) == 0:
+	case total == 0:
 		return Succeeded
-	case ok == len(tasks):
+	case ok == total:
 		return Succeeded
-	case bad == len(tasks):
+	case bad == total:
 		return Failed
-	case ok+bad == len(tasks):
+	case ok+bad == total:
 		return Partial
-	case queued == len(tasks):
+	case counts[Queued] == total:
 		return Queued
 	default:
 		return Running

@@ -32,6 +32,10 @@ type Config struct {
 	// queued by then are failed with "could not be queued" and the job's
 	// request is answered 503, instead of waiting for good.
 	EnqueueTimeout time.Duration
+	// ProgressResync is how often a job's progress feed lists all of the
+	// job's records although a Changes tells it what changed (default
+	// 5s): the records written by other processes show within that time.
+	ProgressResync time.Duration
 }
 
 // Defaults.
@@ -42,6 +46,7 @@ const (
 	DefaultMaxTasksPerJob  = 1000
 	DefaultMaxFrames       = 100
 	DefaultEnqueueTimeout  = time.Minute
+	DefaultProgressResync  = 5 * time.Second
 )
 
 // DefaultFormats are the upload formats accepted unless configured.
@@ -80,6 +85,12 @@ func (c *Config) setDefaults() error {
 		c.EnqueueTimeout = DefaultEnqueueTimeout
 	case c.EnqueueTimeout < 0:
 		errs = append(errs, fmt.Errorf("gateway: enqueue timeout must be positive, got %s", c.EnqueueTimeout))
+	}
+	switch {
+	case c.ProgressResync == 0:
+		c.ProgressResync = DefaultProgressResync
+	case c.ProgressResync < 0:
+		errs = append(errs, fmt.Errorf("gateway: progress resync must be positive, got %s", c.ProgressResync))
 	}
 	return errors.Join(errs...)
 }

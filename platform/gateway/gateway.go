@@ -62,6 +62,10 @@ type Deps struct {
 	Metrics http.Handler
 	// Queued, if set, is told the task id of each request published.
 	Queued func(task string)
+	// Changes, if set, is told of the task records written in this
+	// process, so that the job's progress feeds read what changed instead
+	// of listing the job every tick (feed.go).
+	Changes *Changes
 }
 
 // Gateway serves the HTTP API.
@@ -69,6 +73,8 @@ type Gateway struct {
 	cfg   Config
 	deps  Deps
 	store *records.Store
+	jobs  jobCache
+	feeds *feeds
 	mux   *http.ServeMux
 	log   *slog.Logger
 
@@ -101,6 +107,10 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		deps.Queued = func(string) {}
 	}
 	g := &Gateway{cfg: cfg, deps: deps, store: records.NewStore(deps.Bucket), mux: http.NewServeMux(), log: deps.Log, closing: make(chan struct{})}
+	g.feeds = &feeds{store: g.store, now: deps.Now, log: deps.Log, notice: g.notice, told: deps.Changes != nil, resync: cfg.ProgressResync, wait: waitTick, m: map[string]*feed{}}
+	if deps.Changes != nil {
+		deps.Changes.listen(g.feeds.taskChanged)
+	}
 	for _, rt := range g.ownedRoutes() {
 		g.mux.HandleFunc(rt.pattern, g.owned(rt.handler))
 	}

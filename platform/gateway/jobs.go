@@ -215,6 +215,7 @@ func (g *Gateway) enqueue(r *http.Request, job records.Job, imgs []records.Image
 			if ferr := g.store.MarkFailed(fctx, failed, g.deps.Now()); ferr != nil {
 				g.log.Error("recording an unqueued task", "job", job.ID, "task", t.ID, "err", ferr)
 			}
+			g.deps.Changes.TaskChanged(job.ID, t.ID)
 			return fault.Wrap(fault.Transient, err, "queueing task %s", t.ID)
 		})
 	}
@@ -226,8 +227,18 @@ func (g *Gateway) loadJob(r *http.Request, owner string) (records.Job, error) {
 	if !events.ValidID(id) {
 		return records.Job{}, fault.New(fault.NotFound, "job %q not found", id)
 	}
+	if j, ok := g.jobs.get(id); ok {
+		if j.Owner != owner {
+			return records.Job{}, fault.New(fault.NotFound, "job %q not found", id)
+		}
+		return j, nil
+	}
 	j, err := g.store.Job(r.Context(), owner, id)
-	return j, notFoundAs(err, "job %q not found", id)
+	if err != nil {
+		return records.Job{}, notFoundAs(err, "job %q not found", id)
+	}
+	g.jobs.put(j)
+	return j, nil
 }
 
 // jobTasks loads the caller's job named in the path and its tasks' states,
