@@ -81,6 +81,12 @@ type TaskStatus struct {
 // this Store has not read before. Those reads run in parallel, since each is
 // a round trip to the bucket.
 func (s *Store) Tasks(ctx context.Context, j Job) ([]TaskStatus, error) {
+	_, tasks, err := s.TaskPage(ctx, j, 0, len(j.Tasks))
+	return tasks, err
+}
+
+// facts lists the records of job j, by task id.
+func (s *Store) facts(ctx context.Context, j Job) (map[string][]*blob.ListObject, error) {
 	prefix := tasksPrefix(j.ID)
 	objs, err := s.list(ctx, prefix)
 	if err != nil {
@@ -93,16 +99,7 @@ func (s *Store) Tasks(ctx context.Context, j Job) ([]TaskStatus, error) {
 			facts[task] = append(facts[task], obj)
 		}
 	}
-	out := make([]TaskStatus, len(j.Tasks))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(parallelReads)
-	for i, t := range j.Tasks {
-		s.derive(g, gctx, t, facts[t.ID], &out[i])
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return facts, nil
 }
 
 // derive sets *st to the status of task t from its records objs: at once

@@ -22,7 +22,8 @@ type Config struct {
 	// MaxFrames bounds the frames of an animation or pages of a document
 	// (default 100): each is a picture to decode.
 	MaxFrames int
-	// MaxTasksPerJob bounds the images in one job (default 1000).
+	// MaxTasksPerJob bounds the images in one job (default 10,000: a
+	// person's library of photos).
 	MaxTasksPerJob int
 	// Formats are the accepted upload formats (default: every format the
 	// table in package imagetype reads).
@@ -43,7 +44,7 @@ const (
 	DefaultMaxFileBytes    = 64 << 20
 	DefaultMaxRequestBytes = 1 << 30
 	DefaultMaxPixels       = 50_000_000
-	DefaultMaxTasksPerJob  = 1000
+	DefaultMaxTasksPerJob  = 10_000
 	DefaultMaxFrames       = 100
 	DefaultEnqueueTimeout  = time.Minute
 	DefaultProgressResync  = 5 * time.Second

@@ -7,6 +7,34 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// TaskPage is a job's tally of tasks by state and the status of its tasks
+// from index from, n of them at most (none for n 0): one listing of the
+// job's records, and reads for the ended tasks of the page alone, so that a
+// page of a job of thousands costs its own tasks' reads.
+func (s *Store) TaskPage(ctx context.Context, j Job, from, n int) (map[State]int, []TaskStatus, error) {
+	facts, err := s.facts(ctx, j)
+	if err != nil {
+		return nil, nil, err
+	}
+	counts := map[State]int{}
+	for _, t := range j.Tasks {
+		st, _ := deriveFromNames(t, facts[t.ID])
+		counts[st.State]++
+	}
+	from = min(max(from, 0), len(j.Tasks))
+	page := j.Tasks[from:min(from+max(n, 0), len(j.Tasks))]
+	out := make([]TaskStatus, len(page))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallelReads)
+	for i, t := range page {
+		s.derive(g, gctx, t, facts[t.ID], &out[i])
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	return counts, out, nil
+}
+
 // TasksAt derives the status of the tasks of j at the given indexes, in that
 // order, as Tasks does for all of them, but listing only those tasks' own
 // records: a look that costs what changed, not the job's size, for a reader
