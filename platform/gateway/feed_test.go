@@ -74,6 +74,7 @@ func (tk *ticks) step(t testing.TB) {
 // counting is a gateway on a real file bucket whose reads are counted,
 // its feeds ticked by hand.
 type counting struct {
+	gw      *Gateway
 	srv     *httptest.Server
 	reads   *counted
 	store   *records.Store // on the bucket itself, uncounted
@@ -98,7 +99,7 @@ func newCounting(t testing.TB, told bool) *counting {
 		t.Fatal(err)
 	}
 	gw.feeds.wait = c.ticks.wait
-	c.srv = httptest.NewServer(gw)
+	c.gw, c.srv = gw, httptest.NewServer(gw)
 	t.Cleanup(c.srv.Close)
 	return c
 }

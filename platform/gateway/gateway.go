@@ -73,10 +73,13 @@ type Gateway struct {
 	cfg   Config
 	deps  Deps
 	store *records.Store
-	jobs  jobCache
-	feeds *feeds
-	mux   *http.ServeMux
-	log   *slog.Logger
+	// jobs and images are the job and image records this gateway has
+	// written or read (recordcache.go).
+	jobs   *recordCache[records.Job]
+	images *recordCache[records.Image]
+	feeds  *feeds
+	mux    *http.ServeMux
+	log    *slog.Logger
 
 	fleetMu   sync.Mutex
 	fleet     records.FleetStatus
@@ -106,7 +109,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	if deps.Queued == nil {
 		deps.Queued = func(string) {}
 	}
-	g := &Gateway{cfg: cfg, deps: deps, store: records.NewStore(deps.Bucket), mux: http.NewServeMux(), log: deps.Log, closing: make(chan struct{})}
+	g := &Gateway{cfg: cfg, deps: deps, store: records.NewStore(deps.Bucket), mux: http.NewServeMux(), log: deps.Log, closing: make(chan struct{}), jobs: newJobCache(), images: newImageCache()}
 	g.feeds = &feeds{store: g.store, now: deps.Now, log: deps.Log, notice: g.notice, told: deps.Changes != nil, resync: cfg.ProgressResync, wait: waitTick, m: map[string]*feed{}}
 	if deps.Changes != nil {
 		deps.Changes.listen(g.feeds.taskChanged)

@@ -43,7 +43,7 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 		g.fail(w, r, err)
 		return
 	}
-	imgs, err := g.images(ctx, owner, req.Images)
+	imgs, err := g.jobImages(ctx, owner, req.Images)
 	if err != nil {
 		g.fail(w, r, err)
 		return
@@ -59,6 +59,7 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 		g.fail(w, r, err)
 		return
 	}
+	g.jobs.put(job.ID, job)
 	if err := g.enqueue(r, job, imgs); err != nil {
 		g.fail(w, r, err)
 		return
@@ -77,16 +78,16 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 // one by one would take seconds.
 const parallelImageReads = 64
 
-// images reads the records of the caller's images ids, in that order. An
+// jobImages reads the records of the caller's images ids, in that order. An
 // unknown id (or someone else's) is a 400 naming the first such in the list.
-func (g *Gateway) images(ctx context.Context, owner string, ids []string) ([]records.Image, error) {
+func (g *Gateway) jobImages(ctx context.Context, owner string, ids []string) ([]records.Image, error) {
 	imgs := make([]records.Image, len(ids))
 	errs := make([]error, len(ids))
 	var eg errgroup.Group
 	eg.SetLimit(parallelImageReads)
 	for i, id := range ids {
 		eg.Go(func() error {
-			imgs[i], errs[i] = g.store.Image(ctx, owner, id)
+			imgs[i], errs[i] = g.image(ctx, owner, id)
 			if fault.KindOf(errs[i]) == fault.NotFound {
 				errs[i] = fault.New(fault.InvalidArgument, "images[%d]: unknown image id %q", i, id)
 			}
@@ -171,7 +172,7 @@ func (g *Gateway) inputs(r *http.Request, owner string, needs map[int][]string) 
 	keys := map[string]string{}
 	for i, ids := range needs {
 		for _, id := range ids {
-			img, err := g.store.Image(r.Context(), owner, id)
+			img, err := g.image(r.Context(), owner, id)
 			if fault.KindOf(err) == fault.NotFound {
 				return nil, fault.New(fault.InvalidArgument, "ops[%d]: unknown image id %q", i, id)
 			}
@@ -211,6 +212,11 @@ func outputFormat(requested, original string) string {
 	}
 }
 
+// parallelSends bounds the requests one job has in flight to the broker:
+// enough that a job of thousands is queued in a second or two on the
+// embedded JetStream, whose acknowledgement is a round trip each.
+const parallelSends = 128
+
 // enqueue publishes one request per task. Sends run concurrently so the
 // broker's acknowledgements overlap; a task whose request could not be
 // queued is recorded as failed, so its owner is told instead of waiting.
@@ -218,7 +224,7 @@ func (g *Gateway) enqueue(r *http.Request, job records.Job, imgs []records.Image
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.EnqueueTimeout)
 	defer cancel()
 	var eg errgroup.Group
-	eg.SetLimit(32)
+	eg.SetLimit(parallelSends)
 	for i, t := range job.Tasks {
 		eg.Go(func() error {
 			e, err := events.New(events.SourceGateway, g.deps.Now(), events.TaskRequested{
@@ -262,7 +268,7 @@ func (g *Gateway) loadJob(r *http.Request, owner string) (records.Job, error) {
 	if err != nil {
 		return records.Job{}, notFoundAs(err, "job %q not found", id)
 	}
-	g.jobs.put(j)
+	g.jobs.put(j.ID, j)
 	return j, nil
 }
 
