@@ -1,17 +1,25 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"gocloud.dev/pubsub/mempubsub"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/events/records"
@@ -166,4 +174,128 @@ func TestJobPageRejectsBadParameters(t *testing.T) {
 	if len(last.Tasks) != 1 || last.Tasks[0].ID != full.Tasks[2].ID || last.NextPageToken != "" {
 		t.Errorf("the last page: %+v", last)
 	}
+}
+
+// TestArchiveOfFiveThousandPhotos downloads the zip of a job of 5,000
+// results of 24 KiB each (117 MiB) and watches the heap meanwhile: it
+// grows by a small part of the archive, which streams through.
+func TestArchiveOfFiveThousandPhotos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 117 MiB of results")
+	}
+	const (
+		tasks = 5000
+		size  = 24 << 10
+	)
+	topic := mempubsub.NewTopic()
+	sub := mempubsub.NewSubscription(topic, time.Hour)
+	t.Cleanup(func() { _ = sub.Shutdown(context.Background()) })
+	e := newEnvWith(t, Config{}, topic, fileBucket(t))
+	var job api.Job
+	if st := e.postJSON(t, LocalOwner, "/v1/jobs", map[string]any{"images": e.putImages(t, tasks), "ops": []any{map[string]any{"op": "thumbnail", "width": 64}}}, &job); st != http.StatusAccepted {
+		t.Fatalf("submit: %d", st)
+	}
+	start := time.Now()
+	ctx := context.Background()
+	data := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+	var eg errgroup.Group
+	eg.SetLimit(16)
+	for _, tk := range job.Tasks {
+		eg.Go(func() error {
+			key := records.OutputKey(job.ID, tk.ID, ".jpg")
+			if err := e.bucket.WriteAll(ctx, key, data, nil); err != nil {
+				return err
+			}
+			res := events.Result{Key: key, Format: "jpeg", ContentType: "image/jpeg", Width: 64, Height: 48, Bytes: size}
+			return e.store.MarkCompleted(ctx, events.TaskCompleted{Job: job.ID, Task: tk.ID, Owner: LocalOwner, Attempt: 1, Result: res}, time.Now())
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Logf("results written in %s", time.Since(start))
+	// Collected often, the heap shows what is held rather than garbage
+	// not yet collected.
+	defer debug.SetGCPercent(debug.SetGCPercent(25))
+	runtime.GC()
+	base := heapBytes()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			if h := heapBytes(); h > peak.Load() {
+				peak.Store(h)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	start = time.Now()
+	resp, err := http.Get(e.srv.URL + "/v1/jobs/" + job.ID + "/archive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	// The zip's directory is at its end: what comes before is counted,
+	// the directory kept to read it.
+	var tail tailBuffer
+	n, err := io.Copy(&tail, resp.Body)
+	close(done)
+	<-sampled
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("archive read in %s", time.Since(start))
+	grew := int64(peak.Load()) - int64(base)
+	t.Logf("archive of %d photos: %d MiB; the heap grew by %d MiB at most", tasks, n>>20, grew>>20)
+	if n < tasks*size {
+		t.Fatalf("the archive is %d bytes, less than its %d outputs", n, tasks*size)
+	}
+	if grew > n/4 {
+		t.Errorf("the heap grew by %d MiB while streaming an archive of %d MiB", grew>>20, n>>20)
+	}
+	entries, err := tail.zipEntries(n)
+	if err != nil || entries != tasks {
+		t.Errorf("the archive's directory lists %d entries (%v), want %d", entries, err, tasks)
+	}
+}
+
+// heapBytes is the heap's objects, live or not yet collected, read without
+// stopping the world.
+func heapBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// tailBuffer keeps the last bytes written to it: a zip's end records.
+type tailBuffer struct{ b []byte }
+
+const tailKeep = 22
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	if len(p) >= tailKeep {
+		t.b = append(t.b[:0], p[len(p)-tailKeep:]...)
+		return len(p), nil
+	}
+	t.b = append(t.b, p...)
+	if len(t.b) > tailKeep {
+		t.b = append(t.b[:0], t.b[len(t.b)-tailKeep:]...)
+	}
+	return len(p), nil
+}
+
+// zipEntries reads the entry count from a zip's end of central directory
+// record (the last 22 bytes of an archive without a comment).
+func (t *tailBuffer) zipEntries(size int64) (int, error) {
+	if len(t.b) < tailKeep || !bytes.Equal(t.b[:4], []byte("PK\x05\x06")) {
+		return 0, fmt.Errorf("no end of central directory in %d bytes", size)
+	}
+	return int(binary.LittleEndian.Uint16(t.b[10:12])), nil
 }
