@@ -13,7 +13,7 @@
 //	GET  /v1/images/{id}                     the original bytes
 //	POST /v1/jobs                            {"images":[…],"ops":[…],"format":"jpeg"}
 //	GET  /v1/jobs                            the caller's jobs, newest first, a page at a time
-//	GET  /v1/jobs/{id}                       job and task states
+//	GET  /v1/jobs/{id}                       job and task states (?limit=, ?page_token=, ?view=summary)
 //	GET  /v1/jobs/{id}/tasks/{task}/output   the edited bytes
 //	GET  /v1/jobs/{id}/tasks/{task}/preview  the result made small (WebP, 480 px)
 //	GET  /v1/jobs/{id}/archive               a zip of every output
