@@ -7,8 +7,10 @@
 // functions write what happened to tasks, and the platform reads them all.
 // The task state belongs to the records themselves, not to any one writer.
 // One file per record kind: images.go, jobs.go (and each owner's list),
-// tasks.go (with ended.go, the cache of ended tasks), deadletters.go,
-// fleet.go; keys.go is the whole bucket layout; store.go the bucket I/O.
+// tasks.go (with ended.go, the cache of ended tasks, and views.go, the reads
+// of part of a job: a page, or the tasks a reader was told changed),
+// deadletters.go, fleet.go; keys.go is the whole bucket layout; store.go the
+// bucket I/O.
 //
 // # Layout
 //

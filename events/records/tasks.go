@@ -81,6 +81,12 @@ type TaskStatus struct {
 // this Store has not read before. Those reads run in parallel, since each is
 // a round trip to the bucket.
 func (s *Store) Tasks(ctx context.Context, j Job) ([]TaskStatus, error) {
+	_, tasks, err := s.TaskPage(ctx, j, 0, len(j.Tasks))
+	return tasks, err
+}
+
+// facts lists the records of job j, by task id.
+func (s *Store) facts(ctx context.Context, j Job) (map[string][]*blob.ListObject, error) {
 	prefix := tasksPrefix(j.ID)
 	objs, err := s.list(ctx, prefix)
 	if err != nil {
@@ -93,36 +99,35 @@ func (s *Store) Tasks(ctx context.Context, j Job) ([]TaskStatus, error) {
 			facts[task] = append(facts[task], obj)
 		}
 	}
-	out := make([]TaskStatus, len(j.Tasks))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(parallelReads)
-	for i, t := range j.Tasks {
-		st, ended := deriveFromNames(t, facts[t.ID])
-		out[i] = st
-		if ended == nil {
-			continue
-		}
-		if e, ok := s.ended.get(ended); ok {
-			e.apply(&out[i])
-			continue
-		}
-		g.Go(func() error {
-			e, err := s.readEnded(gctx, ended, out[i].State)
-			switch {
-			case err == nil:
-				e.apply(&out[i])
-			case fault.KindOf(err) == fault.NotFound:
-				// Gone since the listing: a redrive reset the task.
-				out[i] = TaskStatus{JobTask: t, State: Queued}
-				err = nil
-			}
-			return err
-		})
+	return facts, nil
+}
+
+// derive sets *st to the status of task t from its records objs: at once
+// from their names, or, when the task has ended and this Store has not read
+// how, in a read started on g.
+func (s *Store) derive(g *errgroup.Group, ctx context.Context, t JobTask, objs []*blob.ListObject, st *TaskStatus) {
+	var ended *blob.ListObject
+	*st, ended = deriveFromNames(t, objs)
+	if ended == nil {
+		return
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+	if e, ok := s.ended.get(ended); ok {
+		e.apply(st)
+		return
 	}
-	return out, nil
+	state := st.State
+	g.Go(func() error {
+		e, err := s.readEnded(ctx, ended, state)
+		switch {
+		case err == nil:
+			e.apply(st)
+		case fault.KindOf(err) == fault.NotFound:
+			// Gone since the listing: a redrive reset the task.
+			*st = TaskStatus{JobTask: t, State: Queued}
+			err = nil
+		}
+		return err
+	})
 }
 
 // parallelReads bounds the record reads one Tasks or Jobs call has in
@@ -201,28 +206,22 @@ func (s *Store) Result(ctx context.Context, job, task string) (events.Result, er
 
 // JobState sums up task states: queued until a task starts, running until
 // every task has ended, then succeeded, failed or partial.
-func JobState(tasks []TaskStatus) State {
-	var queued, ok, bad int
-	for _, t := range tasks {
-		switch t.State {
-		case Queued:
-			queued++
-		case Succeeded:
-			ok++
-		case Failed:
-			bad++
-		}
-	}
+func JobState(tasks []TaskStatus) State { return JobStateOf(Counts(tasks), len(tasks)) }
+
+// JobStateOf is JobState from the tally of a job's total tasks by state,
+// for a reader that keeps the tally up to date as tasks change.
+func JobStateOf(counts map[State]int, total int) State {
+	ok, bad := counts[Succeeded], counts[Failed]
 	switch {
-	case len(tasks) == 0:
+	case total == 0:
 		return Succeeded
-	case ok == len(tasks):
+	case ok == total:
 		return Succeeded
-	case bad == len(tasks):
+	case bad == total:
 		return Failed
-	case ok+bad == len(tasks):
+	case ok+bad == total:
 		return Partial
-	case queued == len(tasks):
+	case counts[Queued] == total:
 		return Queued
 	default:
 		return Running

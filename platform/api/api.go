@@ -114,7 +114,13 @@ type Job struct {
 	// Notice tells about trouble that holds the job up, such as
 	// processors that keep crashing.
 	Notice string `json:"notice,omitempty"`
-	Tasks  []Task `json:"tasks"`
+	// Total is the number of tasks in the job, also when Tasks holds a
+	// page of them or none (view=summary).
+	Total int    `json:"total"`
+	Tasks []Task `json:"tasks,omitempty"`
+	// NextPageToken, given as ?page_token= with the same limit, fetches
+	// the next page of tasks; it is empty on the last.
+	NextPageToken string `json:"next_page_token,omitempty"`
 }
 
 // Progress is the summary a job's event stream sends (events "job" and

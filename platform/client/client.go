@@ -68,18 +68,57 @@ func (c *Client) CreateJob(ctx context.Context, job api.JobRequest) (api.Job, er
 	return created, nil
 }
 
-// Job returns the current state of a job and its tasks.
+// Job returns the current state of a job and every one of its tasks, read
+// a page of jobTaskPage tasks at a time, so that a job of thousands comes in
+// answers of bounded size. The job's state and counts are those of the last
+// page; tasks of earlier pages may have moved on since, which matters only
+// while the job runs.
 func (c *Client) Job(ctx context.Context, id string) (api.Job, error) {
-	what := fmt.Sprintf("get job %q", id)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url("v1", "jobs", id), nil)
-	if err != nil {
-		return api.Job{}, fmt.Errorf("client: %s: %w", what, err)
-	}
 	var job api.Job
-	if err := c.exchange(req, what, &job); err != nil {
+	var tasks []api.Task
+	for page := ""; ; {
+		q := url.Values{"limit": {strconv.Itoa(jobTaskPage)}}
+		if page != "" {
+			q.Set("page_token", page)
+		}
+		if err := c.getJob(ctx, id, q, &job); err != nil {
+			return api.Job{}, err
+		}
+		tasks = append(tasks, job.Tasks...)
+		// A server without pages sends every task and no token.
+		if page = job.NextPageToken; page == "" {
+			break
+		}
+	}
+	job.Tasks = tasks
+	return job, nil
+}
+
+// jobTaskPage is how many tasks Job asks for at once: the server's most. A
+// variable so that tests can page small jobs.
+var jobTaskPage = 1000
+
+// JobSummary returns the state of a job, its counts and its number of
+// tasks, without the tasks: an answer of a few hundred bytes whatever the
+// job's size, for polling.
+func (c *Client) JobSummary(ctx context.Context, id string) (api.Job, error) {
+	var job api.Job
+	if err := c.getJob(ctx, id, url.Values{"view": {"summary"}}, &job); err != nil {
 		return api.Job{}, err
 	}
+	// A server without summaries sends the tasks too; a summary has none.
+	job.Tasks = nil
 	return job, nil
+}
+
+func (c *Client) getJob(ctx context.Context, id string, q url.Values, job *api.Job) error {
+	what := fmt.Sprintf("get job %q", id)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url("v1", "jobs", id)+"?"+q.Encode(), nil)
+	if err != nil {
+		return fmt.Errorf("client: %s: %w", what, err)
+	}
+	*job = api.Job{}
+	return c.exchange(req, what, job)
 }
 
 // Jobs returns a page of the caller's jobs, newest first: limit of them (0

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +31,7 @@ type fakeAPI struct {
 	jobs        map[string]*fakeJob
 	uploads     [][]fakePart     // the parts of each upload request
 	created     []api.JobRequest // the bodies of job creations
+	polls       []string         // the queries of each GET of a job
 	inflight    int              // upload requests being served
 	maxInflight int
 }
@@ -245,12 +247,27 @@ func (f *fakeAPI) getJob(w http.ResponseWriter, r *http.Request) {
 		}
 		break
 	}
-	writeJSON(w, 200, f.view(job))
+	v := f.view(job)
+	switch q := r.URL.Query(); {
+	case q.Get("view") == "summary":
+		v.Tasks = nil
+	case q.Has("limit"):
+		// Pages as the gateway makes them: the token is where the next
+		// page starts.
+		from, _ := strconv.Atoi(q.Get("page_token"))
+		n, _ := strconv.Atoi(q.Get("limit"))
+		v.Tasks = v.Tasks[from:min(from+n, len(v.Tasks))]
+		if from+n < len(job.tasks) {
+			v.NextPageToken = strconv.Itoa(from + n)
+		}
+	}
+	f.polls = append(f.polls, r.URL.RawQuery)
+	writeJSON(w, 200, v)
 }
 
 // view is the job as the API shows it; its state follows from the tasks'.
 func (f *fakeAPI) view(job *fakeJob) api.Job {
-	v := api.Job{ID: job.id}
+	v := api.Job{ID: job.id, Counts: map[api.TaskState]int{}, Total: len(job.tasks)}
 	var queued, final, succeeded int
 	for _, t := range job.tasks {
 		task := api.Task{ID: t.id, Image: t.image, Name: t.name, State: t.state, Attempts: 1, Error: t.err}
@@ -265,6 +282,7 @@ func (f *fakeAPI) view(job *fakeJob) api.Job {
 			final++
 		}
 		v.Tasks = append(v.Tasks, task)
+		v.Counts[t.state]++
 	}
 	switch n := len(job.tasks); {
 	case queued == n:

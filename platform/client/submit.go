@@ -172,9 +172,10 @@ func (s *submission) noneAccepted() error {
 // at the first refused connection would abandon work that is fine.
 const maxPollFailures = 5
 
-// wait polls the job until it is final.
+// wait polls the job's summary until it is final, then reads its tasks: a
+// poll costs the same for a job of ten photos or of ten thousand.
 func (s *submission) wait(ctx context.Context, job api.Job) (api.Job, error) {
-	s.showTasks(job)
+	s.showProgress(job)
 	timer := time.NewTimer(s.opts.PollInterval)
 	defer timer.Stop()
 	failures := 0
@@ -184,13 +185,16 @@ func (s *submission) wait(ctx context.Context, job api.Job) (api.Job, error) {
 			return job, ctx.Err()
 		case <-timer.C:
 		}
-		next, err := s.client.Job(ctx, job.ID)
+		next, err := s.client.JobSummary(ctx, job.ID)
+		if err == nil && next.State.Final() {
+			next, err = s.client.Job(ctx, job.ID)
+		}
 		switch {
 		case err == nil:
 			failures = 0
 			job = next
 			s.report.State = job.State
-			s.showTasks(job)
+			s.showProgress(job)
 		case ctx.Err() != nil:
 			return job, ctx.Err()
 		case retryable(err) && failures < maxPollFailures:
@@ -214,21 +218,20 @@ func retryable(err error) bool {
 	return true
 }
 
-func (s *submission) showTasks(job api.Job) {
-	done, failed := 0, 0
-	for _, t := range job.Tasks {
-		if t.State.Final() {
-			done++
-		}
-		if t.State == api.TaskFailed {
-			failed++
-		}
-	}
+func (s *submission) showProgress(job api.Job) {
+	done := job.Counts[api.TaskSucceeded] + job.Counts[api.TaskFailed]
 	note := ""
-	if failed > 0 {
+	if failed := job.Counts[api.TaskFailed]; failed > 0 {
 		note = fmt.Sprintf(" (%d failed)", failed)
 	}
-	s.progress.set("processing", done, len(job.Tasks), note)
+	total := job.Total
+	if total == 0 {
+		// A server from before totals: its counts add up to it.
+		for _, n := range job.Counts {
+			total += n
+		}
+	}
+	s.progress.set("processing", done, total, note)
 }
 
 // settle counts the tasks of a final job and lists every one that did not

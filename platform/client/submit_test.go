@@ -277,7 +277,9 @@ func TestSubmitProgress(t *testing.T) {
 		writeFile(t, filepath.Join(in, name), content)
 		paths = append(paths, filepath.Join(in, name))
 	}
-	_, srv := newFake(t, fakeConfig{failTasks: map[string]string{"b.jpg": "crop: outside the image"}})
+	fake, srv := newFake(t, fakeConfig{failTasks: map[string]string{"b.jpg": "crop: outside the image"}})
+	jobTaskPage = 1
+	t.Cleanup(func() { jobTaskPage = 1000 })
 	var progress bytes.Buffer
 	_, err := Submit(context.Background(), SubmitOptions{
 		Server: srv.URL, HTTPClient: srv.Client(), Paths: paths, Ops: testOps,
@@ -296,6 +298,14 @@ func TestSubmitProgress(t *testing.T) {
 		if !strings.Contains(progress.String(), want) {
 			t.Errorf("progress lacks %q; it is:\n%s", want, progress.String())
 		}
+	}
+	// Polls ask for the summary; the final job's tasks come a page at a
+	// time.
+	want := []string{"view=summary", "view=summary", "limit=1", "limit=1&page_token=1"}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if !slices.Equal(fake.polls, want) {
+		t.Errorf("GET job queries %q, want %q", fake.polls, want)
 	}
 }
 

@@ -22,7 +22,8 @@ type Config struct {
 	// MaxFrames bounds the frames of an animation or pages of a document
 	// (default 100): each is a picture to decode.
 	MaxFrames int
-	// MaxTasksPerJob bounds the images in one job (default 1000).
+	// MaxTasksPerJob bounds the images in one job (default 10,000: a
+	// person's library of photos).
 	MaxTasksPerJob int
 	// Formats are the accepted upload formats (default: every format the
 	// table in package imagetype reads).
@@ -32,6 +33,10 @@ type Config struct {
 	// queued by then are failed with "could not be queued" and the job's
 	// request is answered 503, instead of waiting for good.
 	EnqueueTimeout time.Duration
+	// ProgressResync is how often a job's progress feed lists all of the
+	// job's records although a Changes tells it what changed (default
+	// 5s): the records written by other processes show within that time.
+	ProgressResync time.Duration
 }
 
 // Defaults.
@@ -39,9 +44,10 @@ const (
 	DefaultMaxFileBytes    = 64 << 20
 	DefaultMaxRequestBytes = 1 << 30
 	DefaultMaxPixels       = 50_000_000
-	DefaultMaxTasksPerJob  = 1000
+	DefaultMaxTasksPerJob  = 10_000
 	DefaultMaxFrames       = 100
 	DefaultEnqueueTimeout  = time.Minute
+	DefaultProgressResync  = 5 * time.Second
 )
 
 // DefaultFormats are the upload formats accepted unless configured.
@@ -80,6 +86,12 @@ func (c *Config) setDefaults() error {
 		c.EnqueueTimeout = DefaultEnqueueTimeout
 	case c.EnqueueTimeout < 0:
 		errs = append(errs, fmt.Errorf("gateway: enqueue timeout must be positive, got %s", c.EnqueueTimeout))
+	}
+	switch {
+	case c.ProgressResync == 0:
+		c.ProgressResync = DefaultProgressResync
+	case c.ProgressResync < 0:
+		errs = append(errs, fmt.Errorf("gateway: progress resync must be positive, got %s", c.ProgressResync))
 	}
 	return errors.Join(errs...)
 }

@@ -13,7 +13,7 @@
 //	GET  /v1/images/{id}                     the original bytes
 //	POST /v1/jobs                            {"images":[…],"ops":[…],"format":"jpeg"}
 //	GET  /v1/jobs                            the caller's jobs, newest first, a page at a time
-//	GET  /v1/jobs/{id}                       job and task states
+//	GET  /v1/jobs/{id}                       job and task states (?limit=, ?page_token=, ?view=summary)
 //	GET  /v1/jobs/{id}/tasks/{task}/output   the edited bytes
 //	GET  /v1/jobs/{id}/tasks/{task}/preview  the result made small (WebP, 480 px)
 //	GET  /v1/jobs/{id}/archive               a zip of every output
@@ -63,6 +63,10 @@ type Deps struct {
 	Metrics http.Handler
 	// Queued, if set, is told the task id of each request published.
 	Queued func(task string)
+	// Changes, if set, is told of the task records written in this
+	// process, so that the job's progress feeds read what changed instead
+	// of listing the job every tick (feed.go).
+	Changes *Changes
 }
 
 // Gateway serves the HTTP API.
@@ -70,8 +74,13 @@ type Gateway struct {
 	cfg   Config
 	deps  Deps
 	store *records.Store
-	mux   *http.ServeMux
-	log   *slog.Logger
+	// jobs and images are the job and image records this gateway has
+	// written or read (recordcache.go).
+	jobs   *recordCache[records.Job]
+	images *recordCache[records.Image]
+	feeds  *feeds
+	mux    *http.ServeMux
+	log    *slog.Logger
 
 	fleetMu   sync.Mutex
 	fleet     records.FleetStatus
@@ -101,7 +110,11 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	if deps.Queued == nil {
 		deps.Queued = func(string) {}
 	}
-	g := &Gateway{cfg: cfg, deps: deps, store: records.NewStore(deps.Bucket), mux: http.NewServeMux(), log: deps.Log, closing: make(chan struct{})}
+	g := &Gateway{cfg: cfg, deps: deps, store: records.NewStore(deps.Bucket), mux: http.NewServeMux(), log: deps.Log, closing: make(chan struct{}), jobs: newJobCache(), images: newImageCache()}
+	g.feeds = &feeds{store: g.store, now: deps.Now, log: deps.Log, notice: g.notice, told: deps.Changes != nil, resync: cfg.ProgressResync, wait: waitTick, m: map[string]*feed{}}
+	if deps.Changes != nil {
+		deps.Changes.listen(g.feeds.taskChanged)
+	}
 	for _, rt := range g.ownedRoutes() {
 		g.mux.HandleFunc(rt.pattern, g.owned(rt.handler))
 	}

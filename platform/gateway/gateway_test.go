@@ -58,7 +58,12 @@ func newEnv(t *testing.T, cfg Config) *env {
 // newEnvOn is newEnv publishing requests to topic; env.sub is nil.
 func newEnvOn(t *testing.T, cfg Config, topic *pubsub.Topic) *env {
 	t.Helper()
-	bucket := memblob.OpenBucket(nil)
+	return newEnvWith(t, cfg, topic, memblob.OpenBucket(nil))
+}
+
+// newEnvWith is newEnvOn on bucket, which it closes at the test's end.
+func newEnvWith(t testing.TB, cfg Config, topic *pubsub.Topic, bucket *blob.Bucket) *env {
+	t.Helper()
 	t.Cleanup(func() {
 		// Bounded: a send the broker keeps refusing is retried until then.
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -120,7 +125,7 @@ func (e *env) upload(t *testing.T, owner string, files ...file) (int, api.Upload
 	return status, out
 }
 
-func (e *env) do(t *testing.T, req *http.Request, out any) int {
+func (e *env) do(t testing.TB, req *http.Request, out any) int {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -136,7 +141,7 @@ func (e *env) do(t *testing.T, req *http.Request, out any) int {
 	return resp.StatusCode
 }
 
-func (e *env) postJSON(t *testing.T, owner, path string, in, out any) int {
+func (e *env) postJSON(t testing.TB, owner, path string, in, out any) int {
 	t.Helper()
 	b, _ := json.Marshal(in)
 	req, _ := http.NewRequest("POST", e.srv.URL+path, bytes.NewReader(b))
@@ -145,7 +150,7 @@ func (e *env) postJSON(t *testing.T, owner, path string, in, out any) int {
 	return e.do(t, req, out)
 }
 
-func (e *env) get(t *testing.T, owner, path string) (int, http.Header, []byte) {
+func (e *env) get(t testing.TB, owner, path string) (int, http.Header, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
 	req.Header.Set("X-Owner", owner)

@@ -133,6 +133,7 @@ func (g *Gateway) storeUpload(r *http.Request, owner string, part io.Reader, ent
 	if err := g.store.PutImage(ctx, img); err != nil {
 		return nil, err
 	}
+	g.images.put(img.ID, img)
 	entry.ID, entry.Format, entry.Width, entry.Height, entry.Bytes = img.ID, img.Format, img.Width, img.Height, img.Bytes
 	return nil, nil
 }
@@ -154,7 +155,7 @@ func (g *Gateway) getImage(w http.ResponseWriter, r *http.Request, owner string)
 		g.fail(w, r, fault.New(fault.NotFound, "image %q not found", id))
 		return
 	}
-	img, err := g.store.Image(r.Context(), owner, id)
+	img, err := g.image(r.Context(), owner, id)
 	if err != nil {
 		g.fail(w, r, notFoundAs(err, "image %q not found", id))
 		return

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,7 +20,8 @@ import (
 	"github.com/pixmill/pixmill/platform/api"
 )
 
-// maxJobBody bounds a job request: a thousand ids and a few ops fit easily.
+// maxJobBody bounds a job request: 10,000 ids (25 bytes each in JSON) and a
+// few ops fit easily.
 const maxJobBody = 1 << 20
 
 // createJob validates the whole request before anything is stored or queued:
@@ -41,17 +43,10 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 		g.fail(w, r, err)
 		return
 	}
-	imgs := make([]records.Image, len(req.Images))
-	for i, id := range req.Images {
-		img, err := g.store.Image(ctx, owner, id)
-		if fault.KindOf(err) == fault.NotFound {
-			err = fault.New(fault.InvalidArgument, "images[%d]: unknown image id %q", i, id)
-		}
-		if err != nil {
-			g.fail(w, r, err)
-			return
-		}
-		imgs[i] = img
+	imgs, err := g.jobImages(ctx, owner, req.Images)
+	if err != nil {
+		g.fail(w, r, err)
+		return
 	}
 	job := records.Job{ID: events.NewID(), Owner: owner, Created: g.deps.Now().UTC(), Ops: ops, Format: req.Format, Quality: req.Quality, Metadata: metadata(req.Metadata), Inputs: inputs}
 	for _, img := range imgs {
@@ -64,6 +59,7 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 		g.fail(w, r, err)
 		return
 	}
+	g.jobs.put(job.ID, job)
 	if err := g.enqueue(r, job, imgs); err != nil {
 		g.fail(w, r, err)
 		return
@@ -75,6 +71,36 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 	}
 	w.Header().Set("Location", "/v1/jobs/"+job.ID)
 	writeJSON(w, http.StatusAccepted, body)
+}
+
+// parallelImageReads bounds the image records one job's submission reads
+// at once: each is a round trip to the bucket, and a job of thousands read
+// one by one would take seconds.
+const parallelImageReads = 64
+
+// jobImages reads the records of the caller's images ids, in that order. An
+// unknown id (or someone else's) is a 400 naming the first such in the list.
+func (g *Gateway) jobImages(ctx context.Context, owner string, ids []string) ([]records.Image, error) {
+	imgs := make([]records.Image, len(ids))
+	errs := make([]error, len(ids))
+	var eg errgroup.Group
+	eg.SetLimit(parallelImageReads)
+	for i, id := range ids {
+		eg.Go(func() error {
+			imgs[i], errs[i] = g.image(ctx, owner, id)
+			if fault.KindOf(errs[i]) == fault.NotFound {
+				errs[i] = fault.New(fault.InvalidArgument, "images[%d]: unknown image id %q", i, id)
+			}
+			return nil
+		})
+	}
+	_ = eg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return imgs, nil
 }
 
 func decodeJobRequest(r io.Reader) (api.JobRequest, error) {
@@ -146,7 +172,7 @@ func (g *Gateway) inputs(r *http.Request, owner string, needs map[int][]string) 
 	keys := map[string]string{}
 	for i, ids := range needs {
 		for _, id := range ids {
-			img, err := g.store.Image(r.Context(), owner, id)
+			img, err := g.image(r.Context(), owner, id)
 			if fault.KindOf(err) == fault.NotFound {
 				return nil, fault.New(fault.InvalidArgument, "ops[%d]: unknown image id %q", i, id)
 			}
@@ -162,7 +188,7 @@ func (g *Gateway) inputs(r *http.Request, owner string, needs map[int][]string) 
 // newJobBody is what the API shows of job j in state, before its counts
 // and tasks.
 func newJobBody(j records.Job, state records.State) api.Job {
-	return api.Job{ID: j.ID, State: api.JobState(state), Counts: map[api.TaskState]int{}, Format: j.Format, Quality: j.Quality, Metadata: metadata(j.Metadata)}
+	return api.Job{ID: j.ID, State: api.JobState(state), Counts: map[api.TaskState]int{}, Total: len(j.Tasks), Format: j.Format, Quality: j.Quality, Metadata: metadata(j.Metadata)}
 }
 
 // metadata is the job's metadata choice with the default spelled out.
@@ -186,6 +212,11 @@ func outputFormat(requested, original string) string {
 	}
 }
 
+// parallelSends bounds the requests one job has in flight to the broker:
+// enough that a job of thousands is queued in a second or two on the
+// embedded JetStream, whose acknowledgement is a round trip each.
+const parallelSends = 128
+
 // enqueue publishes one request per task. Sends run concurrently so the
 // broker's acknowledgements overlap; a task whose request could not be
 // queued is recorded as failed, so its owner is told instead of waiting.
@@ -193,7 +224,7 @@ func (g *Gateway) enqueue(r *http.Request, job records.Job, imgs []records.Image
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.EnqueueTimeout)
 	defer cancel()
 	var eg errgroup.Group
-	eg.SetLimit(32)
+	eg.SetLimit(parallelSends)
 	for i, t := range job.Tasks {
 		eg.Go(func() error {
 			e, err := events.New(events.SourceGateway, g.deps.Now(), events.TaskRequested{
@@ -215,6 +246,7 @@ func (g *Gateway) enqueue(r *http.Request, job records.Job, imgs []records.Image
 			if ferr := g.store.MarkFailed(fctx, failed, g.deps.Now()); ferr != nil {
 				g.log.Error("recording an unqueued task", "job", job.ID, "task", t.ID, "err", ferr)
 			}
+			g.deps.Changes.TaskChanged(job.ID, t.ID)
 			return fault.Wrap(fault.Transient, err, "queueing task %s", t.ID)
 		})
 	}
@@ -226,8 +258,18 @@ func (g *Gateway) loadJob(r *http.Request, owner string) (records.Job, error) {
 	if !events.ValidID(id) {
 		return records.Job{}, fault.New(fault.NotFound, "job %q not found", id)
 	}
+	if j, ok := g.jobs.get(id); ok {
+		if j.Owner != owner {
+			return records.Job{}, fault.New(fault.NotFound, "job %q not found", id)
+		}
+		return j, nil
+	}
 	j, err := g.store.Job(r.Context(), owner, id)
-	return j, notFoundAs(err, "job %q not found", id)
+	if err != nil {
+		return records.Job{}, notFoundAs(err, "job %q not found", id)
+	}
+	g.jobs.put(j.ID, j)
+	return j, nil
 }
 
 // jobTasks loads the caller's job named in the path and its tasks' states,
@@ -276,24 +318,73 @@ func (g *Gateway) listJobs(w http.ResponseWriter, r *http.Request, owner string)
 	writeJSON(w, http.StatusOK, list)
 }
 
+// Bounds of a page of a job's tasks, GET /v1/jobs/{id}?limit=.
+const maxTaskPage = 1000
+
+// getJob answers a job's state and its tasks: every task by default, a page
+// of them with ?limit= (and ?page_token= from the page before), or none
+// with ?view=summary, which costs one listing of the job's records and no
+// reads, for pollers of a job of thousands.
 func (g *Gateway) getJob(w http.ResponseWriter, r *http.Request, owner string) {
-	j, tasks, ok := g.jobTasks(w, r, owner)
-	if !ok {
+	q := r.URL.Query()
+	j, err := g.loadJob(r, owner)
+	if err != nil {
+		g.fail(w, r, err)
 		return
 	}
-	state := records.JobState(tasks)
+	from, n, err := taskPage(q, len(j.Tasks))
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	counts, tasks, err := g.store.TaskPage(r.Context(), j, from, n)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	state := records.JobStateOf(counts, len(j.Tasks))
 	body := newJobBody(j, state)
 	if !state.Final() {
 		body.Notice = g.notice(r.Context())
 	}
-	for state, n := range records.Counts(tasks) {
+	for state, n := range counts {
 		body.Counts[api.TaskState(state)] = n
 	}
 	for _, t := range tasks {
 		body.Tasks = append(body.Tasks, taskView(t))
 	}
+	if next := from + n; q.Has("limit") && next < len(j.Tasks) {
+		body.NextPageToken = strconv.Itoa(next)
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, body)
+}
+
+// taskPage reads which tasks GET /v1/jobs/{id} is to show of a job of total:
+// n of them from index from.
+func taskPage(q url.Values, total int) (from, n int, err error) {
+	switch v := q.Get("view"); v {
+	case "", "full":
+	case "summary":
+		if q.Has("limit") || q.Has("page_token") {
+			return 0, 0, fault.New(fault.InvalidArgument, "view: a summary has no tasks to page through; drop limit and page_token")
+		}
+		return 0, 0, nil
+	default:
+		return 0, 0, fault.New(fault.InvalidArgument, "view: must be \"full\" (the default) or \"summary\", got %q", v)
+	}
+	n = total
+	if v := q.Get("limit"); q.Has("limit") {
+		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > maxTaskPage {
+			return 0, 0, fault.New(fault.InvalidArgument, "limit: must be a whole number from 1 to %d, got %q", maxTaskPage, v)
+		}
+	}
+	if v := q.Get("page_token"); v != "" {
+		if from, err = strconv.Atoi(v); err != nil || from < 1 || from >= total {
+			return 0, 0, fault.New(fault.InvalidArgument, "page_token: not a page of this job")
+		}
+	}
+	return from, n, nil
 }
 
 func (g *Gateway) getOps(w http.ResponseWriter, r *http.Request) {

@@ -47,7 +47,9 @@ func (g *Gateway) taskResult(w http.ResponseWriter, r *http.Request, owner strin
 }
 
 // getArchive streams a zip of every output that exists, stored without
-// compression: the pictures are compressed already.
+// compression: the pictures are compressed already. It holds no output
+// whole, only the zip's directory (a hundred bytes or so an entry) until
+// the end.
 func (g *Gateway) getArchive(w http.ResponseWriter, r *http.Request, owner string) {
 	j, tasks, ok := g.jobTasks(w, r, owner)
 	if !ok {
@@ -58,6 +60,9 @@ func (g *Gateway) getArchive(w http.ResponseWriter, r *http.Request, owner strin
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "pixmill-" + j.ID + ".zip"}))
 	zw := zip.NewWriter(w)
 	used := map[string]int{}
+	// One buffer for every output: the archive holds one piece of one
+	// output at a time, whatever the job's size.
+	buf := make([]byte, 256<<10)
 	for _, t := range tasks {
 		if t.State != records.Succeeded {
 			continue
@@ -72,7 +77,7 @@ func (g *Gateway) getArchive(w http.ResponseWriter, r *http.Request, owner strin
 		}
 		fw, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: t.Updated})
 		if err == nil {
-			_, err = io.Copy(fw, rd)
+			_, err = io.CopyBuffer(fw, rd, buf)
 		}
 		rd.Close()
 		if err != nil {

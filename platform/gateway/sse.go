@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"net/http"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -25,9 +27,9 @@ import (
 //
 // # Why ids carry what the client has seen
 //
-// The gateway keeps nothing in memory between requests, so a client that
-// reconnects may reach another replica; its Last-Event-ID must tell that
-// replica everything needed. Tasks move on their own, in parallel, and their
+// A client that reconnects may reach another replica, whose feed (feed.go)
+// read the records at other moments and knows nothing of this client; its
+// Last-Event-ID must tell that replica everything needed. Tasks move on their own, in parallel, and their
 // records carry no global order: two replicas polling the same bucket can see
 // task 3 finish before task 7 or after it, so no job-wide number derived from
 // the records (a count of facts, a sum of per-task versions) says which
@@ -49,26 +51,33 @@ import (
 // between two polls arrives once, as succeeded, with its attempts. The job
 // summary is a snapshot: sending it again on a new connection is harmless.
 
-// eventsEvery is how often a stream reads a job's records. A variable so
+// eventsEvery is how often a job's feed reads its records. A variable so
 // tests can poll faster.
 var eventsEvery = 500 * time.Millisecond
 
-// keepAlivePolls is how many polls without an event pass before a comment
-// line keeps proxies from closing an idle stream (15s at the default rate).
-const keepAlivePolls = 30
+// keepAlive is how long a stream may pass without an event before a comment
+// line keeps proxies from closing it.
+const keepAlive = 15 * time.Second
 
 // eventsRetry is the reconnection delay the browser is told to use.
 const eventsRetry = 2 * time.Second
 
 func (g *Gateway) jobEvents(w http.ResponseWriter, r *http.Request, owner string) {
-	// The first read happens before any header is sent, so a storage
-	// failure is still an HTTP error rather than a silent stream.
-	j, tasks, ok := g.jobTasks(w, r, owner)
-	if !ok {
+	// The job's first read happens before any header is sent, so a
+	// storage failure is still an HTTP error rather than a silent stream.
+	j, err := g.loadJob(r, owner)
+	if err != nil {
+		g.fail(w, r, err)
 		return
 	}
+	seq, keys := parseEventID(r.Header.Get("Last-Event-ID"), len(j.Tasks))
+	f, err := g.feeds.subscribe(r.Context(), j, seq > 0)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	defer g.feeds.release(f)
 	ctx := r.Context()
-	seq, view := parseEventID(r.Header.Get("Last-Event-ID"), len(j.Tasks))
 	rc := http.NewResponseController(w)
 	// A server-wide write timeout would cut the stream; it ends when the
 	// client goes or the job is final.
@@ -80,33 +89,26 @@ func (g *Gateway) jobEvents(w http.ResponseWriter, r *http.Request, owner string
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, "retry: %d\n\n", eventsRetry.Milliseconds())
 
-	s := &eventStream{w: w, seq: seq, view: view}
+	s := &eventStream{w: w, seq: seq, view: newView(keys)}
 	var last api.Progress
-	tick := time.NewTicker(eventsEvery)
-	defer tick.Stop()
-	idle := 0
+	var gen uint64
+	idle := time.NewTimer(keepAlive)
+	defer idle.Stop()
 	for {
-		idle++
-		if tasks != nil {
-			sum := g.summary(r, j, tasks)
-			sent, err := s.sendChanges(tasks, sum, last)
-			if err != nil {
-				return
-			}
-			if sent {
-				idle, last = 0, sum
-			}
-			if records.State(sum.State).Final() {
-				_ = s.send("end", sum)
-				_ = rc.Flush()
-				return
-			}
+		evs, sum, now, wake := f.since(s.view, gen)
+		gen = now
+		sent, err := s.sendChanges(evs, sum, last)
+		if err != nil {
+			return
 		}
-		if idle >= keepAlivePolls {
-			idle = 0
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
-				return
-			}
+		if sent {
+			last = sum
+			idle.Reset(keepAlive)
+		}
+		if records.State(sum.State).Final() {
+			_ = s.send("end", sum)
+			_ = rc.Flush()
+			return
 		}
 		if err := rc.Flush(); err != nil {
 			return
@@ -119,53 +121,31 @@ func (g *Gateway) jobEvents(w http.ResponseWriter, r *http.Request, owner string
 			// need not wait; the client reconnects to another replica
 			// or to this one once it is back, and misses nothing.
 			return
-		case <-tick.C:
-		}
-		var err error
-		if tasks, err = g.store.Tasks(ctx, j); err != nil {
-			if ctx.Err() != nil {
+		case <-idle.C:
+			idle.Reset(keepAlive)
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 				return
 			}
-			// Keep the stream: the next poll may succeed, and the
-			// client would only reconnect to the same trouble.
-			g.log.Warn("events: reading task records", "job", j.ID, "err", err)
-			tasks = nil
+		case <-wake:
 		}
 	}
-}
-
-func (g *Gateway) summary(r *http.Request, j records.Job, tasks []records.TaskStatus) api.Progress {
-	state := records.JobState(tasks)
-	sum := api.Progress{ID: j.ID, State: api.JobState(state), Counts: map[api.TaskState]int{}, Total: len(tasks)}
-	for st, n := range records.Counts(tasks) {
-		sum.Counts[api.TaskState(st)] = n
-	}
-	if !state.Final() {
-		sum.Notice = g.notice(r.Context())
-	}
-	return sum
 }
 
 // eventStream writes events and keeps the id state of one client.
 type eventStream struct {
 	w    http.ResponseWriter
 	seq  uint64
-	view []uint64
+	view *view
 }
 
-// sendChanges sends a task event for every task the client's view does not
-// match, in the job's order, then the summary if it differs from last, the
-// one sent before on this connection (none on a new one). It reports whether
-// it sent anything.
-func (s *eventStream) sendChanges(tasks []records.TaskStatus, sum, last api.Progress) (bool, error) {
+// sendChanges sends the task events evs, then the summary if it differs
+// from last, the one sent before on this connection (none on a new one). It
+// reports whether it sent anything.
+func (s *eventStream) sendChanges(evs []taskEvent, sum, last api.Progress) (bool, error) {
 	sent := false
-	for i, t := range tasks {
-		k := taskKey(t)
-		if s.view[i] == k {
-			continue
-		}
-		s.view[i] = k
-		if err := s.send("task", taskView(t)); err != nil {
+	for _, e := range evs {
+		s.view.set(e.index, e.key)
+		if err := s.write("task", e.data); err != nil {
 			return sent, err
 		}
 		sent = true
@@ -184,8 +164,12 @@ func (s *eventStream) send(event string, v any) error {
 	if err != nil {
 		return err
 	}
+	return s.write(event, data)
+}
+
+func (s *eventStream) write(event string, data []byte) error {
 	s.seq++
-	_, err = fmt.Fprintf(s.w, "id: %d.%s\nevent: %s\ndata: %s\n\n", s.seq, encodeView(s.view), event, data)
+	_, err := fmt.Fprintf(s.w, "id: %d.%s\nevent: %s\ndata: %s\n\n", s.seq, s.view.encode(), event, data)
 	return err
 }
 
@@ -237,21 +221,77 @@ func taskKey(t records.TaskStatus) uint64 {
 	return e<<23 | attempts<<3 | st
 }
 
-// encodeView writes a view as (key, run length) pairs of uvarints in
-// unpadded base64url, which an SSE id can hold.
-func encodeView(view []uint64) string {
-	var b []byte
-	for i := 0; i < len(view); {
-		j := i + 1
-		for j < len(view) && view[j] == view[i] {
-			j++
+// view is what a client has seen of each task, its taskKey (0: not seen),
+// kept flat, to compare, and as runs of equal keys, so that writing the id
+// of each event costs the runs, a few while tasks finish roughly in order,
+// not the job's size.
+type view struct {
+	keys []uint64
+	runs []viewRun // in order; a run ends where the next starts
+}
+
+type viewRun struct {
+	start int
+	key   uint64
+}
+
+func newView(keys []uint64) *view {
+	v := &view{keys: keys}
+	for i, k := range keys {
+		if i == 0 || k != keys[i-1] {
+			v.runs = append(v.runs, viewRun{i, k})
 		}
-		b = binary.AppendUvarint(b, view[i])
-		b = binary.AppendUvarint(b, uint64(j-i))
-		i = j
+	}
+	return v
+}
+
+// set records that the client now knows task i as key k.
+func (v *view) set(i int, k uint64) {
+	if v.keys[i] == k {
+		return
+	}
+	old := v.keys[i]
+	v.keys[i] = k
+	// The run holding i becomes up to three: before i, i, after i.
+	r := sort.Search(len(v.runs), func(n int) bool { return v.runs[n].start > i }) - 1
+	end := len(v.keys)
+	if r+1 < len(v.runs) {
+		end = v.runs[r+1].start
+	}
+	var parts []viewRun
+	if i > v.runs[r].start {
+		parts = append(parts, viewRun{v.runs[r].start, old})
+	}
+	parts = append(parts, viewRun{i, k})
+	if i+1 < end {
+		parts = append(parts, viewRun{i + 1, old})
+	}
+	v.runs = slices.Replace(v.runs, r, r+1, parts...)
+	// Then neighbours with equal keys merge.
+	for n := min(r+len(parts), len(v.runs)-1); n >= max(r, 1); n-- {
+		if v.runs[n].key == v.runs[n-1].key {
+			v.runs = slices.Delete(v.runs, n, n+1)
+		}
+	}
+}
+
+// encode writes the view as (key, run length) pairs of uvarints in
+// unpadded base64url, which an SSE id can hold.
+func (v *view) encode() string {
+	var b []byte
+	for n, r := range v.runs {
+		end := len(v.keys)
+		if n+1 < len(v.runs) {
+			end = v.runs[n+1].start
+		}
+		b = binary.AppendUvarint(b, r.key)
+		b = binary.AppendUvarint(b, uint64(end-r.start))
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// encodeView is the id part of a view given as keys.
+func encodeView(keys []uint64) string { return newView(keys).encode() }
 
 // parseEventID reads a Last-Event-ID. Anything that is not an id of this
 // job's stream (absent, malformed, another job's number of tasks) starts

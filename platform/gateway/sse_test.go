@@ -106,7 +106,7 @@ type sseEvent struct {
 }
 
 // seq is the strictly increasing part of the event id.
-func (e sseEvent) seq(t *testing.T) uint64 {
+func (e sseEvent) seq(t testing.TB) uint64 {
 	t.Helper()
 	n, _, _ := strings.Cut(e.ID, ".")
 	v, err := strconv.ParseUint(n, 10, 64)
@@ -147,7 +147,7 @@ type stream struct {
 }
 
 // connect opens the stream with Last-Event-ID lastID ("" for none).
-func connect(t *testing.T, base, job, lastID string) *stream {
+func connect(t testing.TB, base, job, lastID string) *stream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/jobs/"+job+"/events", nil)
@@ -179,7 +179,7 @@ func (s *stream) close() {
 
 // read parses the stream as the EventSource algorithm does: fields until a
 // blank line, comments and retry ignored.
-func (s *stream) read(t *testing.T) {
+func (s *stream) read(t testing.TB) {
 	sc := bufio.NewScanner(s.resp.Body)
 	var ev sseEvent
 	var data string
@@ -217,7 +217,7 @@ func (s *stream) read(t *testing.T) {
 }
 
 // next returns the next n events, failing the test if they do not come.
-func (s *stream) next(t *testing.T, n int) []sseEvent {
+func (s *stream) next(t testing.TB, n int) []sseEvent {
 	t.Helper()
 	var out []sseEvent
 	for len(out) < n {
@@ -259,7 +259,7 @@ func shorts(evs []sseEvent) []string {
 }
 
 // expect reads len(want) events and compares them with want.
-func (s *stream) expect(t *testing.T, want ...string) []sseEvent {
+func (s *stream) expect(t testing.TB, want ...string) []sseEvent {
 	t.Helper()
 	got := s.next(t, len(want))
 	if diff := cmp.Diff(want, shorts(got)); diff != "" {

@@ -709,11 +709,14 @@ function showJob(id) {
   zip.setAttribute('aria-disabled', 'true');
   job = { id, tasks: new Map(), lastLive: 0 };
   const mine = job;
-  api(`/v1/jobs/${id}`).then((body) => {
+  // The summary first: a job under way gets its tasks from the event
+  // stream, which sends every one on a new connection; a finished one
+  // reads them a page at a time.
+  api(`/v1/jobs/${id}?view=summary`).then(async (body) => {
     if (job !== mine) return;
-    for (const t of body.tasks || []) updateTask(t);
     updateSummary(body);
-    if (!isFinal(body.state)) follow(mine);
+    if (isFinal(body.state)) await loadTasks(mine);
+    else follow(mine);
   }).catch((err) => {
     if (job !== mine) return;
     view.dataset.state = 'error';
@@ -747,14 +750,30 @@ function follow(j) {
 function poll(j) {
   j.poll = setTimeout(async () => {
     try {
-      const body = await api(`/v1/jobs/${j.id}`);
-      if (job !== j) return;
-      for (const t of body.tasks || []) updateTask(t);
-      updateSummary(body);
-      if (isFinal(body.state)) return;
+      const body = await loadTasks(j);
+      if (body && isFinal(body.state)) return;
     } catch { /* try again */ }
     if (job === j) poll(j);
   }, 2000);
+}
+
+// TASK_PAGE is how many tasks a page of GET /v1/jobs/{id} asks for.
+const TASK_PAGE = 500;
+
+// loadTasks reads job j's tasks a page at a time, showing each page as it
+// comes, then the summary of the last page, which it returns (nothing if
+// another job was opened meanwhile).
+async function loadTasks(j) {
+  let body;
+  let token = '';
+  do {
+    body = await api(`/v1/jobs/${j.id}?limit=${TASK_PAGE}${token ? `&page_token=${encodeURIComponent(token)}` : ''}`);
+    if (job !== j) return undefined;
+    for (const t of body.tasks || []) updateTask(t);
+    token = body.next_page_token || '';
+  } while (token);
+  updateSummary(body);
+  return body;
 }
 
 function closeJob() {
@@ -879,7 +898,7 @@ let jobsPage = ''; // the next page of GET /v1/jobs, '' when there is none
 // jobState fills a job's badge in the list with its state, done or not.
 async function jobState(id, badge) {
   try {
-    const j = await api(`/v1/jobs/${id}`);
+    const j = await api(`/v1/jobs/${id}?view=summary`);
     badge.textContent = j.state;
     badge.classList.add(j.state);
   } catch {
