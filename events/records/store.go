@@ -13,8 +13,27 @@ import (
 
 // Store reads and writes records in a bucket. It is safe for concurrent use.
 type Store struct {
-	bucket *blob.Bucket
-	ended  endedCache
+	bucket  *blob.Bucket
+	ended   endedCache
+	changed func(job, task string)
+}
+
+// OnTaskChange asks s to call f after each task record it writes (a task
+// started, succeeded or failed), with the task's job and id: how the
+// gateway's progress feeds in the same process learn what changed without
+// listing whole jobs. f must be quick; it is called on the writer's
+// goroutine. Set it before the Store is used.
+func (s *Store) OnTaskChange(f func(job, task string)) { s.changed = f }
+
+// putTask writes a task record and tells the OnTaskChange hook.
+func (s *Store) putTask(ctx context.Context, job, task, fact string, v any) error {
+	if err := s.put(ctx, taskKey(job, task, fact), v); err != nil {
+		return err
+	}
+	if s.changed != nil {
+		s.changed(job, task)
+	}
+	return nil
 }
 
 // NewStore returns a Store on b. The caller keeps ownership of b.

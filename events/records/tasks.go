@@ -36,17 +36,17 @@ type failed struct {
 
 // MarkStarted records that attempt e.Attempt of a task began at at.
 func (s *Store) MarkStarted(ctx context.Context, e events.TaskStarted, at time.Time) error {
-	return s.put(ctx, taskKey(e.Job, e.Task, "started-"+strconv.Itoa(e.Attempt)), started{Attempt: e.Attempt, At: at.UTC()})
+	return s.putTask(ctx, e.Job, e.Task, "started-"+strconv.Itoa(e.Attempt), started{Attempt: e.Attempt, At: at.UTC()})
 }
 
 // MarkCompleted records a task's result.
 func (s *Store) MarkCompleted(ctx context.Context, e events.TaskCompleted, at time.Time) error {
-	return s.put(ctx, taskKey(e.Job, e.Task, "succeeded"), succeeded{Attempt: e.Attempt, Result: e.Result, At: at.UTC()})
+	return s.putTask(ctx, e.Job, e.Task, "succeeded", succeeded{Attempt: e.Attempt, Result: e.Result, At: at.UTC()})
 }
 
 // MarkFailed records that a task ended without a result.
 func (s *Store) MarkFailed(ctx context.Context, e events.TaskFailed, at time.Time) error {
-	return s.put(ctx, taskKey(e.Job, e.Task, "failed"), failed{Attempt: e.Attempt, Kind: e.Kind, Reason: e.Reason, DeadLettered: e.DeadLettered, At: at.UTC()})
+	return s.putTask(ctx, e.Job, e.Task, "failed", failed{Attempt: e.Attempt, Kind: e.Kind, Reason: e.Reason, DeadLettered: e.DeadLettered, At: at.UTC()})
 }
 
 // State is the state of a task or a job.

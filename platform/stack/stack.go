@@ -92,9 +92,12 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("requests topic %q: %w", redactURL(cfg.Queues.RequestsTopic), err)
 	}
 	defer shutdownTopic(requests)
+	// The results handler here tells the gateway's progress feeds which
+	// tasks it recorded, so that they read those alone.
+	changes := gateway.NewChanges()
 	work := &processing{}
 	if !cfg.Queues.gatewayOnly() {
-		work, err = startProcessing(ctx, cfg, bucket, obs, log)
+		work, err = startProcessing(ctx, cfg, bucket, obs, changes, log)
 		if err != nil {
 			return err
 		}
@@ -108,7 +111,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if authn.Mode() == auth.ModeNone {
 		log.Warn("--auth none: every caller is the one local owner, on every address this gateway listens on", "addr", cfg.Addr)
 	}
-	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Owners: authn.Owner, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued})
+	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Owners: authn.Owner, Changes: changes, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued})
 	if err != nil {
 		return err
 	}
@@ -166,8 +169,9 @@ type processing struct {
 
 // startProcessing opens the subscriptions and topics processing needs and
 // makes its parts; close releases them.
-func startProcessing(ctx context.Context, cfg Config, bucket *blob.Bucket, obs *observing, log *slog.Logger) (p *processing, err error) {
+func startProcessing(ctx context.Context, cfg Config, bucket *blob.Bucket, obs *observing, changes *gateway.Changes, log *slog.Logger) (p *processing, err error) {
 	p = &processing{store: records.NewStore(bucket), slots: cfg.fleetSlots()}
+	p.store.OnTaskChange(changes.TaskChanged)
 	defer func() {
 		if err != nil {
 			p.close()

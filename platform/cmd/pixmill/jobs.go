@@ -58,8 +58,8 @@ func runJobs(ctx context.Context, args []string, w io.Writer) error {
 	fmt.Fprintln(tw, "JOB\tCREATED\tSTATE\tPHOTOS\tEDITS")
 	for _, j := range jobs {
 		state := "?"
-		if full, err := c.Job(ctx, j.ID); err == nil {
-			state = string(full.State)
+		if sum, err := c.JobSummary(ctx, j.ID); err == nil {
+			state = string(sum.State)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", j.ID, j.Created.Local().Format(time.DateTime), state, j.Tasks, strings.Join(j.Ops, ", "))
 	}
