@@ -4,8 +4,8 @@
 // task.failed with a reason the owner can read.
 //
 // That a task started is recorded by the function itself, in the task's
-// records (events/records), while the picture is being read and edited:
-// one small write beside the result, where a task.started event would cost
+// records (events/records), before the picture is read: one small write
+// beside the result, where a task.started event would cost
 // the broker a publish, a delivery, an acknowledgement and a removal, and
 // the results function a read and a write, for every picture. The record
 // is what the job's status shows as "running", with its attempt.
@@ -65,16 +65,12 @@ func (f *Function) Handle(ctx context.Context, e cloudevents.Event) error {
 		return fault.Wrap(fault.InvalidArgument, err, "edit: the request event is malformed")
 	}
 	attempt := events.AttemptFrom(ctx)
-	started := make(chan error, 1)
-	go func() {
-		started <- f.records().MarkStarted(ctx, events.TaskStarted{Job: req.Job, Task: req.Task, Owner: req.Owner, Attempt: attempt}, f.Now())
-	}()
-	res, err := f.process(ctx, req)
-	// The start is recorded before the end is told, so that the records
-	// never show a task ended and then running.
-	if serr := <-started; serr != nil {
-		return serr
+	// The start is recorded before the work, so that an attempt that kills
+	// its worker (a picture that crashes libvips) still counts as one.
+	if err := f.records().MarkStarted(ctx, events.TaskStarted{Job: req.Job, Task: req.Task, Owner: req.Owner, Attempt: attempt}, f.Now()); err != nil {
+		return err
 	}
+	res, err := f.process(ctx, req)
 	if err != nil {
 		if ctx.Err() != nil || fault.Retryable(err) {
 			return err
