@@ -1,0 +1,55 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestCountStarted(t *testing.T) {
+	tests := []struct {
+		name      string
+		delivered int
+		// started answers Started on its n-th call (from 1) about an
+		// attempt.
+		started func(call, attempt int) (bool, error)
+		want    int
+		asked   []int // the attempts Started was asked about, in order
+	}{
+		{"a first delivery reads nothing", 1, nil, 1, nil},
+		{"the previous attempt started", 2, func(int, int) (bool, error) { return true, nil }, 2, []int{1}},
+		{"a held first delivery died unstarted", 2, func(int, int) (bool, error) { return false, nil }, 1, nil},
+		{"after a lost first delivery, attempt 1 and 2 ran", 4, func(_, a int) (bool, error) { return a <= 2, nil }, 3, nil},
+		{"a poison request on its fourth delivery", 4, func(_, a int) (bool, error) { return a <= 3, nil }, 4, []int{3}},
+		{"the record lags its event", 3, func(call, _ int) (bool, error) { return call >= 3, nil }, 3, []int{2, 2, 2}},
+		{"records cannot be read: the broker's count stands", 3, func(int, int) (bool, error) { return false, errors.New("bucket down") }, 3, []int{2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var asked []int
+			cfg := StartedConfig{Grace: 50 * time.Millisecond, Poll: time.Millisecond}
+			cfg.Started = func(_ context.Context, _ *Delivery, n int) (bool, error) {
+				asked = append(asked, n)
+				return tt.started(len(asked), n)
+			}
+			var got int
+			h := CountStarted(cfg, nil)(func(_ context.Context, d *Delivery) error { got = d.Attempt; return nil })
+			if err := h(context.Background(), &Delivery{Attempt: tt.delivered}); err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("delivery %d ran as attempt %d, want %d", tt.delivered, got, tt.want)
+			}
+			if tt.asked != nil && fmt.Sprint(asked) != fmt.Sprint(tt.asked) {
+				t.Errorf("asked about attempts %v, want %v", asked, tt.asked)
+			}
+			for _, a := range asked {
+				if a != tt.delivered-1 {
+					t.Errorf("asked about attempt %d; only the previous one (%d) tells", a, tt.delivered-1)
+				}
+			}
+		})
+	}
+}
