@@ -39,8 +39,8 @@ func TestTasksPerWorker(t *testing.T) {
 // turned off.
 func TestWorkerFlags(t *testing.T) {
 	tests := []struct {
-		args                            []string
-		env                             map[string]string
+		args                           []string
+		env                            map[string]string
 		concurrency, threads, prefetch int
 	}{
 		{nil, nil, 0, 0, 1},
