@@ -20,6 +20,10 @@
 //	              unacked message with its consumer until the consumer's
 //	              channel closes; a delayed nack held on a timer
 //
+// SubscriptionFor sizes a worker's subscription URL to what its runner holds
+// (running plus prefetched): RabbitMQ's prefetch_count; the pulled brokers
+// fetch only when asked and need nothing.
+//
 // A broker that keeps no count (a classic RabbitMQ queue, mem://) gives every
 // delivery attempt 1, so the platform cannot tell a request that keeps
 // killing its worker from a new one: use the queue types above.
