@@ -64,22 +64,7 @@ func attempt(t *testing.T, count func(*pubsub.Message) (int, bool), m *pubsub.Me
 // a consumer whose connection dies each raise the count, and a redriven
 // message that still carries the count of its earlier life starts at 1.
 func TestRabbitDeliveryCount(t *testing.T) {
-	backendtest.Need(t, "rabbitmq", backendtest.RabbitAddr)
-	conn, err := amqp.Dial(backendtest.Env["RABBIT_SERVER_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	prefix := fmt.Sprintf("pixmill-test-%d", time.Now().UnixNano())
-	q, err := brokers.ProvisionRabbit(conn, prefix, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := brokers.DeleteRabbit(conn, prefix); err != nil {
-			t.Error(err)
-		}
-	})
+	_, prefix, q := provisionRabbit(t)
 	ctx := context.Background()
 	topic, err := pubsub.OpenTopic(ctx, q.RequestsTopic)
 	if err != nil {
@@ -117,6 +102,29 @@ func TestRabbitDeliveryCount(t *testing.T) {
 		t.Errorf("after the consumer died: attempt %d, want 3", n)
 	}
 	m.Ack()
+}
+
+// provisionRabbit makes pixmill's queues on the machine's RabbitMQ, named
+// for this test, and removes them after it.
+func provisionRabbit(t *testing.T) (*amqp.Connection, string, brokers.Queues) {
+	t.Helper()
+	backendtest.Need(t, "rabbitmq", backendtest.RabbitAddr)
+	conn, err := amqp.Dial(backendtest.Env["RABBIT_SERVER_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	prefix := fmt.Sprintf("pixmill-test-%d", time.Now().UnixNano())
+	q, err := brokers.ProvisionRabbit(conn, prefix, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := brokers.DeleteRabbit(conn, prefix); err != nil {
+			t.Error(err)
+		}
+	})
+	return conn, prefix, q
 }
 
 func openRabbit(t *testing.T, conn *amqp.Connection, prefix string) *pubsub.Subscription {
@@ -196,22 +204,7 @@ func TestSubscriptionFor(t *testing.T) {
 // messages and keeps the third ready, so nothing waits in the worker's
 // buffer beyond what its runner holds.
 func TestRabbitHoldsWhatTheRunnerHolds(t *testing.T) {
-	backendtest.Need(t, "rabbitmq", backendtest.RabbitAddr)
-	conn, err := amqp.Dial(backendtest.Env["RABBIT_SERVER_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	prefix := fmt.Sprintf("pixmill-test-%d", time.Now().UnixNano())
-	q, err := brokers.ProvisionRabbit(conn, prefix, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := brokers.DeleteRabbit(conn, prefix); err != nil {
-			t.Error(err)
-		}
-	})
+	conn, prefix, q := provisionRabbit(t)
 	ctx := context.Background()
 	topic, err := pubsub.OpenTopic(ctx, q.RequestsTopic)
 	if err != nil {

@@ -1,4 +1,4 @@
-package runner_test
+package runner
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/platform/embedded"
 	"github.com/pixmill/pixmill/platform/jetstream"
-	"github.com/pixmill/pixmill/platform/runner"
 )
 
 // queue is a work-queue stream on an embedded JetStream server, a real
@@ -114,7 +113,7 @@ func TestPrefetch(t *testing.T) {
 			started := make(chan string, 3)
 			var mu sync.Mutex
 			running, most := 0, 0
-			h := func(ctx context.Context, d *runner.Delivery) error {
+			h := func(ctx context.Context, d *Delivery) error {
 				mu.Lock()
 				running++
 				most = max(most, running)
@@ -128,14 +127,14 @@ func TestPrefetch(t *testing.T) {
 				mu.Unlock()
 				return nil
 			}
-			r, err := runner.New(q.sub, h, runner.Config{Concurrency: 1, Prefetch: tt.prefetch, Drain: time.Second}, nil)
+			r, err := New(q.sub, h, Config{Concurrency: 1, Prefetch: tt.prefetch, Drain: time.Second}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, task := range []string{"first", "second", "third"} {
 				q.send(t, task)
 			}
-			stop := start(t, r)
+			stop := run(t, r)
 			if got := <-started; got != "first" {
 				t.Fatalf("first handler ran %q", got)
 			}
@@ -174,7 +173,7 @@ func TestPrefetchReleasesHeldOnStop(t *testing.T) {
 	release := make(chan struct{})
 	var handled []string
 	var mu sync.Mutex
-	h := func(ctx context.Context, d *runner.Delivery) error {
+	h := func(ctx context.Context, d *Delivery) error {
 		if d.Event.Subject() == "first" {
 			<-release
 		}
@@ -183,13 +182,13 @@ func TestPrefetchReleasesHeldOnStop(t *testing.T) {
 		mu.Unlock()
 		return nil
 	}
-	r, err := runner.New(q.sub, h, runner.Config{Concurrency: 1, Prefetch: 1, Drain: 10 * time.Second}, nil)
+	r, err := New(q.sub, h, Config{Concurrency: 1, Prefetch: 1, Drain: 10 * time.Second}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	q.send(t, "first")
 	q.send(t, "second")
-	stop := start(t, r)
+	stop := run(t, r)
 	q.waitInFlight(t, 2)
 	// The runner is not receiving now (it holds all it may), so what this
 	// receives is the held message, handed back when the runner stops;
@@ -229,8 +228,8 @@ func TestRedeliveryIsNotHeld(t *testing.T) {
 	q := newQueue(t)
 	release := make(chan struct{})
 	defer close(release)
-	started := make(chan *runner.Delivery, 4)
-	h := func(ctx context.Context, d *runner.Delivery) error {
+	started := make(chan *Delivery, 4)
+	h := func(ctx context.Context, d *Delivery) error {
 		started <- d
 		if d.Event.Subject() == "busy" {
 			select {
@@ -252,14 +251,14 @@ func TestRedeliveryIsNotHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	q.send(t, "busy")
-	r, err := runner.New(q.sub, h, runner.Config{
+	r, err := New(q.sub, h, Config{
 		Concurrency: 1, Prefetch: 1, Drain: time.Second,
-		Broker: runner.Broker{DeliveryCount: jetstream.DeliveryCount},
+		Broker: Broker{DeliveryCount: jetstream.DeliveryCount},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := start(t, r)
+	stop := run(t, r)
 	defer stop()
 	got := map[string]int{}
 	for range 2 {
@@ -272,19 +271,5 @@ func TestRedeliveryIsNotHeld(t *testing.T) {
 	}
 	if got["again"] != 2 {
 		t.Fatalf("started %v, want again as delivery 2", got)
-	}
-}
-
-// start runs r until the returned function is called, which waits for Run.
-func start(t *testing.T, r *runner.Runner) func() {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	return func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
 	}
 }

@@ -145,10 +145,7 @@ func startBenchQueue(b *testing.B, photos []stacktest.Picture) *benchQueue {
 
 // run starts s.workers worker processes on fresh streams named after name,
 // lets them finish a warm-up round, then queues tasks requests at once and
-// waits for every completion. It returns tasks/s and the share of the
-// task slots' time (workers × concurrency) in which no task ran, in per
-// cent: the gaps between one task's end and the next one's start in a slot,
-// and the queue's tail, when some slots have nothing left.
+// waits for every completion. It returns tasks/s and slotIdle.
 func (q *benchQueue) run(b *testing.B, name string, s workerShape, tasks int) (float64, float64) {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -212,13 +209,12 @@ func (q *benchQueue) run(b *testing.B, name string, s workerShape, tasks int) (f
 			}
 		}
 	}
-	// await waits for n completions and returns how long tasks ran in
-	// all: from each task.started to its task.completed, by the workers'
-	// clocks (the events' times).
-	await := func(n int) time.Duration {
-		var busy time.Duration
+	// await waits for n completions and returns when each task ran, by
+	// the workers' clocks (its task.started and task.completed times).
+	await := func(n int) []span {
+		var spans []span
 		began := map[string]time.Time{}
-		for done := 0; done < n; {
+		for len(spans) < n {
 			m, err := responses.Receive(ctx)
 			if err != nil {
 				b.Fatal(err)
@@ -232,13 +228,12 @@ func (q *benchQueue) run(b *testing.B, name string, s workerShape, tasks int) (f
 			case events.TypeTaskStarted:
 				began[e.Subject()] = e.Time()
 			case events.TypeTaskCompleted:
-				busy += e.Time().Sub(began[e.Subject()])
-				done++
+				spans = append(spans, span{began[e.Subject()], e.Time()})
 			case events.TypeTaskFailed:
 				b.Fatalf("a task failed: %s", m.Body)
 			}
 		}
-		return busy
+		return spans
 	}
 	warm := 2 * s.workers * s.concurrency
 	send(warm)
@@ -246,8 +241,41 @@ func (q *benchQueue) run(b *testing.B, name string, s workerShape, tasks int) (f
 
 	start := time.Now()
 	send(tasks)
-	busy := await(tasks)
+	spans := await(tasks)
 	wall := time.Since(start)
-	slots := time.Duration(s.workers*s.concurrency) * wall
-	return float64(tasks) / wall.Seconds(), 100 * (1 - float64(busy)/float64(slots))
+	return float64(tasks) / wall.Seconds(), slotIdle(spans, start, s.workers*s.concurrency)
+}
+
+// span is when one task ran.
+type span struct{ start, end time.Time }
+
+// slotIdle is the share of the slots' time in which no task ran,
+// in per cent, from from until the last task started: while requests
+// waited. The queue's tail, when some slots have nothing left to take, is
+// not idleness a worker could avoid, and is left out.
+func slotIdle(spans []span, from time.Time, slots int) float64 {
+	last := from
+	for _, s := range spans {
+		if s.start.After(last) {
+			last = s.start
+		}
+	}
+	var busy time.Duration
+	for _, s := range spans {
+		start, end := s.start, s.end
+		if start.Before(from) {
+			start = from
+		}
+		if end.After(last) {
+			end = last
+		}
+		if end.After(start) {
+			busy += end.Sub(start)
+		}
+	}
+	window := time.Duration(slots) * last.Sub(from)
+	if window <= 0 {
+		return 0
+	}
+	return 100 * (1 - float64(busy)/float64(window))
 }
