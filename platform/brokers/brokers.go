@@ -21,7 +21,7 @@ func For(subURL string) runner.Broker {
 	case pubsubScheme:
 		return pubSubBroker(u)
 	case rabbitScheme:
-		return runner.Broker{DeliveryCount: RabbitDeliveryCount, NackWithDelay: delayedNack}
+		return runner.Broker{DeliveryCount: RabbitDeliveryCount, NackWithDelay: delayedNack, RedeliversAtOnce: true}
 	default:
 		return runner.Broker{}
 	}

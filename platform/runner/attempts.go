@@ -13,10 +13,12 @@ type StartedConfig struct {
 	// from what the attempt left behind, not from the broker.
 	Started func(ctx context.Context, d *Delivery, n int) (bool, error)
 	// Grace is how long a missing record is waited for before the attempt
-	// is taken not to have started (default 2s): the record of an attempt
-	// that did start can lag it by the time the responses queue takes, and
-	// a broker such as RabbitMQ hands a dead worker's request out again at
-	// once.
+	// is taken not to have started (0: it is read once). The record of an
+	// attempt that did start lags it by the time the responses queue
+	// takes, milliseconds when it keeps up. Where a dead worker's request
+	// comes back only after its lease, that lag is long past; a broker
+	// that hands it out again at once (Broker.RedeliversAtOnce) wants a
+	// grace of a second or two.
 	Grace time.Duration
 	// Poll is how often a missing record is looked for again within Grace
 	// (default 100ms).
@@ -36,7 +38,7 @@ type StartedConfig struct {
 //
 //	b ≤ 1                          attempt 1, nothing read
 //	attempt b-1 has started        attempt b
-//	otherwise (after Grace)        attempt b-1
+//	otherwise (within Grace)       attempt b-1
 //
 // For example, a request prefetched by a worker that was killed comes back
 // with b = 2; no attempt 1 was recorded, so it runs as attempt 1. A poison
@@ -45,13 +47,13 @@ type StartedConfig struct {
 // read; a first delivery costs nothing.
 //
 // The rule never counts fewer than b-1 attempts, so a request is parked
-// after at most one delivery more than the limit even if the records stop
-// coming (a results function that is down); and where Started fails, the
-// broker's count stands, as it would without prefetching.
+// after at most one delivery more than the limit even if the records lag
+// more than Grace or stop coming (a results function that is down); and
+// where Started fails, the broker's count stands, as it would without
+// prefetching. Waiting is the exception, not the rule: a request that died
+// held waits the whole Grace on its next delivery, and a worker killed
+// within that time loses it held again.
 func CountStarted(cfg StartedConfig, log *slog.Logger) Middleware {
-	if cfg.Grace <= 0 {
-		cfg.Grace = 2 * time.Second
-	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 100 * time.Millisecond
 	}
@@ -79,21 +81,24 @@ func CountStarted(cfg StartedConfig, log *slog.Logger) Middleware {
 // waitStarted asks cfg.Started about attempt n every cfg.Poll until it says
 // yes or cfg.Grace has passed.
 func waitStarted(ctx context.Context, cfg StartedConfig, d *Delivery, n int) (bool, error) {
+	ok, err := cfg.Started(ctx, d, n)
+	if ok || err != nil || cfg.Grace <= 0 {
+		return ok, err
+	}
 	deadline := time.NewTimer(cfg.Grace)
 	defer deadline.Stop()
 	poll := time.NewTicker(cfg.Poll)
 	defer poll.Stop()
 	for {
-		ok, err := cfg.Started(ctx, d, n)
-		if ok || err != nil {
-			return ok, err
-		}
 		select {
 		case <-poll.C:
 		case <-deadline.C:
 			return false, nil
 		case <-ctx.Done():
 			return false, ctx.Err()
+		}
+		if ok, err := cfg.Started(ctx, d, n); ok || err != nil {
+			return ok, err
 		}
 	}
 }

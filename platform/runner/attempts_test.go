@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -25,11 +26,15 @@ func TestCountStarted(t *testing.T) {
 		{"a poison request on its fourth delivery", 4, func(_, a int) (bool, error) { return a <= 3, nil }, 4, []int{3}},
 		{"the record lags its event", 3, func(call, _ int) (bool, error) { return call >= 3, nil }, 3, []int{2, 2, 2}},
 		{"records cannot be read: the broker's count stands", 3, func(int, int) (bool, error) { return false, errors.New("bucket down") }, 3, []int{2}},
+		{"no grace: read once", 3, func(call, _ int) (bool, error) { return call >= 2, nil }, 2, []int{2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var asked []int
 			cfg := StartedConfig{Grace: 50 * time.Millisecond, Poll: time.Millisecond}
+			if strings.HasPrefix(tt.name, "no grace") {
+				cfg.Grace = 0
+			}
 			cfg.Started = func(_ context.Context, _ *Delivery, n int) (bool, error) {
 				asked = append(asked, n)
 				return tt.started(len(asked), n)
