@@ -21,11 +21,9 @@
 // a worker never waits for the broker between two requests. The broker
 // counts a held message as delivered, and if the worker dies before it
 // starts (SIGKILL, a crash of the picture next to it) the broker's count
-// goes up by one for an attempt that never happened. Two rules keep the
-// attempt number true: only a first delivery is ever held (a redelivered
-// message starts at once, beside the others), and CountStarted reads, for a
-// redelivered request only, whether its previous attempt left its record;
-// see CountStarted for the arithmetic.
+// goes up by one for an attempt that never happened. CountStarted keeps the
+// attempt number true: for a redelivered request only, it reads which of
+// its attempts left a record; see CountStarted for the arithmetic.
 //
 // # Shutdown
 //
@@ -95,8 +93,7 @@ type Config struct {
 	// Concurrency is the number of messages handled at once (default 1).
 	Concurrency int
 	// Prefetch is how many messages are received ahead and held while
-	// every handler is busy (default 0). Only first deliveries are held;
-	// see the package documentation.
+	// every handler is busy (default 0); see the package documentation.
 	Prefetch int
 	// HoldLease is how often a held message's lease is extended with
 	// Broker.ExtendLease (0: never; give a third of the lease).
@@ -208,13 +205,6 @@ func (r *Runner) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-inHand }()
-			// A redelivered message starts at once, beside the others:
-			// held, it could die unstarted a second time, and CountStarted
-			// can tell only one such loss from an attempt.
-			if d.Attempt > 1 {
-				r.handle(work, d)
-				return
-			}
 			if !r.await(ctx, d, running) {
 				return
 			}

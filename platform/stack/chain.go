@@ -39,7 +39,7 @@ type chain struct {
 func (c chain) build(log *slog.Logger) []runner.Middleware {
 	var mw []runner.Middleware
 	if c.started != nil {
-		cfg := runner.StartedConfig{Started: c.started}
+		cfg := runner.StartedConfig{Started: c.started, Lost: c.maxAttempts}
 		if c.broker.RedeliversAtOnce {
 			cfg.Grace = 2 * time.Second
 		}
