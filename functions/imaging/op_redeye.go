@@ -16,7 +16,7 @@ func init() {
 // out red. With Regions, boxes around eyes as a photo editor lets people
 // draw them, it corrects every round red spot inside them. Without, it
 // finds the faces first, with OpenCV's trained Haar cascades run in Go on
-// a grey copy at most 1024 pixels on a side (package faces), and looks for
+// a grey copy at most 800 pixels on a side (package faces), and looks for
 // red pupils only in each face's two eye boxes; in a close-up with no
 // whole face, in the eyes the eye cascade finds. In an eye box a red blob
 // counts as a pupil if it is round, of a pupil's size for the box (its
@@ -89,25 +89,35 @@ func (e *Redeye) inRegions(view *vips.ImageRef) ([]*pupil, error) {
 		if r.Empty() {
 			continue
 		}
-		p, err := readPatch(view, r)
+		_, bs, err := redBlobs(view, r, 4, r.Dx()*r.Dy())
 		if err != nil {
 			return nil, err
 		}
-		var f blobFinder
-		row := make([]bool, r.Dx())
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for x := range row {
-				row[x] = isRedPixel(p.rgb(r.Min.X+x, y))
-			}
-			f.addRow(row)
-		}
-		for _, b := range f.blobs(r.Min.X, r.Min.Y, 4, r.Dx()*r.Dy()) {
+		for _, b := range bs {
 			if c := asPupil(b, 2.0, 0.5); c != nil {
 				found = append(found, c)
 			}
 		}
 	}
 	return found, nil
+}
+
+// redBlobs reads r from view and returns it with its blobs of red pixels
+// (isRedPixel) of minArea to maxArea pixels, in view's coordinates.
+func redBlobs(view *vips.ImageRef, r image.Rectangle, minArea, maxArea int) (*patch, []*blob, error) {
+	p, err := readPatch(view, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	var f blobFinder
+	row := make([]bool, r.Dx())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := range row {
+			row[x] = isRedPixel(p.rgb(r.Min.X+x, y))
+		}
+		f.addRow(row)
+	}
+	return p, f.blobs(r.Min.X, r.Min.Y, minArea, maxArea), nil
 }
 
 // asPupil returns b as a pupil if it is round enough: no more than maxElong

@@ -84,3 +84,23 @@ func TestWhitenTeethAstronaut(t *testing.T) {
 		}
 	}
 }
+
+// A box with no open mouth in it, on the cheek: skin only, which the op
+// must leave alone. (A box on an eye is another matter: the white of the
+// eye, bordered by dark lashes, is whitened like a tooth.)
+func TestWhitenTeethAstronautNoTeeth(t *testing.T) {
+	src := readSkimage(t, "astronaut.png")
+	for _, s := range []int{1, 8} {
+		scaled := scaledPortrait(t, src, s, Output{Format: "png"})
+		for _, c := range []struct {
+			name string
+			box  Box
+		}{
+			{"cheek", Box{X: 168, Y: 108, Width: 30, Height: 24}},
+		} {
+			if n := changedPixels(t, scaled, &WhitenTeeth{Region: scaleBox(c.box, s), Strength: 0.6}); n != 0 {
+				t.Errorf("%dx, %s: %d pixels changed by ΔE00 > 1, want none", s, c.name, n)
+			}
+		}
+	}
+}

@@ -201,16 +201,23 @@ func borderShare(b *blob, cand, border []bool, w, h, ring int) float64 {
 	return float64(mouth) / float64(mouth+other)
 }
 
-// dilate returns m grown by r pixels in every direction (a square), as two
-// passes of a running count.
-func dilate(m []bool, w, h, r int) []bool {
-	rows := make([]bool, len(m))
+// dilate returns m grown by r pixels in every direction (a square).
+func dilate(m []bool, w, h, r int) []bool { return separable(m, w, h, r, runMax) }
+
+// boxBlur returns the mean of v over the (2r+1)² square around each pixel,
+// the square clipped to the picture.
+func boxBlur(v []float64, w, h, r int) []float64 { return separable(v, w, h, r, runMean) }
+
+// separable applies a running window of radius r along the rows of a w×h
+// picture, then along the columns of the result.
+func separable[T any](v []T, w, h, r int, run func(src, dst []T, stride, n, r int)) []T {
+	rows := make([]T, len(v))
 	for y := range h {
-		runMax(m[y*w:(y+1)*w], rows[y*w:(y+1)*w], 1, w, r)
+		run(v[y*w:(y+1)*w], rows[y*w:(y+1)*w], 1, w, r)
 	}
-	out := make([]bool, len(m))
+	out := make([]T, len(v))
 	for x := range w {
-		runMax(rows[x:], out[x:], w, h, r)
+		run(rows[x:], out[x:], w, h, r)
 	}
 	return out
 }
@@ -235,20 +242,8 @@ func runMax(src, dst []bool, stride, n, r int) {
 	}
 }
 
-// boxBlur returns the mean of v over the (2r+1)² square around each pixel,
-// the square clipped to the picture.
-func boxBlur(v []float64, w, h, r int) []float64 {
-	rows := make([]float64, len(v))
-	for y := range h {
-		runMean(v[y*w:(y+1)*w], rows[y*w:(y+1)*w], 1, w, r)
-	}
-	out := make([]float64, len(v))
-	for x := range w {
-		runMean(rows[x:], out[x:], w, h, r)
-	}
-	return out
-}
-
+// runMean sets dst[i·stride] to the mean of src[j·stride] with |i−j| ≤ r
+// and 0 ≤ j < n.
 func runMean(src, dst []float64, stride, n, r int) {
 	sum, cnt := 0.0, 0
 	for j := 0; j < min(r, n); j++ {

@@ -34,13 +34,13 @@ type policy struct {
 	minVotes  int     // windows a group needs to count
 }
 
-// Sizes 15 % apart, a little coarser than OpenCV's default of 10 %, which
-// costs a few votes per face and saves a third of the work; groups of at
-// least three windows, as OpenCV's default of three neighbours is (four
-// windows) at the finer step.
+// Sizes 20 % apart, coarser than OpenCV's default of 10 % (its users often
+// take 1.2 or 1.3 where speed matters), which costs a few votes per face
+// and saves half the work; groups of at least three windows, as OpenCV's
+// default of three neighbours is (four windows) at the finer step.
 var (
-	facePolicy = policy{scaleStep: 1.15, minVotes: 3}
-	eyePolicy  = policy{scaleStep: 1.15, minVotes: 3}
+	facePolicy = policy{scaleStep: 1.2, minVotes: 3}
+	eyePolicy  = policy{scaleStep: 1.2, minVotes: 3}
 )
 
 func detect(g *image.Gray, name string, minSide int, p policy) ([]Detection, error) {

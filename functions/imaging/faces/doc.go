@@ -10,6 +10,6 @@
 //
 // A search walks every window position at every size from minSide pixels
 // up to the picture, so its cost grows with the picture's area: callers
-// shrink a picture first (imaging searches at most 1024 pixels on a side)
+// shrink a picture first (imaging searches at most 800 pixels on a side)
 // and scale what is found back up. It is safe for concurrent use.
 package faces
