@@ -48,9 +48,14 @@ func TestWhitenTeethAstronaut(t *testing.T) {
 			name := caseName(s, out)
 			scaled := scaledPortrait(t, src, s, out)
 			box := scaleBox(astronautMouthBox, s)
-			base := decodeImage(t, process(t, scaled, Output{Format: "png"}).Bytes)
-			edited := decodeImage(t, process(t, scaled, Output{Format: "png"}, &WhitenTeeth{Region: box, Strength: 0.6}).Bytes)
-			teeth, lips, skin := mouthPixels(base, box, scaleRect(astronautTeeth, s), scaleRect(astronautLips, s))
+			// Only the box is measured, and only the box is decoded in Go:
+			// the pictures are cropped to it after the edit, and the
+			// measuring rectangles moved with them.
+			crop := &Crop{X: box.X, Y: box.Y, Width: box.Width, Height: box.Height}
+			base := decodeImage(t, process(t, scaled, Output{Format: "png"}, crop).Bytes)
+			edited := decodeImage(t, process(t, scaled, Output{Format: "png"}, &WhitenTeeth{Region: box, Strength: 0.6}, crop).Bytes)
+			at := image.Pt(-box.X, -box.Y)
+			teeth, lips, skin := mouthPixels(base, Box{Width: box.Width, Height: box.Height}, scaleRect(astronautTeeth, s).Add(at), scaleRect(astronautLips, s).Add(at))
 			l0, b0, _ := teethStats(base, teeth)
 			l1, b1, _ := teethStats(edited, teeth)
 			lipsDE := meanDeltaE00(base, edited, lips)
