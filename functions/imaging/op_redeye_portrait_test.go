@@ -237,3 +237,43 @@ func loadSRGB8(t testing.TB, b []byte) *vips.ImageRef {
 	}
 	return img
 }
+
+// TestRedeyeCloseUps: pictures of eyes with no whole face in them, cut
+// from the painted portrait at 4×: both eyes, and one eye filling the
+// picture. The eye cascade stands in for the face.
+func TestRedeyeCloseUps(t *testing.T) {
+	src := readSkimage(t, "astronaut.png")
+	const s = 4
+	painted, ps := redPupils(t, scaledPortrait(t, src, s, Output{Format: "png"}), astronautIrises, s, 0.8)
+	for _, c := range []struct {
+		name   string
+		r      image.Rectangle // at 1×
+		pupils []pupilTruth
+	}{
+		{"both eyes", image.Rect(175, 75, 275, 125), ps},
+		{"one eye", image.Rect(188, 86, 220, 116), ps[:1]},
+	} {
+		r := scaleRect(c.r, s)
+		crop := &Crop{X: r.Min.X, Y: r.Min.Y, Width: r.Dx(), Height: r.Dy()}
+		var in []pupilTruth
+		for _, p := range c.pupils {
+			p.pupil.x, p.pupil.y = p.pupil.x-float64(r.Min.X), p.pupil.y-float64(r.Min.Y)
+			p.glint.x, p.glint.y = p.glint.x-float64(r.Min.X), p.glint.y-float64(r.Min.Y)
+			in = append(in, p)
+		}
+		for _, out := range portraitFormats {
+			name := c.name + " " + out.Format
+			closeUp := process(t, painted, out, crop).Bytes
+			before := decodeImage(t, process(t, closeUp, Output{Format: "png"}).Bytes)
+			after := decodeImage(t, process(t, closeUp, Output{Format: "png"}, &Redeye{}).Bytes)
+			m := measurePortraitRedeye(before, after, in, 3.8*s)
+			share := float64(m.fixed) / float64(m.core)
+			t.Logf("%s: %d/%d pupil pixels corrected (%.1f%%), glints %d/%d kept, around the eyes ΔE00 p99 %.3f",
+				name, m.fixed, m.core, 100*share, m.glintsKept, m.glints, m.p99)
+			if share < 0.95 || m.glintsKept != m.glints || m.p99 >= 0.5 {
+				t.Errorf("%s: %.1f%% of pupil pixels corrected (want 95%%), %d of %d glint pixels kept (want all), p99 ΔE00 around %.3f (want < 0.5)",
+					name, 100*share, m.glintsKept, m.glints, m.p99)
+			}
+		}
+	}
+}
