@@ -163,14 +163,25 @@ func TestRedeyePortraits(t *testing.T) {
 	}
 }
 
-// TestRedeyePortraitsUntouched: real portraits without red eyes, at every
-// size, must not change by more than ΔE00 1 anywhere: the astronaut, for
-// all her red flag, orange suit, mission patch and lips, and Grace Hopper
-// in uniform.
+// TestRedeyePortraitsUntouched: real photographs without red eyes must not
+// change by more than ΔE00 1 anywhere: the astronaut, for all her red flag,
+// orange suit, mission patch and lips, and Grace Hopper in uniform, at
+// every size; an espresso cup on a red saucer and a ginger cat at 1× and
+// 4×. (The mate-backgrounds photographs, with a ladybird, red flowers and
+// butterflies, are TestRedeyePhotosUntouched's.)
 func TestRedeyePortraitsUntouched(t *testing.T) {
-	for _, name := range []string{"astronaut.png", "grace_hopper.jpg"} {
+	for _, c := range []struct {
+		name   string
+		scales []int
+	}{
+		{"astronaut.png", portraitScales},
+		{"grace_hopper.jpg", portraitScales},
+		{"coffee.png", []int{1, 4}},
+		{"chelsea.png", []int{1, 4}},
+	} {
+		name := c.name
 		src := readSkimage(t, name)
-		for _, s := range portraitScales {
+		for _, s := range c.scales {
 			for _, out := range portraitFormats {
 				c := name + " " + caseName(s, out)
 				in := scaledPortrait(t, src, s, out)
