@@ -38,10 +38,12 @@ const (
 
 // Sizes of a red pupil relative to the eye box around it: the iris is about
 // 0.13 of the box's width in radius; red may fill it all or, in a pupil
-// that has begun to narrow, half of it. (A narrow pupil lets too little
-// flash back out to glow.)
+// that has begun to narrow, half of it, 0.065, which the face box's
+// uncertainty (a fifth either way) and a small blob's pixel outline bring
+// down to 0.035. (A narrower pupil lets too little flash back out to
+// glow.)
 const (
-	pupilMinR = 0.045
+	pupilMinR = 0.035
 	pupilMaxR = 0.25
 )
 
@@ -202,7 +204,8 @@ func pupilIn(view *vips.ImageRef, box image.Rectangle) (*pupil, error) {
 		if c == nil || c.r < minR || c.r > maxR {
 			continue
 		}
-		if red, vivid := around(p, c); red > 0.3 || vivid > 0.3 {
+		red, vivid, ringRedness := around(p, c)
+		if red > 0.3 || vivid > 0.3 || meanRedness(p, c.blob)-ringRedness < minRedContrast {
 			continue
 		}
 		if d := math.Hypot(c.cx-mx, c.cy-my); d < bestD {
@@ -212,14 +215,32 @@ func pupilIn(view *vips.ImageRef, box image.Rectangle) (*pupil, error) {
 	return best, nil
 }
 
+// minRedContrast is how much redder a pupil must be than what surrounds
+// it: a flash-red pupil's redness is 25 to 50 and its iris's under 10, but
+// skin in the shadow of a warm-toned photograph's eye socket reaches 20,
+// and a patch of it redder by a few counts as red without being a pupil.
+const minRedContrast = 15
+
+// meanRedness is the mean redness of b's pixels in p.
+func meanRedness(p *patch, b *blob) float64 {
+	sum := 0.0
+	for _, r := range b.runs {
+		for x := r.x0; x < r.x1; x++ {
+			_, a, bb := toLab(p.rgb(x, r.y))
+			sum += redness(a, bb)
+		}
+	}
+	return sum / float64(b.area)
+}
+
 // around measures the ring from 1.25 to 2.5 radii around c, inside the
-// patch: the share of red pixels in it, and of vivid ones (chroma over 40).
-// Around a red pupil lie the iris, the white of the eye and the lids, all
-// of them muted; around a red spot on a flower, a butterfly's wing or a
-// sweet, more vivid colour or more red.
-func around(p *patch, c *pupil) (red, vivid float64) {
+// patch: the share of red pixels in it, of vivid ones (chroma over 40),
+// and its mean redness. Around a red pupil lie the iris, the white of the
+// eye and the lids, all of them muted; around a red spot on a flower, a
+// butterfly's wing or a sweet, more vivid colour or more red.
+func around(p *patch, c *pupil) (red, vivid, meanRed float64) {
 	in, out := 1.25*c.r+0.5, 2.5*c.r+1
-	n, nr, nv := 0, 0, 0
+	n, nr, nv, sum := 0, 0, 0, 0.0
 	for y := int(c.cy - out); y <= int(c.cy+out); y++ {
 		for x := int(c.cx - out); x <= int(c.cx+out); x++ {
 			if !image.Pt(x, y).In(p.rect) {
@@ -234,15 +255,17 @@ func around(p *patch, c *pupil) (red, vivid float64) {
 			if isRedPixel(r, g, b) {
 				nr++
 			}
-			if _, a, bb := toLab(r, g, b); a*a+bb*bb > 40*40 {
+			_, a, bb := toLab(r, g, b)
+			if a*a+bb*bb > 40*40 {
 				nv++
 			}
+			sum += redness(a, bb)
 		}
 	}
 	if n == 0 {
-		return 1, 1
+		return 1, 1, 0
 	}
-	return float64(nr) / float64(n), float64(nv) / float64(n)
+	return float64(nr) / float64(n), float64(nv) / float64(n), sum / float64(n)
 }
 
 // overlapsAny reports whether p is a pupil already found, from another
