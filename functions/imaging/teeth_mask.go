@@ -51,35 +51,33 @@ type mouthSplits struct {
 
 func learnSplits(labs [][3]float64) mouthSplits {
 	var s mouthSplits
-	as := make([]float64, 0, len(labs))
-	for _, p := range labs {
-		as = append(as, p[1])
-	}
-	s.red = otsu(as)
+	all := func([3]float64) bool { return true }
+	s.red = otsu(collect(labs, all, func(p [3]float64) float64 { return p[1] }))
 	if s.red.gap() < minClassGap {
 		s.red.at = redCeil
 	}
 	s.red.at = min(max(s.red.at, redFloor), redCeil)
-	ls := make([]float64, 0, len(labs))
-	for _, p := range labs {
-		if p[1] < s.red.at {
-			ls = append(ls, p[0])
-		}
-	}
-	s.dark = otsu(ls)
+	notRed := func(p [3]float64) bool { return p[1] < s.red.at }
+	s.dark = otsu(collect(labs, notRed, func(p [3]float64) float64 { return p[0] }))
 	if s.dark.gap() < minDarkGap {
 		s.dark.at = darkDefault
 	}
 	s.dark.at = min(max(s.dark.at, darkFloor), darkCeil)
-	ws := make([]float64, 0, len(labs))
-	for _, p := range labs {
-		if p[1] < s.red.at && p[0] >= s.dark.at {
-			ws = append(ws, whiteness(p))
-		}
-	}
-	s.white = otsu(ws)
+	neither := func(p [3]float64) bool { return notRed(p) && p[0] >= s.dark.at }
+	s.white = otsu(collect(labs, neither, whiteness))
 	s.twoWhite = s.white.gap() >= minClassGap
 	return s
+}
+
+// collect returns value of each colour of labs that keep keeps.
+func collect(labs [][3]float64, keep func([3]float64) bool, value func([3]float64) float64) []float64 {
+	vs := make([]float64, 0, len(labs))
+	for _, p := range labs {
+		if keep(p) {
+			vs = append(vs, value(p))
+		}
+	}
+	return vs
 }
 
 // whiteness is L* − 2a*: teeth score higher than skin of the same
