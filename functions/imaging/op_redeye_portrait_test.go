@@ -165,9 +165,11 @@ func TestRedeyePortraits(t *testing.T) {
 
 // TestRedeyePortraitsUntouched: real photographs without red eyes must not
 // change by more than ΔE00 1 anywhere: the astronaut, for all her red flag,
-// orange suit, mission patch and lips, and Grace Hopper in uniform, at
-// every size; an espresso cup on a red saucer and a ginger cat at 1× and
-// 4×. (The mate-backgrounds photographs, with a ladybird, red flowers and
+// orange suit, mission patch and lips, at every size; Grace Hopper in
+// uniform, in a warm-toned photograph, as a web picture and a phone photo;
+// an espresso cup on a red saucer and a ginger cat as they come. (Each
+// size costs a face search under the race detector; the astronaut alone
+// takes them all.) (The mate-backgrounds photographs, with a ladybird, red flowers and
 // butterflies, are TestRedeyePhotosUntouched's.)
 func TestRedeyePortraitsUntouched(t *testing.T) {
 	for _, c := range []struct {
@@ -175,9 +177,9 @@ func TestRedeyePortraitsUntouched(t *testing.T) {
 		scales []int
 	}{
 		{"astronaut.png", portraitScales},
-		{"grace_hopper.jpg", portraitScales},
-		{"coffee.png", []int{1, 4}},
-		{"chelsea.png", []int{1, 4}},
+		{"grace_hopper.jpg", []int{1, 8}},
+		{"coffee.png", []int{1}},
+		{"chelsea.png", []int{1}},
 	} {
 		name := c.name
 		src := readSkimage(t, name)

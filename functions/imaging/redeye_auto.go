@@ -17,12 +17,17 @@ import (
 // edit. See docs/imaging-detection.md for the detector and its cost.
 
 // detectSide is the longest side of the grey copy faces and eyes are
-// searched in. The smallest face found is the cascade's 20-pixel window,
-// 2.5 % of it: on an 18 MP photograph a face 130 pixels wide, whose pupils
-// are then about 4 pixels across. The search's cost grows with the copy's
-// area; at this size it stays within a quarter of what decoding and
+// searched in, and minFace the smallest face searched for, as a share of
+// that side: 28 pixels of it, on an 18 MP photograph a face 180 pixels
+// wide, whose pupils are then about 5 pixels across. The search's cost
+// grows with the copy's area and, most of all, with how small a face it
+// looks for (the windows of a size are fewer the larger it is, as its
+// square); at these it stays within about a quarter of what decoding and
 // encoding the photograph cost (docs/imaging-detection.md).
-const detectSide = 800
+const (
+	detectSide = 800
+	minFace    = 0.035
+)
 
 // Where a frontal face detector's box puts the eyes, as fractions of the
 // box's width: centres a fifth of the width either side of the middle and
@@ -60,12 +65,11 @@ func findEyeBoxes(view *vips.ImageRef) ([]image.Rectangle, error) {
 		return nil, err
 	}
 	long := max(grey.Rect.Dx(), grey.Rect.Dy())
-	minFace := 20 * long / detectSide
 	pic := image.Rect(0, 0, view.Width(), view.Height())
 	up := func(x0, y0, x1, y1 float64) image.Rectangle {
 		return image.Rect(int(x0/scale), int(y0/scale), int(math.Ceil(x1/scale)), int(math.Ceil(y1/scale))).Intersect(pic)
 	}
-	fs, err := faces.Faces(grey, minFace)
+	fs, err := faces.Faces(grey, int(minFace*float64(long)))
 	if err != nil {
 		return nil, err
 	}
