@@ -15,13 +15,14 @@ func init() {
 // Redeye corrects red pupils: the flash lit the retina and the pupil came
 // out red. With Regions, boxes around eyes as a photo editor lets people
 // draw them, it corrects every round red spot inside them. Without, it
-// finds the faces first, with OpenCV's trained Haar cascades run in Go on
-// a grey copy at most 800 pixels on a side (package faces), and looks for
-// red pupils only in each face's two eye boxes; in a close-up with no
-// whole face, in the eyes the eye cascade finds. In an eye box a red blob
-// counts as a pupil if it is round, of a pupil's size for the box (its
-// radius 3 % to 25 % of the box's width), and ringed by what is not red;
-// the one nearest the box's middle is taken. Every size is a fraction of
+// finds the faces first, at least 3.5 % of the picture's longer side, with
+// OpenCV's trained Haar cascades run in Go on a small grey copy (package
+// faces), and looks for red pupils only in each face's two eye boxes; in a
+// close-up with no whole face, in the eyes the eye cascade finds. In an eye
+// box a red blob counts as a pupil if it is round, of a pupil's size for
+// the box (its radius 3.5 % to 25 % of the box's width), ringed by what is
+// neither red nor vivid, and redder than that ring by 15; the one nearest
+// the box's middle is taken. Every size is a fraction of
 // the face, the eye or the pupil, so the same photograph at any resolution
 // gets the same edit, and red things away from eyes are never looked at.
 //
