@@ -18,15 +18,17 @@ import (
 
 // detectSide is the longest side of the grey copy faces and eyes are
 // searched in, and minFace the smallest face searched for, as a share of
-// that side: 28 pixels of it, on an 18 MP photograph a face 180 pixels
-// wide, whose pupils are then about 5 pixels across. The search's cost
-// grows with the copy's area and, most of all, with how small a face it
-// looks for (the windows of a size are fewer the larger it is, as its
-// square); at these it stays within about a quarter of what decoding and
-// encoding the photograph cost (docs/imaging-detection.md).
+// that side: the cascade's 20-pixel window, on an 18 MP photograph a face
+// 130 pixels wide, whose pupils are then about 4 pixels across. The
+// search's cost grows with the copy's area and, most of all, with how
+// small a face it looks for (the windows of a size are fewer the larger it
+// is, as its square); see docs/imaging-detection.md for what it costs.
+// (Searching from 3.5 % halves the cost, but the sizes searched then miss
+// the astronaut's face at 4×: the cascade is sensitive to which sizes it
+// is tried at.)
 const (
 	detectSide = 800
-	minFace    = 0.035
+	minFace    = 20.0 / detectSide
 )
 
 // Where a frontal face detector's box puts the eyes, as fractions of the
