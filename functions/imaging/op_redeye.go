@@ -15,7 +15,7 @@ func init() {
 // Redeye corrects red pupils: the flash lit the retina and the pupil came
 // out red. With Regions, boxes around eyes as a photo editor lets people
 // draw them, it corrects every round red spot inside them. Without, it
-// finds the faces first, at least 2.5 % of the picture's longer side, with
+// finds the faces first, at least 3.5 % of the picture's longer side, with
 // OpenCV's trained Haar cascades run in Go on a small grey copy (package
 // faces), and looks for red pupils only in each face's two eye boxes; in a
 // close-up with no whole face, in the eyes the eye cascade finds. In an eye

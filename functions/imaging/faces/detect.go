@@ -18,13 +18,22 @@ type Detection struct {
 // Faces finds frontal faces in g at least minSide pixels wide (never less
 // than the cascade's 20-pixel window), largest first.
 func Faces(g *image.Gray, minSide int) ([]Detection, error) {
-	return detect(g, frontalFace, minSide, facePolicy)
+	return detect(g, frontalFace, minSide, minSide, facePolicy)
+}
+
+// FacesFrom is Faces with the sizes tried anchored at first pixels (first,
+// 1.2 × first, 1.44 × first, …) and those under minSide skipped: the same
+// sizes as Faces(g, first) tries, without the cost of the smallest. The
+// cascade's votes depend on which sizes it is tried at, so a caller that
+// has checked its pictures at one anchor keeps it.
+func FacesFrom(g *image.Gray, first, minSide int) ([]Detection, error) {
+	return detect(g, frontalFace, first, minSide, facePolicy)
 }
 
 // Eyes finds open eyes in g at least minSide pixels wide (never less than
 // the cascade's 20-pixel window), largest first.
 func Eyes(g *image.Gray, minSide int) ([]Detection, error) {
-	return detect(g, eye, minSide, eyePolicy)
+	return detect(g, eye, minSide, minSide, eyePolicy)
 }
 
 // policy is how a search walks the sizes and which groups of windows it
@@ -43,7 +52,7 @@ var (
 	eyePolicy  = policy{scaleStep: 1.2, minVotes: 3}
 )
 
-func detect(g *image.Gray, name string, minSide int, p policy) ([]Detection, error) {
+func detect(g *image.Gray, name string, first, minSide int, p policy) ([]Detection, error) {
 	c, err := load(name)
 	if err != nil {
 		return nil, err
@@ -51,8 +60,11 @@ func detect(g *image.Gray, name string, minSide int, p policy) ([]Detection, err
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	base := newIntegral(g)
 	var hits []image.Rectangle
-	f := max(1, float64(minSide)/float64(c.Width))
+	f := max(1, float64(first)/float64(c.Width))
 	for ; float64(c.Width)*f <= float64(w) && float64(c.Height)*f <= float64(h); f *= p.scaleStep {
+		if float64(c.Width)*f < float64(minSide) {
+			continue
+		}
 		sw, sh := int(float64(w)/f), int(float64(h)/f)
 		if sw < c.Width || sh < c.Height {
 			break

@@ -10,7 +10,8 @@
 //
 // A search walks every window position at every size from minSide pixels
 // up to the picture, so its cost grows with the picture's area: callers
-// shrink a picture first and give a smallest size (imaging searches a
-// copy at most 1600 pixels on a side for faces from 2.5 % of it) and scale
-// what is found back up. It is safe for concurrent use.
+// shrink a picture first and give a smallest size (imaging searches a copy
+// at most 1600 pixels on a side for faces from 3.5 % of it, with
+// FacesFrom) and scale what is found back up. It is safe for concurrent
+// use.
 package faces
