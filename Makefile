@@ -26,6 +26,7 @@ deps:
 photos:
 	@scripts/fetch-photos.sh $(PHOTOS)
 	@scripts/fetch-skimage.sh $(SKIMAGE)
+	@scripts/fetch-portraits.sh $(SKIMAGE)
 
 ## chromium: Debian's chromium, for the web app's browser tests (platform/webtest)
 chromium:

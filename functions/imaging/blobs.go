@@ -136,16 +136,6 @@ func (b *blob) measure() {
 	b.mxy = sxy/a - b.cx*b.cy
 }
 
-// mark sets the blob's pixels to v in m, a mask w pixels wide whose origin
-// is the blobs' coordinates' origin.
-func (b *blob) mark(m []bool, w int, v bool) {
-	for _, r := range b.runs {
-		for x := r.x0; x < r.x1; x++ {
-			m[r.y*w+x] = v
-		}
-	}
-}
-
 // squares returns Σ k² for 0 ≤ k < n.
 func squares(n int) float64 {
 	k := float64(n - 1)

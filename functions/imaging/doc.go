@@ -26,11 +26,15 @@
 // crop, rotate, flip), tone and colour as affine maps of CIELAB
 // (brightness, contrast, saturation, recolor), gamma, blur, sharpen and
 // watermark. Red-eye and teeth whitening decide pixel by pixel on shapes and
-// neighbourhoods, so they read the pixels they need into Go, in strips or
-// small rectangles, and write back only the rectangles they change; the rest
-// of the picture is never rounded. An op that needs another picture, such as
-// a watermark's logo, is a [Needer]: the caller reads that picture and hands
-// its bytes over, because ops do no I/O.
+// neighbourhoods, so they read the pixels they need into Go, in small
+// rectangles, and write back only the rectangles they change; the rest of
+// the picture is never rounded. Automatic red-eye first finds the faces in
+// a small grey copy (package faces, OpenCV's trained cascades run in Go)
+// and reads only their eyes; every size the two ops use is a fraction of
+// the face, the eye or the user's box, so a photo at any resolution gets
+// the same edit (docs/imaging-detection.md). An op that needs another
+// picture, such as a watermark's logo, is a [Needer]: the caller reads that
+// picture and hands its bytes over, because ops do no I/O.
 //
 // # Processing
 //

@@ -14,30 +14,29 @@ func init() {
 
 // Redeye corrects red pupils: the flash lit the retina and the pupil came
 // out red. With Regions, boxes around eyes as a photo editor lets people
-// draw them, it corrects every round red spot inside them. Without, it finds
-// red pupils itself, and is built to miss one rather than touch something
-// that is not an eye: a red blob counts as a pupil only if it is
-//
-//   - compact and round: not much longer than wide (lips, a red shirt and
-//     a flag's stripes are not) and filling the disc around it;
-//   - ringed by something that is not red, the iris;
-//   - set among bright, nearly colourless pixels, the white of the eye,
-//     brighter than that ring, on both sides and not above and below (where
-//     the eyelids are); or, for a blob with a partner of the same size at
-//     the distance between two eyes, on one side;
-//   - in a face: skin of any tone makes up at least a third of what lies
-//     4 to 8 radii away.
+// draw them, it corrects every round red spot inside them. Without, it
+// finds the faces first, at least 3.5 % of the picture's longer side, with
+// OpenCV's trained Haar cascades run in Go on a small grey copy (package
+// faces), and looks for red pupils only in each face's two eye boxes; in a
+// close-up with no whole face, in the eyes the eye cascade finds. In an eye
+// box a red blob counts as a pupil if it is round, of a pupil's size for
+// the box (its radius 3.5 % to 25 % of the box's width), ringed by what is
+// neither red nor vivid, and redder than that ring by 15; the one nearest
+// the box's middle is taken. Every size is a fraction of
+// the face, the eye or the pupil, so the same photograph at any resolution
+// gets the same edit, and red things away from eyes are never looked at.
 //
 // A corrected pupil takes, in every pixel, the grey of that pixel's own
 // green and blue: the red from the flash goes, the texture and the
 // specular glint (already white) stay. Pixels inside the blob change
-// wholly; a one-pixel band around it changes in proportion to its redness,
-// which feathers the edge into the iris. Nothing else changes, not even by
-// rounding: the op reads the pixels it decides on into Go and writes back
-// only the rectangles around the pupils it corrects.
+// wholly; a band around it, a fifth of the pupil's radius wide and at least
+// a pixel, changes in proportion to its redness, which feathers the edge
+// into the iris. Nothing else changes, not even by rounding: the op reads
+// the pixels it decides on into Go and writes back only the rectangles
+// around the pupils it corrects.
 //
-// Finding costs one pass over the picture's pixels, most of which an integer
-// test dismisses; see BenchmarkOps for a 12 MP photo.
+// Finding costs a face search on the grey copy and a read of the eye boxes
+// at full resolution; see docs/imaging-detection.md and BenchmarkOps.
 type Redeye struct {
 	Regions []Box `json:"regions,omitempty" max:"50" help:"Boxes around eyes, in pixels; only red pupils inside them are corrected. Left out, red pupils are found automatically."`
 }
@@ -45,16 +44,10 @@ type Redeye struct {
 // Name returns "redeye".
 func (*Redeye) Name() string { return "redeye" }
 
-// stripRows is how many rows the automatic search reads at a time: enough
-// to keep libvips' per-call cost small, few enough that the pixels of a
-// 12 MP picture are never all in Go's memory at once (4000×256×3 bytes).
-const stripRows = 256
-
 // pupil is a red blob taken for a pupil.
 type pupil struct {
 	*blob
-	r      float64 // radius, from the bounding box
-	paired bool
+	r float64 // radius, from the bounding box
 }
 
 func (e *Redeye) apply(img *vips.ImageRef) error {
@@ -97,25 +90,35 @@ func (e *Redeye) inRegions(view *vips.ImageRef) ([]*pupil, error) {
 		if r.Empty() {
 			continue
 		}
-		p, err := readPatch(view, r)
+		_, bs, err := redBlobs(view, r, 4, r.Dx()*r.Dy())
 		if err != nil {
 			return nil, err
 		}
-		var f blobFinder
-		row := make([]bool, r.Dx())
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for x := range row {
-				row[x] = isRedPixel(p.rgb(r.Min.X+x, y))
-			}
-			f.addRow(row)
-		}
-		for _, b := range f.blobs(r.Min.X, r.Min.Y, 4, r.Dx()*r.Dy()) {
+		for _, b := range bs {
 			if c := asPupil(b, 2.0, 0.5); c != nil {
 				found = append(found, c)
 			}
 		}
 	}
 	return found, nil
+}
+
+// redBlobs reads r from view and returns it with its blobs of red pixels
+// (isRedPixel) of minArea to maxArea pixels, in view's coordinates.
+func redBlobs(view *vips.ImageRef, r image.Rectangle, minArea, maxArea int) (*patch, []*blob, error) {
+	p, err := readPatch(view, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	var f blobFinder
+	row := make([]bool, r.Dx())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := range row {
+			row[x] = isRedPixel(p.rgb(r.Min.X+x, y))
+		}
+		f.addRow(row)
+	}
+	return p, f.blobs(r.Min.X, r.Min.Y, minArea, maxArea), nil
 }
 
 // asPupil returns b as a pupil if it is round enough: no more than maxElong
@@ -136,7 +139,11 @@ func asPupil(b *blob, maxElong, minFill float64) *pupil {
 		maxElong *= 1.35
 	}
 	fill := float64(b.area) / (math.Pi / 4 * float64(w*h))
-	if fill < minFill || fill > 1.12 || b.elongation() > maxElong {
+	// A disc drawn in pixels overfills its ellipse by its partly covered
+	// edge pixels, about half a pixel all round: 1.14 for a disc 7 pixels
+	// across. A rectangle overfills it by 4/π, 1.27, at any size.
+	maxFill := 1.12 + 0.5/(float64(w+h)/4)
+	if fill < minFill || fill > maxFill || b.elongation() > maxElong {
 		return nil
 	}
 	if float64(max(w, h)) > maxElong*float64(min(w, h)) {
@@ -148,235 +155,13 @@ func asPupil(b *blob, maxElong, minFill float64) *pupil {
 // smallBlob is the area below which a blob's shape is measured only roughly.
 const smallBlob = 40
 
-// automatic searches the whole picture, strip by strip, for round red blobs,
-// then keeps those whose surroundings look like an eye.
-func (e *Redeye) automatic(view *vips.ImageRef) ([]*pupil, error) {
-	W, H := view.Width(), view.Height()
-	var f blobFinder
-	red := make([]bool, W)
-	for y0 := 0; y0 < H; y0 += stripRows {
-		p, err := readPatch(view, image.Rect(0, y0, W, min(H, y0+stripRows)))
-		if err != nil {
-			return nil, err
-		}
-		n := p.bands
-		for y := p.rect.Min.Y; y < p.rect.Max.Y; y++ {
-			pix := p.pix[(y-y0)*W*n : (y-y0+1)*W*n]
-			for x := range red {
-				r, g, b := pix[x*n], pix[x*n+1], pix[x*n+2]
-				red[x] = mayBeRed(r, g, b) && isRedPixel(r, g, b)
-			}
-			f.addRow(red)
-		}
-	}
-	// A pupil is at least minPupilArea pixels and at most the disc a quarter
-	// of the picture's shorter side across.
-	maxSide := max(8, min(W, H)/4)
-	var cands []*pupil
-	for _, b := range f.blobs(0, 0, minPupilArea, maxSide*maxSide) {
-		if b.bounds.Dx() > maxSide || b.bounds.Dy() > maxSide {
-			continue
-		}
-		if c := asPupil(b, 1.7, 0.62); c != nil {
-			cands = append(cands, c)
-		}
-	}
-	if len(cands) > maxCandidates {
-		// A picture this full of red dots is a pattern, not a face.
-		return nil, nil
-	}
-	var looks []*pupil
-	var ctx []eyeContext
-	for _, c := range cands {
-		ec, err := measureContext(view, c)
-		if err != nil {
-			return nil, err
-		}
-		if ec.eyeLike() {
-			looks = append(looks, c)
-			ctx = append(ctx, ec)
-		}
-	}
-	pair(looks)
-	var found []*pupil
-	for i, c := range looks {
-		if ctx[i].eye(c.paired) {
-			found = append(found, c)
-		}
-	}
-	return found, nil
-}
-
-// The thresholds of eyeLike and eye were set on the tests' synthetic faces
-// and checked against photographs with red in them and no red eyes
-// (scikit-image's astronaut, Debian's backgrounds). With the measures
-// those give, for example: skin around a pupil 0.79 to 0.98, around the
-// red blobs of the astronaut's suit, flag and badges 0.26 at most; white
-// above and below a pupil 0.19 at most, around red specks in a striped
-// fabric 0.43 and up.
-
-// eyeLike reports whether the surroundings could be an eye's: an iris that
-// is not red, some white of an eye, at the sides rather than above and
-// below, and skin around.
-func (ec eyeContext) eyeLike() bool {
-	sides := (ec.scleraLeft + ec.scleraRight) / 2
-	whiteAtSides := ec.scleraVertical <= 0.25 && ec.scleraVertical <= 0.75*sides
-	return ec.ringRed <= 0.25 && ec.scleraAny >= 0.02 && whiteAtSides && ec.skin >= 0.35
-}
-
-// eye reports whether an eye-like blob is taken for a pupil: with white of
-// the eye on both sides, or, when it has a partner where the other eye
-// would be, on one side (eyes looking sideways show white on one side).
-func (ec eyeContext) eye(paired bool) bool {
-	both := ec.scleraAny >= 0.06 && ec.scleraLeft >= 0.03 && ec.scleraRight >= 0.03
-	one := paired && max(ec.scleraLeft, ec.scleraRight) >= 0.04
-	return both || one
-}
-
-// minPupilArea is the smallest red blob searched for: 12 pixels, a disc of
-// radius 2. Smaller, a red pupil is a dot the eye barely resolves, and red
-// dots that small are everywhere in textures (fabric, foliage, print).
-const minPupilArea = 12
-
-// maxCandidates bounds the red blobs examined one by one.
-const maxCandidates = 500
-
-// eyeContext measures what surrounds a red blob.
-type eyeContext struct {
-	ringRed float64 // share of red pixels just outside the blob, where the iris is
-	ringL   float64 // their mean L*
-	// shares of the ring around that, out to about 4 radii, that look like
-	// the white of an eye: bright, nearly colourless, and well above the
-	// iris in lightness; left and right of the blob, and in all
-	scleraLeft, scleraRight, scleraAny float64
-	// and the share above and below it, where eyelids are, not the white
-	scleraVertical float64
-	skin           float64 // share of the ring from 4 to 8 radii that looks like skin
-}
-
-// measureContext reads the pixels around c, out to 8 radii, and measures
-// them in rings: the iris just outside the blob, the white of the eye
-// beyond it, and the face beyond that. The rings' widths grow with the
-// radius and by a few pixels, so that a 3-pixel pupil has enough pixels in
-// each to count.
-func measureContext(view *vips.ImageRef, c *pupil) (eyeContext, error) {
-	r := c.r
-	ringIn, ringOut := 1.2*r+0.8, 1.65*r+1.2
-	whiteIn, whiteOut := 2.3*r+1.5, 4.2*r+3
-	faceOut := 8*r + 6
-	reach := int(math.Ceil(faceOut)) + 1
-	cx, cy := c.cx, c.cy
-	win := image.Rect(int(cx)-reach, int(cy)-reach, int(cx)+reach+1, int(cy)+reach+1).
-		Intersect(image.Rect(0, 0, view.Width(), view.Height()))
-	p, err := readPatch(view, win)
-	if err != nil {
-		return eyeContext{}, err
-	}
-	var ec eyeContext
-	var ringN, ringRedN, whiteN, leftN, rightN, left, right, vertN, vert, faceN, skin float64
-	type px struct{ l, c, dx float64 }
-	var white []px
-	for y := win.Min.Y; y < win.Max.Y; y++ {
-		for x := win.Min.X; x < win.Max.X; x++ {
-			dx, dy := float64(x)+0.5-cx, float64(y)+0.5-cy
-			d := math.Hypot(dx, dy)
-			switch {
-			case d >= ringIn && d <= ringOut:
-				rr, gg, bb := p.rgb(x, y)
-				l, _, _ := toLab(rr, gg, bb)
-				ringN++
-				ec.ringL += l
-				if isRedPixel(rr, gg, bb) {
-					ringRedN++
-				}
-			case d >= whiteIn && d <= whiteOut:
-				l, a, b := toLab(p.rgb(x, y))
-				white = append(white, px{l, math.Hypot(a, b), dx})
-			case d > whiteOut && d <= faceOut:
-				faceN++
-				if looksLikeSkin(toLab(p.rgb(x, y))) {
-					skin++
-				}
-			}
-		}
-	}
-	if ringN == 0 || len(white) == 0 || faceN == 0 {
-		return eyeContext{ringRed: 1}, nil
-	}
-	ec.ringRed = ringRedN / ringN
-	ec.ringL /= ringN
-	ec.skin = skin / faceN
-	for _, o := range white {
-		isWhite := o.l >= max(60, ec.ringL+15) && o.c <= 18
-		switch {
-		case o.dx < -r:
-			leftN++
-			if isWhite {
-				left++
-			}
-		case o.dx > r:
-			rightN++
-			if isWhite {
-				right++
-			}
-		default:
-			vertN++
-			if isWhite {
-				vert++
-			}
-		}
-		if isWhite {
-			whiteN++
-		}
-	}
-	ec.scleraAny = whiteN / float64(len(white))
-	if leftN > 0 {
-		ec.scleraLeft = left / leftN
-	}
-	if rightN > 0 {
-		ec.scleraRight = right / rightN
-	}
-	if vertN > 0 {
-		ec.scleraVertical = vert / vertN
-	}
-	return ec, nil
-}
-
-// looksLikeSkin is a broad test for skin of every tone, from pale to very
-// dark: orange to yellow hue (25° to 75°), little to moderate chroma (8 to
-// 40). Saturated orange cloth (chroma 55 and up) and white, grey or blue
-// things are not skin.
-func looksLikeSkin(l, a, b float64) bool {
-	c := math.Hypot(a, b)
-	if l < 12 || l > 92 || c < 8 || c > 40 {
-		return false
-	}
-	h := hueDeg(a, b)
-	return h >= 25 && h <= 75
-}
-
-// pair marks the blobs that have a partner as a face's two eyes would be:
-// of about the same size, side by side (within about 20° of level), 6 to 45
-// pupil radii apart (the distance between pupils is about 21 radii of a
-// dilated pupil, and a pupil narrows to half that in brighter light).
-func pair(cs []*pupil) {
-	for i, a := range cs {
-		for _, b := range cs[i+1:] {
-			if max(a.r, b.r) > 1.6*min(a.r, b.r) {
-				continue
-			}
-			dx, dy := b.cx-a.cx, b.cy-a.cy
-			d, rm := math.Hypot(dx, dy), (a.r+b.r)/2
-			if d < 6*rm || d > 45*rm || math.Abs(dy) > 0.4*d {
-				continue
-			}
-			a.paired, b.paired = true, true
-		}
-	}
-}
+// band is how far beyond the pupil's red the correction fades out: a fifth
+// of its radius, so that the soft edge of a large pupil (blur, JPEG) is
+// feathered as much as that of a small one, and at least a pixel.
+func (p *pupil) band() int { return max(1, int(math.Ceil(0.2*p.r))) }
 
 // groupPupils gathers pupils whose correction rectangles (the blob and the
-// one-pixel band around it) overlap, so that each rectangle is read and
+// band around it) overlap, so that each rectangle is read and
 // written once.
 func groupPupils(ps []*pupil, pic image.Rectangle) [][]*pupil {
 	type group struct {
@@ -385,7 +170,7 @@ func groupPupils(ps []*pupil, pic image.Rectangle) [][]*pupil {
 	}
 	var gs []*group
 	for _, p := range ps {
-		g := &group{rect: p.bounds.Inset(-2).Intersect(pic), ps: []*pupil{p}}
+		g := &group{rect: p.bounds.Inset(-p.band() - 1).Intersect(pic), ps: []*pupil{p}}
 		for merged := true; merged; {
 			merged = false
 			for i, o := range gs {
@@ -409,9 +194,10 @@ func groupPupils(ps []*pupil, pic image.Rectangle) [][]*pupil {
 // correctPupils reads the rectangle around a group of pupils from view,
 // turns them grey and writes the rectangle into img.
 func correctPupils(img, view *vips.ImageRef, ps []*pupil) error {
-	rect := image.Rectangle{}
+	rect, band := image.Rectangle{}, 1
 	for _, p := range ps {
-		rect = rect.Union(p.bounds.Inset(-2))
+		rect = rect.Union(p.bounds.Inset(-p.band() - 1))
+		band = max(band, p.band())
 	}
 	rect = rect.Intersect(image.Rect(0, 0, img.Width(), img.Height()))
 	src, err := readPatch(view, rect)
@@ -430,13 +216,14 @@ func correctPupils(img, view *vips.ImageRef, ps []*pupil) error {
 	}
 	in := slices.Clone(red)
 	fillHoles(in, w, h)
+	near := dilate(in, w, h, band)
 	out := src.clone()
 	for y := range h {
 		for x := range w {
 			weight := 0.0
 			if red[y*w+x] {
 				weight = 1
-			} else if in[y*w+x] || touches(in, w, h, x, y) {
+			} else if near[y*w+x] {
 				// The glint and the band around the pupil change only as
 				// much as they are red: the glint's white stays white.
 				r, g, b := src.rgb(rect.Min.X+x, rect.Min.Y+y)
@@ -448,6 +235,13 @@ func correctPupils(img, view *vips.ImageRef, ps []*pupil) error {
 			}
 			r, g, b := src.rgb(rect.Min.X+x, rect.Min.Y+y)
 			grey := (float64(g) + float64(b)) / 2
+			if in[y*w+x] && !red[y*w+x] {
+				// The glint loses its pink but keeps its lightness, so
+				// that it stays as bright as the flash made it.
+				l, _, _ := toLab(r, g, b)
+				v, _, _ := fromLab(l, 0, 0)
+				grey = float64(v)
+			}
 			out.setRGB(rect.Min.X+x, rect.Min.Y+y, mix(r, grey, weight), mix(g, grey, weight), mix(b, grey, weight))
 		}
 	}
@@ -456,19 +250,6 @@ func correctPupils(img, view *vips.ImageRef, ps []*pupil) error {
 
 func mix(v uint8, to, w float64) uint8 {
 	return uint8(math.Round(float64(v) + (to-float64(v))*w))
-}
-
-// touches reports whether pixel x,y has a neighbour (of 8) in the mask.
-func touches(m []bool, w, h, x, y int) bool {
-	for dy := -1; dy <= 1; dy++ {
-		for dx := -1; dx <= 1; dx++ {
-			nx, ny := x+dx, y+dy
-			if nx >= 0 && ny >= 0 && nx < w && ny < h && m[ny*w+nx] {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // fillHoles sets every pixel of m that cannot reach the border through

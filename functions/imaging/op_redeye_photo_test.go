@@ -103,7 +103,11 @@ func TestPixelOpsAfterShrinkOnLoad(t *testing.T) {
 		}
 	}
 	// the pupils are corrected at the thumbnail's scale too
-	img := decodeImage(t, process(t, fs.src, Output{Format: "png"}, &Thumbnail{Width: 410, Fit: "fit"}, &Redeye{}).Bytes)
+	var half []Box
+	for _, b := range eyeBoxes(fs.s) {
+		half = append(half, Box{X: b.X / 2, Y: b.Y / 2, Width: b.Width / 2, Height: b.Height / 2})
+	}
+	img := decodeImage(t, process(t, fs.src, Output{Format: "png"}, &Thumbnail{Width: 410, Fit: "fit"}, &Redeye{Regions: half}).Bytes)
 	for _, p := range fs.s.pupils {
 		if c := chroma(img.At(int(p.pupil.x/2)+2, int(p.pupil.y/2)+2)); c > 10 {
 			t.Errorf("pupil at %.0f,%.0f: chroma %.0f after thumbnail and red-eye, want it corrected", p.pupil.x/2, p.pupil.y/2, c)

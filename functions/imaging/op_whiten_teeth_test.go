@@ -28,7 +28,20 @@ func meanDeltaE00(a, b image.Image, pts []image.Point) float64 {
 }
 
 func TestWhitenTeethQuality(t *testing.T) {
-	s, box := teethScene()
+	for _, light := range []struct {
+		name  string
+		scene func() (*scene, Box)
+	}{
+		{"cool", teethScene},
+		{"warm", teethSceneWarm},
+	} {
+		s, box := light.scene()
+		t.Run(light.name, func(t *testing.T) { whitenTeethQuality(t, s, box) })
+	}
+}
+
+// whitenTeethQuality whitens the teeth of s in PNG and in a noisy JPEG.
+func whitenTeethQuality(t *testing.T, s *scene, box Box) {
 	for _, enc := range []struct {
 		name string
 		src  []byte

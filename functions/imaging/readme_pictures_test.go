@@ -20,9 +20,10 @@ import (
 const envReadmePictures = "PIXMILL_README_PICTURES"
 
 // TestReadmePictures draws the before/after pictures of README's Ops
-// section from the test pictures: the synthetic faces, scikit-image's
-// astronaut (PIXMILL_SKIMAGE) and a photograph from Debian's
-// mate-backgrounds (PIXMILL_PHOTOS), when those are there. Each picture is
+// section from the test pictures: the synthetic mouth, scikit-image's
+// astronaut (PIXMILL_SKIMAGE) at a phone photo's size and a photograph from
+// Debian's mate-backgrounds (PIXMILL_PHOTOS), when those are there (the
+// synthetic faces stand in for what is not). Each picture is
 // the input on the left and Process's output on the right, so what the
 // README shows is what the code does. It only runs when asked.
 func TestReadmePictures(t *testing.T) {
@@ -35,21 +36,31 @@ func TestReadmePictures(t *testing.T) {
 	}
 	const side = 300 // width of each half
 
-	// The synthetic faces: red eyes, and teeth.
-	faces := faceScenes(t)[0].s
-	eyes := encodePNG(t, faces.img)
-	eyesBox := &Crop{X: 470, Y: 110, Width: 300, Height: 130}
-	beforeAfter(t, dir, "redeye", side, eyes, []Op{eyesBox}, []Op{&Redeye{}, eyesBox})
+	// The synthetic mouth, with its trap of pale skin under the lip.
 	teeth, box := teethScene()
 	mouth := &Crop{X: box.X - 10, Y: box.Y - 10, Width: box.Width + 20, Height: box.Height + 20}
 	beforeAfter(t, dir, "whiten_teeth", side, encodePNG(t, teeth.img), []Op{mouth}, []Op{&WhitenTeeth{Region: box, Strength: 0.6}, mouth})
 
-	// A real portrait, if fetched.
+	// A real portrait at a phone photo's size (the astronaut enlarged 8
+	// times, 4096×4096), if fetched: red pupils painted in and corrected
+	// automatically; the portrait as it is, which automatic red-eye leaves
+	// alone; and its smile whitened.
+	faces := faceScenes(t)[0].s
+	eyes := encodePNG(t, faces.img)
 	portrait := readOptional(t, os.Getenv(envSkimage), "astronaut.png")
 	if portrait != nil {
-		face := &Crop{X: 150, Y: 40, Width: 150, Height: 150}
-		beforeAfter(t, dir, "whiten_teeth-photo", side, portrait, []Op{face}, []Op{&WhitenTeeth{Region: Box{X: 185, Y: 125, Width: 80, Height: 50}, Strength: 1}, face})
-		beforeAfter(t, dir, "redeye-photo", side, portrait, nil, []Op{&Redeye{}})
+		const s = 8
+		big := scaledPortrait(t, portrait, s, Output{Format: "png"})
+		red, _ := redPupils(t, big, astronautIrises, s, 0.8)
+		red = process(t, red, Output{Format: "jpeg", Quality: 85}).Bytes
+		eyesCrop := &Crop{X: 180 * s, Y: 80 * s, Width: 90 * s, Height: 40 * s}
+		beforeAfter(t, dir, "redeye", side, red, []Op{eyesCrop}, []Op{&Redeye{}, eyesCrop})
+		beforeAfter(t, dir, "redeye-photo", side, big, nil, []Op{&Redeye{}})
+		face := &Crop{X: 150 * s, Y: 40 * s, Width: 150 * s, Height: 150 * s}
+		beforeAfter(t, dir, "whiten_teeth-photo", side, big, []Op{face}, []Op{&WhitenTeeth{Region: scaleBox(astronautMouthBox, s), Strength: 1}, face})
+	} else {
+		eyesBox := &Crop{X: 470, Y: 110, Width: 300, Height: 130}
+		beforeAfter(t, dir, "redeye", side, eyes, []Op{eyesBox}, []Op{&Redeye{Regions: eyeBoxes(faces)}, eyesBox})
 	}
 
 	// A photograph for everything else; the faces if there is none.

@@ -1,7 +1,5 @@
 package imaging
 
-import "math"
-
 // Red-eye and teeth whitening measure colours in CIELAB: a* runs from green
 // to red, b* from blue to yellow, C* = √(a*² + b*²) is chroma and h =
 // atan2(b*, a*) hue. A red pupil lit by the flash off the retina is
@@ -47,13 +45,4 @@ func isRedPixel(r, g, b uint8) bool {
 func smoothstep(lo, hi, x float64) float64 {
 	t := min(max((x-lo)/(hi-lo), 0), 1)
 	return t * t * (3 - 2*t)
-}
-
-// hueDeg returns the CIELAB hue angle in degrees, 0 to 360.
-func hueDeg(a, b float64) float64 {
-	h := math.Atan2(b, a) * 180 / math.Pi
-	if h < 0 {
-		h += 360
-	}
-	return h
 }

@@ -81,6 +81,7 @@ type face struct {
 	iris   color.RGBA
 	red    color.RGBA // the pupils; the zero colour for dark, normal pupils
 	smile  bool       // an open smile showing gums and teeth
+	teeth  color.RGBA // the zero colour for toothRGB
 }
 
 var (
@@ -167,6 +168,10 @@ func (s *scene) addFace(f face) {
 	// Teeth: an upper and a lower row, each tooth a rectangle with a dark
 	// gap to its neighbours, a little lighter towards the front.
 	tw := 0.9 * ri
+	tc := f.teeth
+	if tc == (color.RGBA{}) {
+		tc = toothRGB
+	}
 	for row, top := range []float64{my - 0.55*ri, my + 0.12*ri} {
 		bottom := top + []float64{0.62, 0.5}[row]*ri
 		for i := -4; i < 4; i++ {
@@ -176,7 +181,7 @@ func (s *scene) addFace(f face) {
 			k := 1.0 - 0.025*math.Abs(float64(i)+0.5)
 			s.add(shape{kind: "teeth", bounds: image.Rect(int(x0)-1, int(top)-1, int(x1)+2, int(bottom)+2), inside: in,
 				paint: func(x, y float64) [3]float64 {
-					return [3]float64{float64(toothRGB.R) * k, float64(toothRGB.G) * k, float64(toothRGB.B) * k}
+					return [3]float64{float64(tc.R) * k, float64(tc.G) * k, float64(tc.B) * k}
 				}})
 		}
 	}
@@ -415,18 +420,31 @@ func faceScenes(t testing.TB) []faceScene {
 }
 
 // teethScene draws a smiling mouth, close up, for teeth whitening, with the
-// box a person would draw around it.
+// box a person would draw around it: pale skin and cool, flash-lit teeth.
+func teethScene() (*scene, Box) {
+	return teethSceneLit(skinLight, toothRGB, [3]float64{80, 3, 20})
+}
+
+// teethSceneWarm is the same mouth in warm indoor light: the teeth as red
+// as a* 11, the skin redder still.
+func teethSceneWarm() (*scene, Box) {
+	r, g, b := fromLab(80, 11, 26)
+	return teethSceneLit(skinMedium, color.RGBA{r, g, b, 255}, [3]float64{78, 11, 26})
+}
+
+// teethSceneLit draws the mouth with the given skin and teeth.
 //
 // Under the lower lip, inside the box, lies a patch of skin in shadow that
-// is as pale and as yellow as a tooth (L* 80, a* 3, b* 20), as under a real
-// chin: only where it lies, beside skin rather than lips, tells it apart.
-func teethScene() (*scene, Box) {
+// is as pale and as yellow as a tooth (pale, of CIELAB colour pale), as
+// under a real chin: only where it lies, beside skin rather than lips,
+// tells it apart.
+func teethSceneLit(skin, teeth color.RGBA, pale [3]float64) (*scene, Box) {
 	s := newScene(640, 420, wall)
-	f := face{x: 320, y: -20, pupilR: 11, skin: skinLight, iris: irisBrown, smile: true}
+	f := face{x: 320, y: -20, pupilR: 11, skin: skin, iris: irisBrown, smile: true, teeth: teeth}
 	s.addFace(f)
 	ri := 2 * f.pupilR
 	my := f.y + 7*ri
-	r, g, b := fromLab(80, 3, 20)
+	r, g, b := fromLab(pale[0], pale[1], pale[2])
 	shadow := ellipse{f.x - 3*ri, my + 1.75*ri, 1.2 * ri, 0.2 * ri}
 	s.add(shape{kind: "shadow", bounds: shadow.bounds(), inside: shadow.has, paint: flat(color.RGBA{r, g, b, 255})})
 	s.render()

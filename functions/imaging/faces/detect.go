@@ -1,0 +1,252 @@
+package faces
+
+import (
+	"image"
+	"math"
+)
+
+// Detection is a face or an eye found, in the coordinates of the picture
+// given (a sub-image's own).
+type Detection struct {
+	image.Rectangle
+	// Votes is how many overlapping windows, at neighbouring positions and
+	// sizes, passed the cascade here: a real face gets many, a face seen
+	// in a pattern few.
+	Votes int
+}
+
+// Faces finds frontal faces in g at least minSide pixels wide (never less
+// than the cascade's 20-pixel window), largest first.
+func Faces(g *image.Gray, minSide int) ([]Detection, error) {
+	return detect(g, frontalFace, minSide, minSide, facePolicy)
+}
+
+// FacesFrom is Faces with the sizes tried anchored at first pixels (first,
+// 1.2 × first, 1.44 × first, …) and those under minSide skipped: the same
+// sizes as Faces(g, first) tries, without the cost of the smallest. The
+// cascade's votes depend on which sizes it is tried at, so a caller that
+// has checked its pictures at one anchor keeps it.
+func FacesFrom(g *image.Gray, first, minSide int) ([]Detection, error) {
+	return detect(g, frontalFace, first, minSide, facePolicy)
+}
+
+// Eyes finds open eyes in g at least minSide pixels wide (never less than
+// the cascade's 20-pixel window), largest first.
+func Eyes(g *image.Gray, minSide int) ([]Detection, error) {
+	return detect(g, eye, minSide, minSide, eyePolicy)
+}
+
+// policy is how a search walks the sizes and which groups of windows it
+// keeps.
+type policy struct {
+	scaleStep float64 // each size this much larger than the one before
+	minVotes  int     // windows a group needs to count
+}
+
+// Sizes 20 % apart, coarser than OpenCV's default of 10 % (its users often
+// take 1.2 or 1.3 where speed matters), which costs a few votes per face
+// and saves half the work; groups of at least three windows, as OpenCV's
+// default of three neighbours is (four windows) at the finer step.
+var (
+	facePolicy = policy{scaleStep: 1.2, minVotes: 3}
+	eyePolicy  = policy{scaleStep: 1.2, minVotes: 3}
+)
+
+func detect(g *image.Gray, name string, first, minSide int, p policy) ([]Detection, error) {
+	c, err := load(name)
+	if err != nil {
+		return nil, err
+	}
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	base := newIntegral(g)
+	var hits []image.Rectangle
+	f := max(1, float64(first)/float64(c.Width))
+	for ; float64(c.Width)*f <= float64(w) && float64(c.Height)*f <= float64(h); f *= p.scaleStep {
+		if float64(c.Width)*f < float64(minSide) {
+			continue
+		}
+		sw, sh := int(float64(w)/f), int(float64(h)/f)
+		if sw < c.Width || sh < c.Height {
+			break
+		}
+		level := base.shrink(sw, sh)
+		// Windows move two pixels of the level at a time, a tenth of the
+		// window: the cascade tolerates that much, and it quarters the work.
+		const step = 2
+		for _, pt := range c.scan(level, step) {
+			x, y := float64(pt.X)*f, float64(pt.Y)*f
+			hits = append(hits, image.Rect(int(x), int(y), int(x+float64(c.Width)*f), int(y+float64(c.Height)*f)).Add(g.Rect.Min))
+		}
+	}
+	return group(hits, p.minVotes), nil
+}
+
+// integral holds a grey picture's integral image, of its values and their
+// squares: the sum over any rectangle in four look-ups.
+type integral struct {
+	w, h   int // the picture's size; the tables are (w+1)×(h+1)
+	sum    []int32
+	sq     []float64
+	stride int
+}
+
+func newIntegral(g *image.Gray) *integral {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	it := &integral{w: w, h: h, stride: w + 1, sum: make([]int32, (w+1)*(h+1)), sq: make([]float64, (w+1)*(h+1))}
+	for y := range h {
+		row := g.Pix[y*g.Stride : y*g.Stride+w]
+		var s int32
+		var q float64
+		for x, v := range row {
+			s += int32(v)
+			q += float64(v) * float64(v)
+			i := (y+1)*it.stride + x + 1
+			it.sum[i] = it.sum[i-it.stride] + s
+			it.sq[i] = it.sq[i-it.stride] + q
+		}
+	}
+	return it
+}
+
+// rectSum is the sum over the rectangle x0 ≤ x < x1, y0 ≤ y < y1.
+func (it *integral) rectSum(x0, y0, x1, y1 int) int32 {
+	s := it.stride
+	return it.sum[y1*s+x1] - it.sum[y0*s+x1] - it.sum[y1*s+x0] + it.sum[y0*s+x0]
+}
+
+// shrink returns the integral of the picture shrunk to sw×sh, each pixel
+// the mean of the block of the original it covers (blocks at whole pixels,
+// so some are one pixel wider than others).
+func (it *integral) shrink(sw, sh int) *integral {
+	if sw == it.w && sh == it.h {
+		return it
+	}
+	g := image.NewGray(image.Rect(0, 0, sw, sh))
+	xs := make([]int, sw+1)
+	for x := range xs {
+		xs[x] = x * it.w / sw
+	}
+	for y := range sh {
+		y0, y1 := y*it.h/sh, (y+1)*it.h/sh
+		for x := range sw {
+			x0, x1 := xs[x], xs[x+1]
+			n := int32((x1 - x0) * (y1 - y0))
+			g.Pix[y*g.Stride+x] = uint8((it.rectSum(x0, y0, x1, y1) + n/2) / n)
+		}
+	}
+	return newIntegral(g)
+}
+
+// levelNode is a tree node laid out for one level of the pyramid: its
+// feature's rectangles as offsets into the level's integral, from the
+// window's top left, so that evaluating it is a few look-ups.
+type levelNode struct {
+	rects       [3]levelRect
+	n           int32 // rectangles used
+	left, right int16 // as in node, relative to the tree's first node
+	threshold   float32
+}
+
+type levelRect struct {
+	a, b, c, d int32 // the corners: top left, top right, bottom left, bottom right
+	weight     float32
+}
+
+type levelTree struct {
+	node, leaf int32 // the tree's first node and leaf in the flat lists
+}
+
+type levelStage struct {
+	trees, n  int32 // the stage's first tree and how many
+	threshold float32
+}
+
+// level is the whole cascade laid out for one integral's stride.
+type level struct {
+	nodes  []levelNode
+	leaves []float32
+	trees  []levelTree
+	stages []levelStage
+}
+
+func (c *cascade) layOut(stride int) *level {
+	lv := &level{}
+	for _, st := range c.Stages {
+		lv.stages = append(lv.stages, levelStage{trees: int32(len(lv.trees)), n: int32(len(st.Trees)), threshold: st.Threshold})
+		for _, t := range st.Trees {
+			lv.trees = append(lv.trees, levelTree{node: int32(len(lv.nodes)), leaf: int32(len(lv.leaves))})
+			lv.leaves = append(lv.leaves, t.Leaves...)
+			for _, n := range t.Nodes {
+				ln := levelNode{left: n.Left, right: n.Right, threshold: n.Threshold}
+				for _, r := range c.Features[n.Feature].Rects {
+					if ln.n == int32(len(ln.rects)) {
+						break // check allows no more than three
+					}
+					x0, y0, x1, y1 := int32(r.X), int32(r.Y), int32(r.X)+int32(r.W), int32(r.Y)+int32(r.H)
+					s := int32(stride)
+					ln.rects[ln.n] = levelRect{a: y0*s + x0, b: y0*s + x1, c: y1*s + x0, d: y1*s + x1, weight: r.Weight}
+					ln.n++
+				}
+				lv.nodes = append(lv.nodes, ln)
+			}
+		}
+	}
+	return lv
+}
+
+// scan returns the top-left corners of the windows of the level that pass
+// every stage, trying every step-th position.
+func (c *cascade) scan(it *integral, step int) []image.Point {
+	s := it.stride
+	lv := c.layOut(s)
+	// The contrast is measured over the window less a one-pixel border.
+	area := float64((c.Width - 2) * (c.Height - 2))
+	var found []image.Point
+	for y := 0; y+c.Height <= it.h; y += step {
+		for x := 0; x+c.Width <= it.w; x += step {
+			sum := float64(it.rectSum(x+1, y+1, x+c.Width-1, y+c.Height-1))
+			s2 := it.sq[(y+c.Height-1)*s+x+c.Width-1] - it.sq[(y+1)*s+x+c.Width-1] - it.sq[(y+c.Height-1)*s+x+1] + it.sq[(y+1)*s+x+1]
+			norm := area*s2 - sum*sum
+			if norm <= 0 {
+				continue // a flat window holds no face
+			}
+			if lv.passes(it.sum[y*s+x:], float32(math.Sqrt(norm))) {
+				found = append(found, image.Pt(x, y))
+			}
+		}
+	}
+	return found
+}
+
+// passes runs the window whose top left is sum[0] through the stages.
+// Features are compared unnormalised against thresholds scaled by the
+// window's contrast norm: the same test as dividing each feature by it,
+// with one multiplication per node.
+func (lv *level) passes(sum []int32, norm float32) bool {
+	for _, st := range lv.stages {
+		votes := float32(0)
+		for _, t := range lv.trees[st.trees : st.trees+st.n] {
+			k := int16(0)
+			for {
+				n := &lv.nodes[t.node+int32(k)]
+				v := float32(0)
+				for _, r := range n.rects[:n.n] {
+					v += r.weight * float32(sum[r.d]-sum[r.b]-sum[r.c]+sum[r.a])
+				}
+				if v < n.threshold*norm {
+					k = n.left
+				} else {
+					k = n.right
+				}
+				if k <= 0 {
+					votes += lv.leaves[t.leaf-int32(k)]
+					break
+				}
+			}
+		}
+		if votes < st.threshold {
+			return false
+		}
+	}
+	return true
+}
