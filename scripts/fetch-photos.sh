@@ -4,6 +4,7 @@
 # the end-to-end tests and benchmarks. Nothing is fetched when DIR already
 # holds them.
 set -euo pipefail
+. "$(dirname "$0")/debian.sh"
 
 dir=${1:-.cache/photos}
 mkdir -p "$dir"
@@ -12,11 +13,6 @@ if compgen -G "$dir/*.jpg" >/dev/null && [ "$(ls "$dir"/*.jpg | wc -l)" -ge 16 ]
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-( cd "$work" && apt-get download mate-backgrounds >/dev/null 2>&1 ) || {
-	# apt-get download needs a package list; fetch one the first time.
-	if [ "$(id -u)" -eq 0 ]; then apt-get update -qq; else sudo apt-get update -qq; fi
-	( cd "$work" && apt-get download mate-backgrounds >/dev/null )
-}
-dpkg -x "$work"/mate-backgrounds_*.deb "$work/x"
+deb_unpack mate-backgrounds "$work"
 find "$work/x/usr/share/backgrounds/mate" -name '*.jpg' -exec cp {} "$dir"/ \;
 echo "fetch-photos: $(ls "$dir"/*.jpg | wc -l) photos in $dir" >&2

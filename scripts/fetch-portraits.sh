@@ -6,6 +6,7 @@
 # and red-eye tests in functions/imaging. Nothing is fetched when DIR
 # already holds it.
 set -euo pipefail
+. "$(dirname "$0")/debian.sh"
 
 dir=${1:-.cache/skimage}
 mkdir -p "$dir"
@@ -14,16 +15,5 @@ if [ -s "$dir/grace_hopper.jpg" ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-( cd "$work" && apt-get download python-matplotlib-data >/dev/null 2>&1 ) || {
-	# apt-get download needs a package list; fetch one the first time.
-	if [ "$(id -u)" -eq 0 ]; then apt-get update -qq; else sudo apt-get update -qq; fi
-	( cd "$work" && apt-get download python-matplotlib-data >/dev/null )
-}
-dpkg -x "$work"/python-matplotlib-data_*.deb "$work/x"
-src=$(find "$work/x" -path '*/sample_data/grace_hopper.jpg' -print -quit)
-if [ -z "$src" ]; then
-	echo "fetch-portraits: grace_hopper.jpg is not in python-matplotlib-data" >&2
-	exit 1
-fi
-cp "$src" "$dir/grace_hopper.jpg"
-echo "fetch-portraits: $dir/grace_hopper.jpg" >&2
+deb_unpack python-matplotlib-data "$work"
+deb_take "$work" python-matplotlib-data '*/sample_data/grace_hopper.jpg' "$dir/grace_hopper.jpg"

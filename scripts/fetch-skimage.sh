@@ -6,6 +6,7 @@
 # .cache/skimage), for the red-eye and teeth tests in functions/imaging.
 # Nothing is fetched when DIR already holds them.
 set -euo pipefail
+. "$(dirname "$0")/debian.sh"
 
 dir=${1:-.cache/skimage}
 mkdir -p "$dir"
@@ -19,18 +20,7 @@ if [ "$missing" -eq 0 ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-( cd "$work" && apt-get download python3-skimage >/dev/null 2>&1 ) || {
-	# apt-get download needs a package list; fetch one the first time.
-	if [ "$(id -u)" -eq 0 ]; then apt-get update -qq; else sudo apt-get update -qq; fi
-	( cd "$work" && apt-get download python3-skimage >/dev/null )
-}
-dpkg -x "$work"/python3-skimage_*.deb "$work/x"
+deb_unpack python3-skimage "$work"
 for f in "${files[@]}"; do
-	src=$(find "$work/x" -path "*/skimage/data/$f" -print -quit)
-	if [ -z "$src" ]; then
-		echo "fetch-skimage: $f is not in python3-skimage" >&2
-		exit 1
-	fi
-	cp "$src" "$dir/$f"
-	echo "fetch-skimage: $dir/$f" >&2
+	deb_take "$work" python3-skimage "*/skimage/data/$f" "$dir/$f"
 done

@@ -4,15 +4,9 @@
 # downloaded outside Debian's archive. Safe to run again: it does nothing when
 # /usr/bin/chromium is there.
 set -euo pipefail
+. "$(dirname "$0")/debian.sh"
 
 [ -x /usr/bin/chromium ] && exit 0
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-	command -v sudo >/dev/null || { echo "install-chromium: need root (or sudo) to install chromium" >&2; exit 1; }
-	sudo=sudo
-fi
-echo "install-chromium: installing chromium from Debian's archive" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+apt_install chromium
 /usr/bin/chromium --version >&2
