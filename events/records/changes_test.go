@@ -22,7 +22,9 @@ func TestOnTaskChange(t *testing.T) {
 	s.OnTaskChange(func(job, task string) { told = append(told, job+"/"+task) })
 	now := time.Now()
 	writes := []func() error{
-		func() error { return s.MarkStarted(ctx, events.TaskStarted{Job: "j", Task: "a", Owner: "o", Attempt: 1}, now) },
+		func() error {
+			return s.MarkStarted(ctx, events.TaskStarted{Job: "j", Task: "a", Owner: "o", Attempt: 1}, now)
+		},
 		func() error {
 			return s.MarkCompleted(ctx, events.TaskCompleted{Job: "j", Task: "a", Owner: "o", Attempt: 1}, now)
 		},
