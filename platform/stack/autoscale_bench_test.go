@@ -1,16 +1,12 @@
 package stack_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -101,7 +97,7 @@ func BenchmarkBurst(b *testing.B) {
 					toMax = time.Since(start)
 				}
 				for _, pid := range pids {
-					peakKiB = max(peakKiB, vmHWM(pid))
+					peakKiB = max(peakKiB, int(stacktest.PeakRSS(pid)>>10))
 				}
 				mu.Unlock()
 				time.Sleep(10 * time.Millisecond)
@@ -222,25 +218,6 @@ func waitFinalEvery(tb testing.TB, ctx context.Context, c *client.Client, id str
 		tb.Fatalf("waiting for job %s: %v (last error %v)", id, err, lastErr)
 	}
 	return job
-}
-
-// vmHWM is a process' peak resident memory in KiB, from /proc; 0 if it is
-// gone.
-func vmHWM(pid int) int {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
-	if err != nil {
-		return 0
-	}
-	for line := range bytes.Lines(b) {
-		if rest, ok := bytes.CutPrefix(line, []byte("VmHWM:")); ok {
-			f := strings.Fields(string(rest))
-			if len(f) > 0 {
-				n, _ := strconv.Atoi(f[0])
-				return n
-			}
-		}
-	}
-	return 0
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
