@@ -3,7 +3,6 @@ package imaging
 import (
 	"errors"
 	"fmt"
-	"html"
 	"image"
 	"math"
 	"unicode"
@@ -141,37 +140,9 @@ func (w *Watermark) apply(img *vips.ImageRef) error {
 // are, alpha from their antialiased coverage times Opacity. It is nil when
 // the text leaves no ink (only spaces).
 func (w *Watermark) textOverlay(maxW, height int) (*vips.ImageRef, error) {
-	canvas, err := vips.Black(maxW, height)
+	mask, err := textMask(w.Text, maxW, height)
 	if err != nil {
 		return nil, err
-	}
-	defer canvas.Close()
-	// With both width and height set, libvips picks the largest font that
-	// fits the box: the height sets the size, the width caps it for long lines.
-	err = canvas.Label(&vips.LabelParams{
-		Text:      html.EscapeString(w.Text),
-		Font:      "sans bold",
-		Width:     vips.ValueOf(float64(maxW)),
-		Height:    vips.ValueOf(float64(height)),
-		Opacity:   1,
-		Color:     vips.Color{R: 255, G: 255, B: 255},
-		Alignment: vips.AlignLow,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := canvas.ExtractBand(0, 1); err != nil {
-		return nil, err
-	}
-	if err := canvas.Cast(vips.BandFormatUchar); err != nil {
-		return nil, err
-	}
-	mask, err := canvas.ToBytes()
-	if err != nil {
-		return nil, err
-	}
-	if len(mask) != maxW*height {
-		return nil, fmt.Errorf("imaging: text mask of %d bytes for %dx%d", len(mask), maxW, height)
 	}
 	ink := image.Rectangle{}
 	for y := range height {
