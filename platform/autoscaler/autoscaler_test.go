@@ -1,6 +1,7 @@
 package autoscaler
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -423,6 +424,34 @@ func TestConfigFromEnv(t *testing.T) {
 	for _, want := range []string{`PIXMILL_AUTOSCALE_TICK="often" is not a duration`, `PIXMILL_AUTOSCALE_MIN_SCALE="1.5" is not a whole number`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("got %v, want it to say %s", err, want)
+		}
+	}
+}
+
+// TestEveryKeyReadsFromEnv: each field of Config has a key, and a value of
+// its kind in the environment reaches it.
+func TestEveryKeyReadsFromEnv(t *testing.T) {
+	typ := reflect.TypeFor[Config]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		key := f.Tag.Get("key")
+		if key == "" {
+			t.Errorf("Config.%s has no key tag", f.Name)
+			continue
+		}
+		val := map[reflect.Kind]string{reflect.Int: "3", reflect.Float64: "3", reflect.Int64: "3s"}[f.Type.Kind()]
+		got, err := Config{}.FromEnv(func(k string) string {
+			if k == EnvPrefix+envName(key) {
+				return val
+			}
+			return ""
+		})
+		if err != nil {
+			t.Errorf("%s=%s: %v", key, val, err)
+			continue
+		}
+		if v := reflect.ValueOf(got).Field(i); v.IsZero() {
+			t.Errorf("%s=%s left Config.%s at zero", key, val, f.Name)
 		}
 	}
 }

@@ -4,64 +4,68 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"runtime"
 	"strconv"
 	"time"
 )
 
-// Config is the scaling policy. Keys are named after Knative's
+// Config is the scaling policy. Each field's key (its struct tag) names it
+// in the environment (FromEnv) and in errors. Keys are named after Knative's
 // config-autoscaler where Knative has the same setting, so that a policy
 // tuned on one machine reads the same on a cluster (docs/autoscaling.md maps
 // each key to its Knative annotation and KEDA field).
 type Config struct {
 	// MinScale and MaxScale bound the desired replicas (keys min-scale,
 	// max-scale). MinScale 0 allows scaling to zero.
-	MinScale, MaxScale int
+	MinScale int `key:"min-scale"`
+	MaxScale int `key:"max-scale"`
 	// Target is the load one replica is meant to carry: waiting plus
 	// in-flight tasks per replica (key target). A worker that runs one task
 	// at a time has target 1: every task waiting gets a worker, up to
 	// MaxScale.
-	Target float64
+	Target float64 `key:"target"`
 	// StableWindow is the averaging window for ordinary decisions (key
 	// stable-window). It is also how long panic mode lasts after the load
 	// last crossed the panic threshold.
-	StableWindow time.Duration
+	StableWindow time.Duration `key:"stable-window"`
 	// PanicWindowPercentage is the panic window's length as a percentage of
 	// StableWindow (key panic-window-percentage): 10 makes a 6s panic
 	// window out of a 60s stable one.
-	PanicWindowPercentage float64
+	PanicWindowPercentage float64 `key:"panic-window-percentage"`
 	// PanicThresholdPercentage is the load over the panic window, as a
 	// percentage of what the current replicas are meant to carry, that
 	// starts panic mode (key panic-threshold-percentage).
-	PanicThresholdPercentage float64
+	PanicThresholdPercentage float64 `key:"panic-threshold-percentage"`
 	// MaxScaleUpRate and MaxScaleDownRate bound one decision (keys
 	// max-scale-up-rate, max-scale-down-rate): from n replicas the next
 	// decision is at most ceil(n·up) (n counted as at least 1) and at least
 	// floor(n/down). Scaling to zero after the grace period is not bound by
 	// the down rate: by then nothing is left for the replicas to do.
-	MaxScaleUpRate, MaxScaleDownRate float64
+	MaxScaleUpRate   float64 `key:"max-scale-up-rate"`
+	MaxScaleDownRate float64 `key:"max-scale-down-rate"`
 	// ScaleDownDelay holds the replicas at the most any decision asked for
 	// within it (key scale-down-delay), so that a load that wavers around
 	// a boundary (an average of 1.97 then 2.03, wanting 2 then 3) does not
 	// stop and start a worker every tick. Scaling to zero is governed by
 	// ScaleToZeroGrace alone.
-	ScaleDownDelay time.Duration
+	ScaleDownDelay time.Duration `key:"scale-down-delay"`
 	// ScaleToZeroGrace is how long the queue must hold nothing waiting and
 	// nothing in flight before the replicas go to zero (key
 	// scale-to-zero-grace-period).
-	ScaleToZeroGrace time.Duration
+	ScaleToZeroGrace time.Duration `key:"scale-to-zero-grace-period"`
 	// WorkerStartup is how long a new replica takes to start taking work
 	// (key worker-startup). A scale-up is skipped while the running
 	// replicas, at their recent completion rate, would finish everything
 	// waiting and in flight sooner than that: the new worker would arrive
 	// to an empty queue.
-	WorkerStartup time.Duration
+	WorkerStartup time.Duration `key:"worker-startup"`
 	// Tick is the time between decisions while replicas run (key tick).
-	Tick time.Duration
+	Tick time.Duration `key:"tick"`
 	// ActivationPoll is the time between looks at the queue while there
 	// are no replicas (key activation-poll): the first request waits at
 	// most this long before its worker is started.
-	ActivationPoll time.Duration
+	ActivationPoll time.Duration `key:"activation-poll"`
 }
 
 // Defaults, Knative's where Knative has the setting.
@@ -171,54 +175,43 @@ const EnvPrefix = "PIXMILL_AUTOSCALE_"
 // name the variable and its value; all of them are reported together.
 func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	var errs []error
-	str := func(key string) (string, string) {
-		name := EnvPrefix + envName(key)
-		return name, getenv(name)
-	}
-	integer := func(key string, dst *int) {
-		if name, v := str(key); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("autoscaler: %s=%q is not a whole number", name, v))
-				return
+	v := reflect.ValueOf(&c).Elem()
+	for i := range v.NumField() {
+		name := EnvPrefix + envName(v.Type().Field(i).Tag.Get("key"))
+		if s := getenv(name); s != "" {
+			if err := setKey(v.Field(i), s); err != nil {
+				errs = append(errs, fmt.Errorf("autoscaler: %s=%q is not %w", name, s, err))
 			}
-			*dst = n
 		}
 	}
-	number := func(key string, dst *float64) {
-		if name, v := str(key); v != "" {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("autoscaler: %s=%q is not a number", name, v))
-				return
-			}
-			*dst = f
-		}
-	}
-	duration := func(key string, dst *time.Duration) {
-		if name, v := str(key); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("autoscaler: %s=%q is not a duration (e.g. 30s, 2m)", name, v))
-				return
-			}
-			*dst = d
-		}
-	}
-	integer("min-scale", &c.MinScale)
-	integer("max-scale", &c.MaxScale)
-	number("target", &c.Target)
-	duration("stable-window", &c.StableWindow)
-	number("panic-window-percentage", &c.PanicWindowPercentage)
-	number("panic-threshold-percentage", &c.PanicThresholdPercentage)
-	number("max-scale-up-rate", &c.MaxScaleUpRate)
-	number("max-scale-down-rate", &c.MaxScaleDownRate)
-	duration("scale-down-delay", &c.ScaleDownDelay)
-	duration("scale-to-zero-grace-period", &c.ScaleToZeroGrace)
-	duration("worker-startup", &c.WorkerStartup)
-	duration("tick", &c.Tick)
-	duration("activation-poll", &c.ActivationPoll)
 	return c, errors.Join(errs...)
+}
+
+// setKey parses s into a field of Config by the field's type.
+func setKey(f reflect.Value, s string) error {
+	switch f.Interface().(type) {
+	case time.Duration:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return errors.New("a duration (e.g. 30s, 2m)")
+		}
+		f.SetInt(int64(d))
+	case int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return errors.New("a whole number")
+		}
+		f.SetInt(int64(n))
+	case float64:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return errors.New("a number")
+		}
+		f.SetFloat(x)
+	default:
+		panic(fmt.Sprintf("autoscaler: Config has a key of type %s", f.Type()))
+	}
+	return nil
 }
 
 func envName(key string) string {

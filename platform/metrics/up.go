@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/pixmill/pixmill/events"
@@ -43,41 +42,19 @@ type Up struct {
 // NewUp returns the metrics of an up process.
 func NewUp() *Up {
 	u := &Up{
-		reg:         prometheus.NewRegistry(),
 		outstanding: autoscaler.NewOutstanding(),
-		queued: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "pixmill_requests_queued_total",
-			Help: "Task requests the gateway published to the requests topic.",
-		}),
-		tasks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pixmill_tasks_total",
-			Help: "Tasks finished, by outcome as their response says: succeeded, failed (for good, reported to the owner), dead_lettered (given up on and parked).",
-		}, []string{"outcome"}),
-		attempts: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "pixmill_task_attempts",
-			Help:    "Delivery attempts each finished task took (1: never redelivered).",
-			Buckets: attemptBuckets,
-		}),
-		resultBytes: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "pixmill_result_bytes_total",
-			Help: "Bytes of the result pictures stored, as the task.completed responses report them.",
-		}),
-		desired: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "pixmill_workers_desired",
-			Help: "Worker processes the autoscaler wants (or the pinned size).",
-		}),
-		panicking: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "pixmill_autoscaler_panic",
-			Help: "1 while the autoscaler is in panic mode (scaling on the short window, never down).",
-		}),
+		queued:      counter("pixmill_requests_queued_total", "Task requests the gateway published to the requests topic."),
+		tasks: counterVec("pixmill_tasks_total",
+			"Tasks finished, by outcome as their response says: succeeded, failed (for good, reported to the owner), dead_lettered (given up on and parked).",
+			"outcome", TaskSucceeded, TaskFailed, TaskDeadLettered),
+		attempts:      histogram("pixmill_task_attempts", "Delivery attempts each finished task took (1: never redelivered).", attemptBuckets),
+		resultBytes:   counter("pixmill_result_bytes_total", "Bytes of the result pictures stored, as the task.completed responses report them."),
+		desired:       gauge("pixmill_workers_desired", "Worker processes the autoscaler wants (or the pinned size)."),
+		panicking:     gauge("pixmill_autoscaler_panic", "1 while the autoscaler is in panic mode (scaling on the short window, never down)."),
 		waitingGauge:  prometheus.NewDesc("pixmill_queue_waiting", "Requests queued and not yet handed to a worker, as the autoscaler's signal reads them.", nil, nil),
 		inFlightGauge: prometheus.NewDesc("pixmill_queue_in_flight", "Requests in a worker's hands, or waiting out the lease of a worker that died.", nil, nil),
 	}
-	for _, o := range []string{TaskSucceeded, TaskFailed, TaskDeadLettered} {
-		u.tasks.WithLabelValues(o)
-	}
-	u.reg.MustRegister(u.queued, u.tasks, u.attempts, u.resultBytes, u.desired, u.panicking,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	u.reg = registry(u.queued, u.tasks, u.attempts, u.resultBytes, u.desired, u.panicking)
 	return u
 }
 

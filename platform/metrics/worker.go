@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/pixmill/pixmill/events"
@@ -40,32 +39,19 @@ type Worker struct {
 // op names (anything else is counted as OtherOp).
 func NewWorker(ops []string) *Worker {
 	w := &Worker{
-		reg: prometheus.NewRegistry(),
 		ops: slices.Sorted(slices.Values(ops)),
-		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pixmill_worker_deliveries_total",
-			Help: "Requests this worker handled, by what the runner did with them: acked (done, or failed for good and reported), nacked (released for another attempt), rejected (can never succeed).",
-		}, []string{"outcome"}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "pixmill_worker_tasks_in_flight",
-			Help: "Requests this worker has in hand.",
-		}),
-		attempts: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "pixmill_worker_delivery_attempt",
-			Help:    "The broker's delivery count of each request this worker handled (1 for a first delivery).",
-			Buckets: attemptBuckets,
-		}),
+		deliveries: counterVec("pixmill_worker_deliveries_total",
+			"Requests this worker handled, by what the runner did with them: acked (done, or failed for good and reported), nacked (released for another attempt), rejected (can never succeed).",
+			"outcome", runner.OutcomeAcked, runner.OutcomeNacked, runner.OutcomeRejected),
+		inFlight: gauge("pixmill_worker_tasks_in_flight", "Requests this worker has in hand."),
+		attempts: histogram("pixmill_worker_delivery_attempt", "The broker's delivery count of each request this worker handled (1 for a first delivery).", attemptBuckets),
 		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "pixmill_worker_task_duration_seconds",
 			Help:    "Time to handle a request, from receipt to the result stored and reported, observed once for each op the task applies. libvips runs a task's ops as one pipeline while it encodes, so one op's own share cannot be told apart cheaply; this says how long tasks with each op take.",
 			Buckets: taskBuckets,
 		}, []string{"op"}),
 	}
-	for _, o := range []string{runner.OutcomeAcked, runner.OutcomeNacked, runner.OutcomeRejected} {
-		w.deliveries.WithLabelValues(o)
-	}
-	w.reg.MustRegister(w.deliveries, w.inFlight, w.attempts, w.seconds,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	w.reg = registry(w.deliveries, w.inFlight, w.attempts, w.seconds)
 	return w
 }
 
