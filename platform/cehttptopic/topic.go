@@ -20,6 +20,7 @@ import (
 	"gocloud.dev/pubsub/driver"
 
 	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/platform/topicdriver"
 )
 
 // DefaultTimeout bounds each attempt when neither the URL nor TopicOptions
@@ -101,12 +102,7 @@ var _ driver.Topic = (*topic)(nil)
 // SendBatch sends the messages one after the other; with the batcher's
 // options a batch holds one message.
 func (t *topic) SendBatch(ctx context.Context, dms []*driver.Message) error {
-	for _, dm := range dms {
-		if err := t.send(ctx, dm); err != nil {
-			return err
-		}
-	}
-	return nil
+	return topicdriver.SendEach(ctx, dms, t.send)
 }
 
 func (t *topic) send(ctx context.Context, dm *driver.Message) error {
@@ -123,16 +119,8 @@ func (t *topic) send(ctx context.Context, dm *driver.Message) error {
 	if err := cehttp.WriteRequest(binding.WithForceBinary(attempt), binding.ToMessage(&e), req); err != nil {
 		return &notEventError{err: err}
 	}
-	if dm.BeforeSend != nil {
-		if err := dm.BeforeSend(func(i any) bool {
-			p, ok := i.(**http.Request)
-			if ok {
-				*p = req
-			}
-			return ok
-		}); err != nil {
-			return err
-		}
+	if err := topicdriver.BeforeSend(dm, req); err != nil {
+		return err
 	}
 	res, err := t.client.Do(req)
 	if err != nil {
@@ -146,16 +134,7 @@ func (t *topic) send(ctx context.Context, dm *driver.Message) error {
 	if res.StatusCode/100 != 2 {
 		return &StatusError{URL: t.url.Redacted(), StatusCode: res.StatusCode, Body: line, Location: res.Header.Get("Location")}
 	}
-	if dm.AfterSend != nil {
-		return dm.AfterSend(func(i any) bool {
-			p, ok := i.(**http.Response)
-			if ok {
-				*p = res
-			}
-			return ok
-		})
-	}
-	return nil
+	return topicdriver.AfterSend(dm, res)
 }
 
 // maxBodyRead is how much of a response is read: enough for a reason, and

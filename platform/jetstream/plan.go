@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,16 +49,11 @@ func StreamName(subject string) string {
 // replicas, and the subjects the stream holds. Limits an operator set
 // (age, size) are theirs.
 func StreamDiff(have, want natsjs.StreamConfig) []string {
-	var d []string
-	if have.Retention != want.Retention {
-		d = append(d, fmt.Sprintf("retention is %s, pixmill needs %s", have.Retention, want.Retention))
-	}
-	if have.Storage != want.Storage {
-		d = append(d, fmt.Sprintf("storage is %s, pixmill needs %s", have.Storage, want.Storage))
-	}
-	if max(have.Replicas, 1) != max(want.Replicas, 1) {
-		d = append(d, fmt.Sprintf("replicas is %d, pixmill was asked for %d", max(have.Replicas, 1), max(want.Replicas, 1)))
-	}
+	d := differences(
+		setting{"retention", have.Retention, want.Retention, needs},
+		setting{"storage", have.Storage, want.Storage, needs},
+		setting{"replicas", max(have.Replicas, 1), max(want.Replicas, 1), "pixmill was asked for"},
+	)
 	for _, s := range want.Subjects {
 		if !slices.Contains(have.Subjects, s) {
 			d = append(d, fmt.Sprintf("subjects are %q, pixmill needs %q among them", have.Subjects, s))
@@ -67,20 +63,37 @@ func StreamDiff(have, want natsjs.StreamConfig) []string {
 }
 
 // ConsumerDiff names each setting of an existing durable consumer, have,
-// that is not what want (from ConsumerConfig) asks for.
+// that is not what want (from ConsumerConfig) asks for. Lease times are
+// compared to the millisecond.
 func ConsumerDiff(have, want natsjs.ConsumerConfig) []string {
+	return differences(
+		setting{"filter_subject", strconv.Quote(have.FilterSubject), strconv.Quote(want.FilterSubject), needs},
+		setting{"ack_policy", have.AckPolicy, want.AckPolicy, needs},
+		setting{"ack_wait", have.AckWait.Round(time.Millisecond), want.AckWait.Round(time.Millisecond), urlAsks},
+		setting{"max_deliver", have.MaxDeliver, want.MaxDeliver, urlAsks},
+	)
+}
+
+// Who wants a setting's value: pixmill's design, or the URL it was given.
+const (
+	needs   = "pixmill needs"
+	urlAsks = "the URL asks for"
+)
+
+// setting is one setting of a stream or consumer, as found and as wanted.
+type setting struct {
+	name       string
+	have, want any // comparable values
+	who        string
+}
+
+// differences names the settings whose values differ, in order.
+func differences(settings ...setting) []string {
 	var d []string
-	if have.FilterSubject != want.FilterSubject {
-		d = append(d, fmt.Sprintf("filter_subject is %q, pixmill needs %q", have.FilterSubject, want.FilterSubject))
-	}
-	if have.AckPolicy != want.AckPolicy {
-		d = append(d, fmt.Sprintf("ack_policy is %s, pixmill needs %s", have.AckPolicy, want.AckPolicy))
-	}
-	if have.AckWait != want.AckWait {
-		d = append(d, fmt.Sprintf("ack_wait is %s, the URL asks for %s", have.AckWait.Round(time.Millisecond), want.AckWait))
-	}
-	if have.MaxDeliver != want.MaxDeliver {
-		d = append(d, fmt.Sprintf("max_deliver is %d, the URL asks for %d", have.MaxDeliver, want.MaxDeliver))
+	for _, s := range settings {
+		if s.have != s.want {
+			d = append(d, fmt.Sprintf("%s is %v, %s %v", s.name, s.have, s.who, s.want))
+		}
 	}
 	return d
 }

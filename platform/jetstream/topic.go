@@ -10,6 +10,8 @@ import (
 	"gocloud.dev/pubsub"
 	"gocloud.dev/pubsub/batcher"
 	"gocloud.dev/pubsub/driver"
+
+	"github.com/pixmill/pixmill/platform/topicdriver"
 )
 
 // sendBatcherOpts sends each message on its own: a send is one JetStream
@@ -53,12 +55,7 @@ var _ driver.Topic = (*topic)(nil)
 // SendBatch publishes the messages one after the other, each waiting for
 // the stream's ack, so that a nil error means every one of them is stored.
 func (t *topic) SendBatch(ctx context.Context, dms []*driver.Message) error {
-	for _, dm := range dms {
-		if err := t.send(ctx, dm); err != nil {
-			return err
-		}
-	}
-	return nil
+	return topicdriver.SendEach(ctx, dms, t.send)
 }
 
 func (t *topic) send(ctx context.Context, dm *driver.Message) error {
@@ -73,35 +70,14 @@ func (t *topic) send(ctx context.Context, dm *driver.Message) error {
 		h.Set(natsjs.MsgIDHeader, dm.Metadata[key])
 	}
 	m := &nats.Msg{Subject: t.subject, Data: dm.Body, Header: h}
-	if dm.BeforeSend != nil {
-		asFunc := func(i any) bool {
-			p, ok := i.(**nats.Msg)
-			if ok {
-				*p = m
-			}
-			return ok
-		}
-		if err := dm.BeforeSend(asFunc); err != nil {
-			return err
-		}
+	if err := topicdriver.BeforeSend(dm, m); err != nil {
+		return err
 	}
 	ack, err := t.js.PublishMsg(ctx, m)
 	if err != nil {
 		return noReply(ctx, fmt.Sprintf("publish to %q", t.subject), err)
 	}
-	if dm.AfterSend != nil {
-		asFunc := func(i any) bool {
-			p, ok := i.(**natsjs.PubAck)
-			if ok {
-				*p = ack
-			}
-			return ok
-		}
-		if err := dm.AfterSend(asFunc); err != nil {
-			return err
-		}
-	}
-	return nil
+	return topicdriver.AfterSend(dm, ack)
 }
 
 func (t *topic) IsRetryable(err error) bool { return isRetryable(err) }
