@@ -20,7 +20,7 @@
 //
 // Three rules are about zero. A fleet at zero is activated by the first
 // request waiting, at once, without waiting for an average. A fleet goes to
-// zero only after ScaleToZeroGrace with nothing waiting and nothing in
+// zero only after ScaleToZeroGracePeriod with nothing waiting and nothing in
 // flight, and then all the way, whatever the windows and the down rate say
 // (panic included: nothing is left to protect). Until then it keeps at
 // least one replica. And a scale-up is skipped when the replicas running
@@ -223,7 +223,7 @@ func (a *Autoscaler) Decide(now time.Time) Decision {
 	idle := a.last.Load() == 0
 	idleFor := now.Sub(a.lastBusy)
 	switch {
-	case idle && idleFor >= cfg.ScaleToZeroGrace:
+	case idle && idleFor >= cfg.ScaleToZeroGracePeriod:
 		desired = 0
 		a.panicking = false
 		// What came before a whole grace period of nothing says little
@@ -232,7 +232,7 @@ func (a *Autoscaler) Decide(now time.Time) Decision {
 		a.stable.reset()
 		a.panic.reset()
 		a.recent = a.recent[:0]
-		d.Reason = fmt.Sprintf("nothing waiting or in flight for %s", cfg.ScaleToZeroGrace)
+		d.Reason = fmt.Sprintf("nothing waiting or in flight for %s", cfg.ScaleToZeroGracePeriod)
 	case desired < 1 && cur > 0:
 		// The windows may average to nothing before the grace period
 		// is over; the last replica stays until it is.

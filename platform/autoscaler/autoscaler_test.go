@@ -268,13 +268,13 @@ func TestDecide(t *testing.T) {
 		},
 		{
 			// Panic mode does not outlast an idle grace period.
-			name: "zero ends a panic", cfg: testConfig(func(c *Config) { c.ScaleToZeroGrace = 3 * time.Second }), seconds: 20, load: phases([2]int{0, 1}, [2]int{50, 4}),
+			name: "zero ends a panic", cfg: testConfig(func(c *Config) { c.ScaleToZeroGracePeriod = 3 * time.Second }), seconds: 20, load: phases([2]int{0, 1}, [2]int{50, 4}),
 			want: map[int]int{1: 10, 4: 10, 6: 10, 7: 0, 19: 0},
 		},
 		{
 			// After zero the windows start afresh: one task after a big
 			// burst starts one worker.
-			name: "a lone request after zero", cfg: testConfig(func(c *Config) { c.ScaleToZeroGrace = 3 * time.Second }), seconds: 30, load: phases([2]int{50, 4}, [2]int{0, 10}, [2]int{1, 1}),
+			name: "a lone request after zero", cfg: testConfig(func(c *Config) { c.ScaleToZeroGracePeriod = 3 * time.Second }), seconds: 30, load: phases([2]int{50, 4}, [2]int{0, 10}, [2]int{1, 1}),
 			want: map[int]int{3: 10, 5: 10, 6: 0, 14: 1},
 		},
 		{
@@ -380,7 +380,7 @@ func TestConfigValidate(t *testing.T) {
 		{func(c *Config) { c.PanicWindowPercentage = 1 }, "panic-window-percentage 1: makes a panic window of 600ms"},
 		{func(c *Config) { c.PanicThresholdPercentage = 100 }, "panic-threshold-percentage 100: must be between 110 and 1000"},
 		{func(c *Config) { c.MaxScaleDownRate = 1 }, "max-scale-down-rate 1: must be a number above 1"},
-		{func(c *Config) { c.ScaleToZeroGrace = -time.Second }, "scale-to-zero-grace-period -1s: must not be negative"},
+		{func(c *Config) { c.ScaleToZeroGracePeriod = -time.Second }, "scale-to-zero-grace-period -1s: must not be negative"},
 		{func(c *Config) { c.ActivationPoll = 2 * time.Second }, "activation-poll 2s: must be between 1ms and the tick"},
 	}
 	for _, tt := range tests {
@@ -413,7 +413,7 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := DefaultConfig()
-	want.StableWindow, want.MaxScale, want.PanicThresholdPercentage, want.ScaleToZeroGrace, want.Target = 20*time.Second, 7, 150, 5*time.Second, 2.5
+	want.StableWindow, want.MaxScale, want.PanicThresholdPercentage, want.ScaleToZeroGracePeriod, want.Target = 20*time.Second, 7, 150, 5*time.Second, 2.5
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -428,17 +428,13 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 }
 
-// TestEveryKeyReadsFromEnv: each field of Config has a key, and a value of
-// its kind in the environment reaches it.
+// TestEveryKeyReadsFromEnv: a value of its kind in the environment reaches
+// each field of Config, under the key its doc comment names.
 func TestEveryKeyReadsFromEnv(t *testing.T) {
 	typ := reflect.TypeFor[Config]()
 	for i := range typ.NumField() {
 		f := typ.Field(i)
-		key := f.Tag.Get("key")
-		if key == "" {
-			t.Errorf("Config.%s has no key tag", f.Name)
-			continue
-		}
+		key := Key(f.Name)
 		val := map[reflect.Kind]string{reflect.Int: "3", reflect.Float64: "3", reflect.Int64: "3s"}[f.Type.Kind()]
 		got, err := Config{}.FromEnv(func(k string) string {
 			if k == EnvPrefix+envName(key) {
@@ -452,6 +448,21 @@ func TestEveryKeyReadsFromEnv(t *testing.T) {
 		}
 		if v := reflect.ValueOf(got).Field(i); v.IsZero() {
 			t.Errorf("%s=%s left Config.%s at zero", key, val, f.Name)
+		}
+	}
+}
+
+// TestKeysAreKnatives: field names become Knative's keys.
+func TestKeysAreKnatives(t *testing.T) {
+	for field, want := range map[string]string{
+		"MinScale":               "min-scale",
+		"PanicWindowPercentage":  "panic-window-percentage",
+		"ScaleToZeroGracePeriod": "scale-to-zero-grace-period",
+		"MaxScaleUpRate":         "max-scale-up-rate",
+		"Tick":                   "tick",
+	} {
+		if got := Key(field); got != want {
+			t.Errorf("Key(%s) = %q, want %q", field, got, want)
 		}
 	}
 }

@@ -7,65 +7,66 @@ import (
 	"reflect"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 )
 
-// Config is the scaling policy. Each field's key (its struct tag) names it
-// in the environment (FromEnv) and in errors. Keys are named after Knative's
-// config-autoscaler where Knative has the same setting, so that a policy
-// tuned on one machine reads the same on a cluster (docs/autoscaling.md maps
+// Config is the scaling policy. Each field's key is its name in kebab case
+// (ScaleDownDelay: scale-down-delay), in the environment (FromEnv) and in
+// errors. Keys are named after Knative's config-autoscaler where Knative
+// has the same setting, so that a policy tuned on one machine reads the
+// same on a cluster (docs/autoscaling.md maps
 // each key to its Knative annotation and KEDA field).
 type Config struct {
 	// MinScale and MaxScale bound the desired replicas (keys min-scale,
 	// max-scale). MinScale 0 allows scaling to zero.
-	MinScale int `key:"min-scale"`
-	MaxScale int `key:"max-scale"`
+	MinScale, MaxScale int
 	// Target is the load one replica is meant to carry: waiting plus
 	// in-flight tasks per replica (key target). A worker that runs one task
 	// at a time has target 1: every task waiting gets a worker, up to
 	// MaxScale.
-	Target float64 `key:"target"`
+	Target float64
 	// StableWindow is the averaging window for ordinary decisions (key
 	// stable-window). It is also how long panic mode lasts after the load
 	// last crossed the panic threshold.
-	StableWindow time.Duration `key:"stable-window"`
+	StableWindow time.Duration
 	// PanicWindowPercentage is the panic window's length as a percentage of
 	// StableWindow (key panic-window-percentage): 10 makes a 6s panic
 	// window out of a 60s stable one.
-	PanicWindowPercentage float64 `key:"panic-window-percentage"`
+	PanicWindowPercentage float64
 	// PanicThresholdPercentage is the load over the panic window, as a
 	// percentage of what the current replicas are meant to carry, that
 	// starts panic mode (key panic-threshold-percentage).
-	PanicThresholdPercentage float64 `key:"panic-threshold-percentage"`
+	PanicThresholdPercentage float64
 	// MaxScaleUpRate and MaxScaleDownRate bound one decision (keys
 	// max-scale-up-rate, max-scale-down-rate): from n replicas the next
 	// decision is at most ceil(n·up) (n counted as at least 1) and at least
 	// floor(n/down). Scaling to zero after the grace period is not bound by
 	// the down rate: by then nothing is left for the replicas to do.
-	MaxScaleUpRate   float64 `key:"max-scale-up-rate"`
-	MaxScaleDownRate float64 `key:"max-scale-down-rate"`
+	MaxScaleUpRate, MaxScaleDownRate float64
 	// ScaleDownDelay holds the replicas at the most any decision asked for
 	// within it (key scale-down-delay), so that a load that wavers around
 	// a boundary (an average of 1.97 then 2.03, wanting 2 then 3) does not
 	// stop and start a worker every tick. Scaling to zero is governed by
-	// ScaleToZeroGrace alone.
-	ScaleDownDelay time.Duration `key:"scale-down-delay"`
-	// ScaleToZeroGrace is how long the queue must hold nothing waiting and
+	// ScaleToZeroGracePeriod alone.
+	ScaleDownDelay time.Duration
+	// ScaleToZeroGracePeriod is how long the queue must hold nothing waiting and
 	// nothing in flight before the replicas go to zero (key
 	// scale-to-zero-grace-period).
-	ScaleToZeroGrace time.Duration `key:"scale-to-zero-grace-period"`
+	ScaleToZeroGracePeriod time.Duration
 	// WorkerStartup is how long a new replica takes to start taking work
 	// (key worker-startup). A scale-up is skipped while the running
 	// replicas, at their recent completion rate, would finish everything
 	// waiting and in flight sooner than that: the new worker would arrive
 	// to an empty queue.
-	WorkerStartup time.Duration `key:"worker-startup"`
+	WorkerStartup time.Duration
 	// Tick is the time between decisions while replicas run (key tick).
-	Tick time.Duration `key:"tick"`
+	Tick time.Duration
 	// ActivationPoll is the time between looks at the queue while there
 	// are no replicas (key activation-poll): the first request waits at
 	// most this long before its worker is started.
-	ActivationPoll time.Duration `key:"activation-poll"`
+	ActivationPoll time.Duration
 }
 
 // Defaults, Knative's where Knative has the setting.
@@ -102,7 +103,7 @@ func DefaultConfig() Config {
 		MaxScaleUpRate:           DefaultMaxScaleUpRate,
 		MaxScaleDownRate:         DefaultMaxScaleDownRate,
 		ScaleDownDelay:           DefaultScaleDownDelay,
-		ScaleToZeroGrace:         DefaultScaleToZeroGrace,
+		ScaleToZeroGracePeriod:   DefaultScaleToZeroGrace,
 		WorkerStartup:            DefaultWorkerStartup,
 		Tick:                     DefaultTick,
 		ActivationPoll:           DefaultActivationPoll,
@@ -152,8 +153,8 @@ func (c Config) Validate() error {
 	if c.ScaleDownDelay < 0 || c.ScaleDownDelay > time.Hour {
 		bad("scale-down-delay", c.ScaleDownDelay, "must be between 0s and 1h")
 	}
-	if c.ScaleToZeroGrace < 0 {
-		bad("scale-to-zero-grace-period", c.ScaleToZeroGrace, "must not be negative")
+	if c.ScaleToZeroGracePeriod < 0 {
+		bad("scale-to-zero-grace-period", c.ScaleToZeroGracePeriod, "must not be negative")
 	}
 	if c.WorkerStartup < 0 {
 		bad("worker-startup", c.WorkerStartup, "must not be negative")
@@ -177,7 +178,7 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	var errs []error
 	v := reflect.ValueOf(&c).Elem()
 	for i := range v.NumField() {
-		name := EnvPrefix + envName(v.Type().Field(i).Tag.Get("key"))
+		name := EnvPrefix + envName(Key(v.Type().Field(i).Name))
 		if s := getenv(name); s != "" {
 			if err := setKey(v.Field(i), s); err != nil {
 				errs = append(errs, fmt.Errorf("autoscaler: %s=%q is not %w", name, s, err))
@@ -212,6 +213,22 @@ func setKey(f reflect.Value, s string) error {
 		panic(fmt.Sprintf("autoscaler: Config has a key of type %s", f.Type()))
 	}
 	return nil
+}
+
+// Key is the key of the Config field with the given name: the name in
+// kebab case, as Knative spells its settings.
+func Key(field string) string {
+	var b strings.Builder
+	for i, r := range field {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func envName(key string) string {

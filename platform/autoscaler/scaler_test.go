@@ -82,7 +82,7 @@ func (f *fakeFleet) Resize(n int) {
 }
 
 func TestScaler(t *testing.T) {
-	cfg := testConfig(func(c *Config) { c.MaxScale = 4; c.ScaleToZeroGrace = 3 * time.Second })
+	cfg := testConfig(func(c *Config) { c.MaxScale = 4; c.ScaleToZeroGracePeriod = 3 * time.Second })
 	clock, sig, fleet := newFakeClock(), &fakeSignal{}, &fakeFleet{}
 	var decisions []int
 	s, err := NewScaler(cfg, ScalerDeps{Signal: sig, Fleet: fleet, Clock: clock, OnDecision: func(_ Observation, d Decision) { decisions = append(decisions, d.Desired) }})

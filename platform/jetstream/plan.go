@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -67,7 +66,7 @@ func StreamDiff(have, want natsjs.StreamConfig) []string {
 // compared to the millisecond.
 func ConsumerDiff(have, want natsjs.ConsumerConfig) []string {
 	return differences(
-		setting{"filter_subject", strconv.Quote(have.FilterSubject), strconv.Quote(want.FilterSubject), needs},
+		setting{"filter_subject", fmt.Sprintf("%q", have.FilterSubject), fmt.Sprintf("%q", want.FilterSubject), needs},
 		setting{"ack_policy", have.AckPolicy, want.AckPolicy, needs},
 		setting{"ack_wait", have.AckWait.Round(time.Millisecond), want.AckWait.Round(time.Millisecond), urlAsks},
 		setting{"max_deliver", have.MaxDeliver, want.MaxDeliver, urlAsks},

@@ -34,7 +34,7 @@ const (
 // metrics.
 type Scaling struct {
 	// Policy is the autoscaler's; its MinScale, MaxScale and
-	// ScaleToZeroGrace are --min-workers, --max-workers and
+	// ScaleToZeroGracePeriod are --min-workers, --max-workers and
 	// --scale-to-zero-after. It is not used when Config.Workers pins the
 	// fleet.
 	Policy autoscaler.Config
@@ -59,8 +59,8 @@ func (s *Scaling) bindFlags(fs *flag.FlagSet, getenv func(string) string, envErr
 	fs.Func("min-workers", fmt.Sprintf("fewest worker processes the autoscaler keeps; 0 scales to zero when idle (env %s, default %d)", EnvMinWorkers, s.Policy.MinScale), intFlag(&s.Policy.MinScale, "min-workers", 0))
 	set(EnvMaxWorkers, intFlag(&s.Policy.MaxScale, EnvMaxWorkers, 1))
 	fs.Func("max-workers", fmt.Sprintf("most worker processes the autoscaler starts (env %s, default %d: one per CPU)", EnvMaxWorkers, s.Policy.MaxScale), intFlag(&s.Policy.MaxScale, "max-workers", 1))
-	set(EnvScaleToZeroAfter, durationFlag(&s.Policy.ScaleToZeroGrace, EnvScaleToZeroAfter, 0))
-	fs.Func("scale-to-zero-after", fmt.Sprintf("how long the queue must hold nothing waiting and nothing in flight before the last worker stops (env %s, default %s)", EnvScaleToZeroAfter, s.Policy.ScaleToZeroGrace), durationFlag(&s.Policy.ScaleToZeroGrace, "scale-to-zero-after", 0))
+	set(EnvScaleToZeroAfter, durationFlag(&s.Policy.ScaleToZeroGracePeriod, EnvScaleToZeroAfter, 0))
+	fs.Func("scale-to-zero-after", fmt.Sprintf("how long the queue must hold nothing waiting and nothing in flight before the last worker stops (env %s, default %s)", EnvScaleToZeroAfter, s.Policy.ScaleToZeroGracePeriod), durationFlag(&s.Policy.ScaleToZeroGracePeriod, "scale-to-zero-after", 0))
 	s.WorkerMetricsAddr = getenv(EnvWorkerMetricsAddr)
 	fs.StringVar(&s.WorkerMetricsAddr, "worker-metrics-addr", s.WorkerMetricsAddr, "HOST:PORT where the worker in slot 0 serves /metrics, slot i at PORT+i; port 0 picks a free port per worker (env "+EnvWorkerMetricsAddr+"; default: none)")
 }
@@ -113,7 +113,7 @@ func (c *Config) fleetSlots() int {
 func (c *Config) describeWorkers() string {
 	if c.Autoscaled() {
 		p := c.Scaling.Policy
-		return fmt.Sprintf("autoscaled %d-%d, to zero after %s idle", p.MinScale, p.MaxScale, p.ScaleToZeroGrace)
+		return fmt.Sprintf("autoscaled %d-%d, to zero after %s idle", p.MinScale, p.MaxScale, p.ScaleToZeroGracePeriod)
 	}
 	return strconv.Itoa(c.Workers)
 }

@@ -23,7 +23,7 @@ func TestScalingFlags(t *testing.T) {
 			name: "autoscaled by default",
 			check: func(t *testing.T, c stack.Config) {
 				p := c.Scaling.Policy
-				if !c.Autoscaled() || p.MinScale != 0 || p.MaxScale != runtime.NumCPU() || p.ScaleToZeroGrace != 30*time.Second {
+				if !c.Autoscaled() || p.MinScale != 0 || p.MaxScale != runtime.NumCPU() || p.ScaleToZeroGracePeriod != 30*time.Second {
 					t.Errorf("autoscaled %v, policy %+v", c.Autoscaled(), p)
 				}
 			},
@@ -41,7 +41,7 @@ func TestScalingFlags(t *testing.T) {
 			env: map[string]string{"PIXMILL_MAX_WORKERS": "4", "PIXMILL_MIN_WORKERS": "1", "PIXMILL_AUTOSCALE_STABLE_WINDOW": "20s"},
 			check: func(t *testing.T, c stack.Config) {
 				p := c.Scaling.Policy
-				if p.MaxScale != 6 || p.MinScale != 1 || p.ScaleToZeroGrace != 3*time.Second || p.StableWindow != 20*time.Second {
+				if p.MaxScale != 6 || p.MinScale != 1 || p.ScaleToZeroGracePeriod != 3*time.Second || p.StableWindow != 20*time.Second {
 					t.Errorf("policy %+v", p)
 				}
 			},
