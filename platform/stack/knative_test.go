@@ -1,86 +1,67 @@
 package stack_test
 
 import (
-	"context"
 	"encoding/json"
+	"net"
 	"net/url"
+	"os"
 	"path/filepath"
-	"strings"
+	"regexp"
 	"testing"
-	"time"
 
-	"github.com/pixmill/pixmill/platform/api"
-	"github.com/pixmill/pixmill/platform/client"
+	"github.com/pixmill/pixmill/platform/auth"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
 
-// TestKnativeDirectAddressing runs the Knative shape without Kubernetes:
-// the Edit and Results functions served by pixmill-function, as the
-// Knative Services run them, and `pixmill up` as a gateway alone, all on one
-// file bucket, with every event a CloudEvent over HTTP (platform/cehttptopic).
-// The gateway POSTs each request straight to the Edit server and the Edit
-// server its responses straight to the Results server: Knative's direct
-// addressing (a SinkBinding to a Service), with no Broker between them, so
-// the Broker's retries and dead-letter sink, which are Knative's, are not
-// exercised here.
-func TestKnativeDirectAddressing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
+// TestKnativeGatewaySignIn holds infra/knative/gateway.yaml to what makes
+// its sign-in safe: the gateway's arguments are ones `pixmill up` accepts,
+// it listens on loopback only, it trusts identity headers from loopback
+// only (the oauth2-proxy beside it in the pod), and oauth2-proxy's upstream
+// is that address.
+func TestKnativeGatewaySignIn(t *testing.T) {
+	root, err := stacktest.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
 	}
-	var photos []stacktest.Picture
-	for _, p := range stacktest.Photos(t) {
-		if len(p.Data) < 2<<20 && len(photos) < 4 {
-			photos = append(photos, p)
+	manifest, err := os.ReadFile(filepath.Join(root, "infra", "knative", "gateway.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s+args: (\["up".*\])$`).FindSubmatch(manifest)
+	if m == nil {
+		t.Fatal(`gateway.yaml: no container with args: ["up", ...]`)
+	}
+	var args []string
+	if err := json.Unmarshal(m[1], &args); err != nil {
+		t.Fatalf("gateway.yaml: the gateway's args %s: %v", m[1], err)
+	}
+	// The ConfigMap's queues of the Knative shape: a gateway alone.
+	env := map[string]string{"PIXMILL_REQUESTS_TOPIC": "http://broker-ingress.knative-eventing.svc.cluster.local/pixmill/pixmill"}
+	c, err := parseUp(args[1:], env)
+	if err != nil {
+		t.Fatalf("pixmill up %v: %v", args[1:], err)
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		t.Errorf("the gateway listens on %q; want a loopback address, reachable only from its pod", c.Addr)
+	}
+	if c.Auth.Mode != auth.ModeProxy {
+		t.Errorf("--auth %s, want %s", c.Auth.Mode, auth.ModeProxy)
+	}
+	for _, p := range c.Auth.TrustedProxies {
+		if !p.Addr().IsLoopback() || p.Bits() < 8 {
+			t.Errorf("trusted proxies include %s; only the pod's loopback may set identity headers", p)
 		}
 	}
-	dir := t.TempDir()
-	bucket := (&url.URL{Scheme: "file", Path: filepath.Join(dir, "bucket"), RawQuery: "create_dir=1&no_tmp_dir=1"}).String()
-	results := stacktest.Function(t, "Results", "PIXMILL_BUCKET="+bucket)
-	edit := stacktest.Function(t, "Edit", "PIXMILL_BUCKET="+bucket, "PIXMILL_RESPONSES_TOPIC="+results+"/")
-	p := stacktest.Up(t, filepath.Join(dir, "gateway"), "--bucket", bucket, "--requests-topic", edit+"/?timeout=2m")
-	if !strings.Contains(p.Log(), "gateway_only=true") {
-		t.Errorf("pixmill up did not start as a gateway alone:\n%s", p.Log())
+	if len(c.Auth.TrustedProxies) == 0 {
+		t.Error("no trusted proxies: the sidecar's headers would be ignored")
 	}
-	c := client.New(p.URL, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-
-	t.Run("photos", func(t *testing.T) {
-		start := time.Now()
-		ids := stacktest.Upload(t, ctx, c, photos)
-		job, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp, stacktest.BrightnessOp}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := stacktest.WaitFinal(t, ctx, c, job.ID)
-		t.Logf("%d photos edited in %s", len(photos), time.Since(start).Round(time.Millisecond))
-		if done.State != api.JobSucceeded {
-			t.Fatalf("job ended %s: %v", done.State, stacktest.Failures(done))
-		}
-		for _, task := range done.Tasks {
-			if task.Attempts != 1 {
-				t.Errorf("%s: %d attempts, want 1", task.Name, task.Attempts)
-			}
-		}
-		if err := stacktest.CheckOutputs(ctx, c, done, ids, photos); err != nil {
-			t.Error(err)
-		}
-	})
-
-	t.Run("a crop that does not fit", func(t *testing.T) {
-		ids := stacktest.Upload(t, ctx, c, stacktest.Generated(t, 1, 4))
-		job, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{json.RawMessage(`{"op":"crop","width":5000,"height":5000}`)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := stacktest.WaitFinal(t, ctx, c, job.ID)
-		task := done.Tasks[0]
-		if done.State != api.JobFailed || task.State != api.TaskFailed || task.Attempts != 1 || !strings.Contains(task.Error, "5000x5000 does not fit in the") {
-			t.Errorf("job %s, task %+v: want failed on the first attempt with the reason", done.State, task)
-		}
-	})
-
-	if w := p.Workers(); len(w) != 0 {
-		t.Errorf("a gateway alone started worker processes %v", w)
+	up := regexp.MustCompile(`--upstream=(\S+)`).FindSubmatch(manifest)
+	if up == nil {
+		t.Fatal("gateway.yaml: oauth2-proxy has no --upstream")
+	}
+	u, err := url.Parse(string(up[1]))
+	if err != nil || u.Hostname() != host || u.Port() != port {
+		t.Errorf("oauth2-proxy's upstream %s is not the gateway's address %s", up[1], c.Addr)
 	}
 }
