@@ -4,6 +4,8 @@
 #   deadletter  reads, lists and writes records/
 #   invoker     the identity of Pub/Sub's push deliveries: run.invoker on
 #               the three functions' services, nothing else
+#   gateway     reads and writes the bucket, publishes requests, reads the
+#               link keys' secret
 # Grants on the data bucket carry IAM conditions on the object name prefix;
 # uniform bucket-level access (storage.tf) makes those conditions possible.
 # No service account may build anything: the image is built before apply.
@@ -31,6 +33,15 @@ resource "google_service_account" "deadletter" {
   account_id   = "${local.prefix}-deadletter"
   display_name = "pixmill deadletter function"
   description  = "Runs the deadletter function: records parked requests and marks their tasks failed."
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_service_account" "gateway" {
+  project      = var.project_id
+  account_id   = "${local.prefix}-gateway"
+  display_name = "pixmill gateway"
+  description  = "Runs the gateway: stores originals and previews, reads results and records, publishes task requests."
 
   depends_on = [google_project_service.apis]
 }
@@ -118,6 +129,37 @@ resource "google_storage_bucket_iam_member" "deadletter_records" {
     description = "Objects under records/, and listings of records/"
     expression  = "resource.name.startsWith(\"${local.objects}/records/\") || api.getAttribute(\"storage.googleapis.com/objectListPrefix\", \"\").startsWith(\"records/\")"
   }
+}
+
+# --- gateway ----------------------------------------------------------------
+
+# The whole bucket, unlike the functions: the gateway writes originals/,
+# previews/ and records/ (job and image records, API keys under
+# records/keys/), reads results/, and lists all of them per owner.
+# objectUser rather than viewer plus creator: revoking an API key or noting
+# its last use overwrites an object.
+resource "google_storage_bucket_iam_member" "gateway_objects" {
+  bucket = google_storage_bucket.data.name
+  role   = "roles/storage.objectUser"
+  member = google_service_account.gateway.member
+}
+
+resource "google_pubsub_topic_iam_member" "gateway_publish_requests" {
+  project = var.project_id
+  topic   = google_pubsub_topic.requests.name
+  role    = "roles/pubsub.publisher"
+  member  = google_service_account.gateway.member
+}
+
+# The link keys' secret, when there is one: that secret only, not the
+# project's others.
+resource "google_secret_manager_secret_iam_member" "gateway_link_keys" {
+  count = var.link_keys_secret != "" ? 1 : 0
+
+  project   = var.project_id
+  secret_id = var.link_keys_secret
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.gateway.member
 }
 
 # --- invoker --------------------------------------------------------------

@@ -1,7 +1,8 @@
 # pixmill on Google Cloud: three Pub/Sub topics (requests, responses,
-# deadletter), one data bucket, and the edit, results and deadletter functions
-# as Cloud Run services running the pixmill container image, each with its
-# own least-privilege service account.
+# deadletter), one data bucket, the edit, results and deadletter functions
+# as Cloud Run services running the pixmill container image, and the gateway
+# in front of them (gateway.tf), each with its own least-privilege service
+# account.
 #
 # The functions run from the image (infra/container) rather than from source:
 # the edit path links libvips through cgo, and neither the build nor the run
@@ -46,12 +47,16 @@ locals {
   # What the module's resources need. Building and pushing the image needs
   # Artifact Registry (and Cloud Build, to build there), which the README's
   # steps enable before the image exists.
-  apis = [
-    "iam.googleapis.com",
-    "pubsub.googleapis.com",
-    "run.googleapis.com",
-    "storage.googleapis.com",
-  ]
+  apis = concat(
+    [
+      "iam.googleapis.com",
+      "pubsub.googleapis.com",
+      "run.googleapis.com",
+      "storage.googleapis.com",
+    ],
+    var.gateway_auth == "iap" ? ["iap.googleapis.com"] : [],
+    var.link_keys_secret != "" ? ["secretmanager.googleapis.com"] : [],
+  )
 }
 
 data "google_project" "this" {

@@ -40,11 +40,30 @@ output "service_accounts" {
     results    = google_service_account.results.email
     deadletter = google_service_account.deadletter.email
     invoker    = google_service_account.invoker.email
+    gateway    = google_service_account.gateway.email
+  }
+}
+
+output "gateway_url" {
+  description = "Where the gateway answers: the web app, the API (the CLI's --server or PIXMILL_SERVER). Behind IAP with gateway_auth = \"iap\"."
+  value       = google_cloud_run_v2_service.gateway.uri
+}
+
+output "gateway_service" {
+  description = "Name of the gateway's Cloud Run service (for gcloud run services describe / logs read)."
+  value       = google_cloud_run_v2_service.gateway.name
+}
+
+output "gateway_auth" {
+  description = "How the gateway identifies callers: the --auth mode and, for iap, the audience it verifies IAP's assertions for."
+  value = {
+    mode         = var.gateway_auth
+    iap_audience = var.gateway_auth == "iap" ? local.iap_audience : null
   }
 }
 
 output "gateway_env" {
-  description = "Environment for a pixmill gateway in front of this installation (gocloud.dev URLs under the names of platform/stack/config.go). No dead-letter subscription: the deadletter function records what is parked."
+  description = "Environment for the CLI's operator commands (pixmill keys, pixmill dlq) or another gateway on this installation (gocloud.dev URLs under the names of platform/stack/config.go). No dead-letter subscription: the deadletter function records what is parked."
   value = {
     PIXMILL_BUCKET           = local.urls.bucket
     PIXMILL_REQUESTS_TOPIC   = local.urls.requests_topic

@@ -219,3 +219,91 @@ variable "deadletter" {
   })
   default = {}
 }
+
+# --- the gateway --------------------------------------------------------------
+
+variable "gateway_auth" {
+  description = <<-EOT
+    How the gateway's callers sign in. "iap": Cloud Run's IAP integration
+    lets in the members of iap_members with their Google identities, and
+    pixmill verifies IAP's signed assertion (--auth iap). "oidc": the
+    gateway is public, and pixmill verifies bearer tokens of oidc_issuer for
+    oidc_audience (--auth oidc); pixmill's API keys work as well.
+  EOT
+  type        = string
+  default     = "iap"
+
+  validation {
+    condition     = contains(["iap", "oidc"], var.gateway_auth)
+    error_message = "gateway_auth must be \"iap\" or \"oidc\"."
+  }
+}
+
+variable "iap_members" {
+  description = "With gateway_auth = \"iap\": who IAP lets through to the gateway (roles/iap.httpsResourceAccessor on it), as IAM members: user:ann@example.com, group:photos@example.com, domain:example.com. Empty lets nobody in until access is granted elsewhere."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.iap_members : can(regex("^(user|group|domain|serviceAccount|principal|principalSet):.+$", m))])
+    error_message = "iap_members must be IAM members such as user:ann@example.com, group:photos@example.com or domain:example.com."
+  }
+  validation {
+    condition     = length(var.iap_members) == 0 || var.gateway_auth == "iap"
+    error_message = "iap_members applies only with gateway_auth = \"iap\"."
+  }
+}
+
+variable "oidc_issuer" {
+  description = "With gateway_auth = \"oidc\": the OpenID provider's issuer URL, exactly as its tokens' iss (https://accounts.google.com, https://login.example.com/realms/photos)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.gateway_auth != "oidc" || can(regex("^https://[^/?#]+", var.oidc_issuer))
+    error_message = "oidc_issuer must be an https URL when gateway_auth is \"oidc\"."
+  }
+}
+
+variable "oidc_audience" {
+  description = "With gateway_auth = \"oidc\": the audience pixmill requires in tokens (the client ID or API identifier the provider puts in aud)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.gateway_auth != "oidc" || trimspace(var.oidc_audience) != ""
+    error_message = "oidc_audience is required when gateway_auth is \"oidc\"."
+  }
+}
+
+variable "link_keys_secret" {
+  description = "Secret Manager secret, in this project, holding the signing keys of pixmill's signed links (PIXMILL_LINK_KEYS: base64 keys of at least 32 bytes, comma-separated, the first signing). The gateway reads its latest version at start. Empty: no signed links."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9_-]{1,255})?$", var.link_keys_secret))
+    error_message = "link_keys_secret must be the ID of a secret in this project (letters, digits, _ and -), not a path or a version."
+  }
+}
+
+variable "gateway" {
+  description = "Sizing of the gateway service (uploads, the web app, progress streams)."
+  type = object({
+    memory          = optional(string, "512Mi")
+    cpu             = optional(string, "1")
+    min_instances   = optional(number, 0)
+    max_instances   = optional(number, 5)
+    max_concurrency = optional(number, 80)
+  })
+  default = {}
+
+  validation {
+    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.gateway.memory)) && contains(["1", "2", "4", "6", "8"], var.gateway.cpu)
+    error_message = "gateway.memory must look like 512Mi or 1G, and gateway.cpu must be 1, 2, 4, 6 or 8 (it serves many requests at once)."
+  }
+  validation {
+    condition     = var.gateway.min_instances >= 0 && var.gateway.max_instances >= 1 && var.gateway.min_instances <= var.gateway.max_instances && var.gateway.max_concurrency >= 1 && var.gateway.max_concurrency <= 1000
+    error_message = "gateway needs 0 <= min_instances <= max_instances, max_instances >= 1 and max_concurrency from 1 to 1000."
+  }
+}

@@ -7,8 +7,9 @@ terraform {
     google = {
       source = "hashicorp/google"
       # service_account.member needs 5.x; 6.0 added deletion_protection to
-      # google_cloud_run_v2_service, which the module sets.
-      version = ">= 6.0, < 8.0"
+      # google_cloud_run_v2_service, 6.30 its iap_enabled and 6.31
+      # google_iap_web_cloud_run_service_iam_member, which the gateway uses.
+      version = ">= 6.31, < 8.0"
     }
   }
 }

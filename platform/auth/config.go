@@ -68,6 +68,12 @@ const (
 	MinLinkKeyBytes = 32
 )
 
+// iapAudienceForms are the audiences IAP signs for, by where it runs
+// (Google's "Securing your app with signed headers"): on a Cloud Run service
+// itself, on a load balancer's backend service, on App Engine. Each has the
+// project's number, not its ID.
+const iapAudienceForms = "/projects/NUMBER/locations/REGION/services/NAME (IAP on Cloud Run), /projects/NUMBER/global/backendServices/ID (on a load balancer) or /projects/NUMBER/apps/ID (on App Engine)"
+
 // Config is the identity configuration of a gateway. The zero value is the
 // loopback mode.
 type Config struct {
@@ -87,8 +93,7 @@ type Config struct {
 	ProxyEmailHeader string
 	// ProxyIssuer is the issuer the proxy's subjects are taken from.
 	ProxyIssuer string
-	// IAPAudience is the audience IAP signs for:
-	// /projects/NUMBER/global/backendServices/ID or /projects/NUMBER/apps/ID.
+	// IAPAudience is the audience IAP signs for, one of iapAudienceForms.
 	IAPAudience string
 	// IAPJWKSURL is where IAP's keys are fetched.
 	IAPJWKSURL string
@@ -119,7 +124,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.ProxyUserHeader, "proxy-user-header", env(EnvProxyUserHeader, DefaultProxyUserHeader), "header that holds the proxy's user (env "+EnvProxyUserHeader+")")
 	fs.StringVar(&c.ProxyEmailHeader, "proxy-email-header", env(EnvProxyEmailHeader, DefaultProxyEmailHeader), "header read when the user header is empty (env "+EnvProxyEmailHeader+")")
 	fs.StringVar(&c.ProxyIssuer, "proxy-issuer", env(EnvProxyIssuer, DefaultProxyIssuer), "issuer the proxy's users are counted under; the proxy's OpenID issuer gives them the owners of --auth oidc (env "+EnvProxyIssuer+")")
-	fs.StringVar(&c.IAPAudience, "iap-audience", getenv(EnvIAPAudience), "audience of IAP's assertions: /projects/NUMBER/global/backendServices/ID, for --auth iap (env "+EnvIAPAudience+")")
+	fs.StringVar(&c.IAPAudience, "iap-audience", getenv(EnvIAPAudience), "audience of IAP's assertions, for --auth iap: "+iapAudienceForms+" (env "+EnvIAPAudience+")")
 	fs.StringVar(&c.IAPJWKSURL, "iap-jwks-url", env(EnvIAPJWKSURL, DefaultIAPJWKSURL), "where IAP's signing keys are published (env "+EnvIAPJWKSURL+")")
 	if v := getenv(EnvLinkKeys); v != "" {
 		c.setLinkKeys(EnvLinkKeys, strings.Split(v, ","))
@@ -202,7 +207,7 @@ func (c *Config) Validate() error {
 		}
 	case ModeIAP:
 		if !strings.HasPrefix(c.IAPAudience, "/projects/") {
-			errs = append(errs, fmt.Errorf("iap-audience: %q is not /projects/NUMBER/global/backendServices/ID or /projects/NUMBER/apps/ID", c.IAPAudience))
+			errs = append(errs, fmt.Errorf("iap-audience: %q is not %s", c.IAPAudience, iapAudienceForms))
 		}
 		errs = append(errs, checkURL("iap-jwks-url", c.IAPJWKSURL))
 	}

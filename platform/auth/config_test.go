@@ -31,6 +31,7 @@ func TestConfigValidate(t *testing.T) {
 		{"proxy trusting nobody", auth.Config{Mode: auth.ModeProxy}, []string{"trusted-proxies: required"}},
 		{"proxy trusting everybody", auth.Config{Mode: auth.ModeProxy, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")}}, []string{"trusted-proxies: 0.0.0.0/0 trusts every address"}},
 		{"iap", auth.Config{Mode: auth.ModeIAP, IAPAudience: "/projects/1/global/backendServices/2"}, nil},
+		{"iap on cloud run", auth.Config{Mode: auth.ModeIAP, IAPAudience: "/projects/1/locations/europe-west1/services/pixmill-gateway"}, nil},
 		{"iap without audience", auth.Config{Mode: auth.ModeIAP}, []string{`iap-audience: "" is not /projects/`}},
 		{"iap keys over http", auth.Config{Mode: auth.ModeIAP, IAPAudience: "/projects/1/apps/x", IAPJWKSURL: "http://keys.example.com/jwk"}, []string{"iap-jwks-url"}},
 		{"short link key", auth.Config{LinkKeys: [][]byte{make([]byte, 32), make([]byte, 8)}}, []string{"link keys: key 2 has 8 bytes, want at least 32"}},

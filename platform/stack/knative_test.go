@@ -4,13 +4,10 @@ import (
 	"encoding/json"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 
 	"github.com/pixmill/pixmill/platform/auth"
-	"github.com/pixmill/pixmill/platform/stacktest"
 )
 
 // TestKnativeGatewaySignIn holds infra/knative/gateway.yaml to what makes
@@ -19,14 +16,7 @@ import (
 // only (the oauth2-proxy beside it in the pod), and oauth2-proxy's upstream
 // is that address.
 func TestKnativeGatewaySignIn(t *testing.T) {
-	root, err := stacktest.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	manifest, err := os.ReadFile(filepath.Join(root, "infra", "knative", "gateway.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	manifest := repoFile(t, "infra", "knative", "gateway.yaml")
 	m := regexp.MustCompile(`(?m)^\s+args: (\["up".*\])$`).FindSubmatch(manifest)
 	if m == nil {
 		t.Fatal(`gateway.yaml: no container with args: ["up", ...]`)

@@ -5,7 +5,10 @@
 #   cd infra/terraform/examples/basic
 #   terraform init
 #   terraform apply -var project_id=my-project \
-#       -var image=europe-west1-docker.pkg.dev/my-project/pixmill/pixmill:0.1.0
+#       -var image=europe-west1-docker.pkg.dev/my-project/pixmill/pixmill:0.1.0 \
+#       -var 'iap_members=["user:you@example.com"]'
+#
+# The gateway signs people in with IAP, and lets in iap_members.
 
 provider "google" {
   project = var.project_id
@@ -18,6 +21,9 @@ module "pixmill" {
   project_id = var.project_id
   region     = var.region
   image      = var.image
+
+  gateway_auth = "iap"
+  iap_members  = var.iap_members
 
   results_retention_days = 30
   max_delivery_attempts  = 5

@@ -1,3 +1,8 @@
+output "gateway_url" {
+  description = "The gateway: the web app and the API, behind IAP."
+  value       = module.pixmill.gateway_url
+}
+
 output "gateway_env" {
   description = "Environment for the pixmill gateway (export these before pixmill up)."
   value       = module.pixmill.gateway_env
