@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+
+	"gocloud.dev/blob"
 
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/events/fault"
@@ -77,7 +80,7 @@ func (g *Gateway) getArchive(w http.ResponseWriter, r *http.Request, owner strin
 		}
 		fw, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: t.Updated})
 		if err == nil {
-			_, err = io.CopyBuffer(fw, rd, buf)
+			_, err = copyObject(fw, rd, buf)
 		}
 		rd.Close()
 		if err != nil {
@@ -135,5 +138,18 @@ func (g *Gateway) serveObject(w http.ResponseWriter, r *http.Request, key, name,
 	h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name}))
 	h.Set("Cache-Control", "private, max-age=31536000, immutable")
 	w.WriteHeader(http.StatusOK)
-	_, _ = io.Copy(w, rd)
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	_, _ = copyObject(w, rd, *buf)
+}
+
+// copyBuffers are the buffers objects are served through.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// copyObject copies a bucket object to w through buf. io.Copy would hand
+// the copy to blob.Reader's WriteTo, which makes a new 1 MiB buffer every
+// time: an archive of 5,000 outputs made 5 GB of garbage that way, and the
+// heap of TestArchiveOfFiveThousandPhotos grew by up to 84 MiB.
+func copyObject(w io.Writer, rd *blob.Reader, buf []byte) (int64, error) {
+	return io.CopyBuffer(w, struct{ io.Reader }{rd}, buf)
 }
