@@ -42,13 +42,33 @@ type UploadResult struct {
 // a JSON object such as {"op":"thumbnail","width":256,"height":256}; the
 // server validates them. An empty Format keeps each image's format and a
 // zero Quality lets the server choose. Metadata is "strip" (the default:
-// no camera, time or GPS position in the results) or "keep".
+// no camera, time or GPS position in the results) or "keep". Preset names
+// a saved recipe (see Preset) instead of Ops: its ops are used, and its
+// format, quality and metadata where the request leaves them out.
 type JobRequest struct {
 	Images   []string          `json:"images"`
+	Ops      []json.RawMessage `json:"ops,omitempty"`
+	Preset   string            `json:"preset,omitempty"`
+	Format   string            `json:"format,omitempty"`
+	Quality  int               `json:"quality,omitempty"`
+	Metadata string            `json:"metadata,omitempty"`
+}
+
+// Preset is a named recipe: the ops and output settings of a job, without
+// its pictures. Built-in presets are the same for everyone and cannot be
+// changed or deleted; the others belong to the owner who saved them.
+type Preset struct {
+	Name     string            `json:"name"`
 	Ops      []json.RawMessage `json:"ops"`
 	Format   string            `json:"format,omitempty"`
 	Quality  int               `json:"quality,omitempty"`
 	Metadata string            `json:"metadata,omitempty"`
+	Builtin  bool              `json:"builtin,omitempty"`
+}
+
+// PresetList is the built-in presets, then the caller's, each by name.
+type PresetList struct {
+	Presets []Preset `json:"presets"`
 }
 
 // JobSummary is a job as the list of jobs shows it.

@@ -31,6 +31,9 @@ type SubmitOptions struct {
 	// Ops are the edits, each a JSON object such as
 	// {"op":"thumbnail","width":256,"height":256}.
 	Ops []json.RawMessage
+	// Preset names a saved or built-in recipe instead of Ops (GET
+	// /v1/presets lists them).
+	Preset string
 	// Format and Quality of the outputs; see JobRequest.
 	Format  string
 	Quality int
@@ -71,6 +74,9 @@ func (o SubmitOptions) validate() error {
 	}
 	if len(o.Paths) == 0 {
 		errs = append(errs, errors.New("paths: no files given"))
+	}
+	if o.Preset != "" && len(o.Ops) > 0 {
+		errs = append(errs, fmt.Errorf("preset %q: give a preset or ops, not both", o.Preset))
 	}
 	for i, op := range o.Ops {
 		if !json.Valid(op) {

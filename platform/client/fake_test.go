@@ -202,7 +202,7 @@ func (f *fakeAPI) createJob(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.created = append(f.created, req)
-	if len(req.Ops) == 0 {
+	if len(req.Ops) == 0 && req.Preset == "" {
 		writeError(w, 400, "ops: give at least one op")
 		return
 	}

@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -123,11 +122,7 @@ func (s *submission) run(ctx context.Context) error {
 	if len(ids) == 0 {
 		return s.noneAccepted()
 	}
-	ops := s.opts.Ops
-	if ops == nil {
-		ops = []json.RawMessage{}
-	}
-	job, err := s.client.CreateJob(ctx, api.JobRequest{Images: ids, Ops: ops, Format: s.opts.Format, Quality: s.opts.Quality, Metadata: s.opts.metadata()})
+	job, err := s.client.CreateJob(ctx, api.JobRequest{Images: ids, Ops: s.opts.Ops, Preset: s.opts.Preset, Format: s.opts.Format, Quality: s.opts.Quality, Metadata: s.opts.metadata()})
 	if err != nil {
 		return err
 	}

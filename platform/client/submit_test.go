@@ -329,6 +329,22 @@ func TestSubmitMetadata(t *testing.T) {
 	}
 }
 
+// TestSubmitPreset: a preset is sent by name, in place of ops.
+func TestSubmitPreset(t *testing.T) {
+	in := t.TempDir()
+	writeFile(t, filepath.Join(in, "a.jpg"), "JPEG a")
+	fake, srv := newFake(t, fakeConfig{})
+	_, err := Submit(context.Background(), SubmitOptions{
+		Server: srv.URL, HTTPClient: srv.Client(), Paths: []string{filepath.Join(in, "a.jpg")}, Preset: "web",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fake.created) != 1 || fake.created[0].Preset != "web" || len(fake.created[0].Ops) != 0 {
+		t.Errorf("job requests %+v, want one naming preset web and no ops", fake.created)
+	}
+}
+
 // TestSubmitBoundsUploads holds every upload request in the fake until as
 // many as the bound are in flight, then lets one go at a time. A client
 // that sends more at once shows a higher maximum; one that sends fewer
@@ -427,6 +443,7 @@ func TestSubmitOptionsAreValidated(t *testing.T) {
 		{"negative files per request", func(o *SubmitOptions) { o.FilesPerRequest = -2 }, "files per request -2"},
 		{"negative poll interval", func(o *SubmitOptions) { o.PollInterval = -time.Second }, "poll interval -1s"},
 		{"out without wait", func(o *SubmitOptions) { o.Out = "edited" }, `out "edited" needs wait`},
+		{"preset and ops", func(o *SubmitOptions) { o.Preset = "web" }, `preset "web": give a preset or ops, not both`},
 		{"every problem at once", func(o *SubmitOptions) { o.Paths, o.Quality = nil, -1 }, "paths: no files given\nquality -1"},
 	}
 	for _, tt := range tests {

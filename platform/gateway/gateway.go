@@ -157,6 +157,10 @@ func (g *Gateway) ownedRoutes() []ownedRoute {
 		{"GET /v1/jobs/{id}/tasks/{task}/preview", g.getPreview},
 		{"GET /v1/jobs/{id}/archive", g.getArchive},
 		{"GET /v1/jobs/{id}/events", g.jobEvents},
+		{"POST /v1/presets", g.savePreset},
+		{"GET /v1/presets", g.listPresets},
+		{"GET /v1/presets/{name}", g.getPreset},
+		{"DELETE /v1/presets/{name}", g.deletePreset},
 	}
 }
 

@@ -28,6 +28,9 @@ const maxJobBody = 1 << 20
 // an unknown op, a bad field or an unknown image is a 400 and nothing runs.
 func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string) {
 	req, err := decodeJobRequest(http.MaxBytesReader(w, r.Body, maxJobBody))
+	if err == nil {
+		req, err = g.withPreset(r, owner, req)
+	}
 	if err != nil {
 		g.fail(w, r, err)
 		return
@@ -105,15 +108,21 @@ func (g *Gateway) jobImages(ctx context.Context, owner string, ids []string) ([]
 
 func decodeJobRequest(r io.Reader) (api.JobRequest, error) {
 	var req api.JobRequest
+	return req, decodeBody(r, &req, "job request")
+}
+
+// decodeBody reads one JSON object into v, refusing fields v does not have;
+// what names the body in errors.
+func decodeBody(r io.Reader, v any, what string) error {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := dec.Decode(v); err != nil {
 		if isTooLarge(err) {
-			return req, fault.New(fault.LimitExceeded, "the job request is larger than %d bytes", maxJobBody)
+			return fault.New(fault.LimitExceeded, "the %s is larger than %d bytes", what, maxJobBody)
 		}
-		return req, fault.New(fault.InvalidArgument, "the job request is not valid JSON: %v", err)
+		return fault.New(fault.InvalidArgument, "the %s is not valid JSON: %v", what, err)
 	}
-	return req, nil
+	return nil
 }
 
 // validateJob checks everything but image ownership and returns the ops in
@@ -136,6 +145,12 @@ func (g *Gateway) validateJob(req api.JobRequest) ([]json.RawMessage, map[int][]
 		}
 		seen[id] = true
 	}
+	return validateRecipe(req)
+}
+
+// validateRecipe checks a job's ops and output settings, all of it but the
+// pictures: what a preset holds.
+func validateRecipe(req api.JobRequest) ([]json.RawMessage, map[int][]string, error) {
 	if len(req.Ops) == 0 {
 		return nil, nil, fault.New(fault.InvalidArgument, "ops: at least one op is required")
 	}

@@ -32,6 +32,7 @@ func runSubmit(ctx context.Context, args []string) error {
 	var ops opList
 	server, token := serverFlag(fs), tokenFlag(fs)
 	fs.Var(&ops, "op", "an edit, repeatable, applied in order: NAME:FIELD=VALUE,… e.g. thumbnail:width=256,height=256 (see pixmill ops)")
+	fs.StringVar(&opts.Preset, "preset", "", "a saved or built-in recipe instead of --op: web, square-1080, thumbnail-256, black-and-white, or one saved with POST /v1/presets")
 	fs.StringVar(&opts.Format, "format", "", "output format (jpeg, png, webp, …); default: the original's")
 	fs.IntVar(&opts.Quality, "quality", 0, "output quality 1-100 (0: the format's default)")
 	fs.BoolVar(&opts.KeepMetadata, "keep-metadata", false, "keep the photos' EXIF, XMP and IPTC (camera, time, GPS position) in the results; removed by default")
@@ -39,7 +40,7 @@ func runSubmit(ctx context.Context, args []string) error {
 	fs.StringVar(&opts.Out, "out", "", "download the edited pictures to this folder (implies --wait)")
 	fs.IntVar(&opts.Parallel, "parallel", client.DefaultParallel, "concurrent uploads and downloads")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: pixmill submit --op OP [--op OP …] [--wait] [--out DIR] FILES…\n\nExample:\n  pixmill submit --op 'thumbnail:width=256,height=256' --op 'brightness:factor=1.2' photos/*.jpg --wait --out edited/\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: pixmill submit (--op OP [--op OP …] | --preset NAME) [--wait] [--out DIR] FILES…\n\nExample:\n  pixmill submit --op 'thumbnail:width=256,height=256' --op 'brightness:factor=1.2' photos/*.jpg --wait --out edited/\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	// Flags may follow the files, as in the example.
@@ -47,8 +48,8 @@ func runSubmit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(ops) == 0 {
-		return fmt.Errorf("no --op given; for example --op 'thumbnail:width=256,height=256' (see pixmill ops)")
+	if len(ops) == 0 && opts.Preset == "" {
+		return fmt.Errorf("no --op or --preset given; for example --op 'thumbnail:width=256,height=256' (see pixmill ops) or --preset web")
 	}
 	opts.Server, opts.Paths, opts.Ops, opts.Token = *server, paths, ops, token()
 	if opts.Out != "" {
