@@ -363,8 +363,8 @@ func TestJobLifecycle(t *testing.T) {
 		if err := events.Decode(ev, &r); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(r.Output.Key, "results/"+job.ID+"/"+r.Task+".png") || string(r.Ops[0]) == "" || !strings.Contains(string(r.Ops[0]), `"fit"`) || r.Output.Metadata != events.MetadataKeep {
-			t.Errorf("request %+v: want a png output key, canonical ops and the metadata kept", r)
+		if r.Output.Key != records.OutputKey(LocalOwner, job.ID, r.Task, ".png") || r.Original != records.ImageKey(LocalOwner, r.Image) || string(r.Ops[0]) == "" || !strings.Contains(string(r.Ops[0]), `"fit"`) || r.Output.Metadata != events.MetadataKeep {
+			t.Errorf("request %+v: want keys under the owner, a png output key, canonical ops and the metadata kept", r)
 		}
 		reqs[r.Task] = r
 	}
@@ -530,7 +530,7 @@ func TestWatermarkImageIsCarried(t *testing.T) {
 	if err := events.Decode(ev, &req); err != nil {
 		t.Fatal(err)
 	}
-	if req.Job != job.ID || req.Inputs[logo] != records.ImageKey(logo) || len(req.Inputs) != 1 {
+	if req.Job != job.ID || req.Inputs[logo] != records.ImageKey(LocalOwner, logo) || len(req.Inputs) != 1 {
 		t.Errorf("queued inputs %v, want the logo's key", req.Inputs)
 	}
 }
@@ -732,5 +732,59 @@ func TestListJobs(t *testing.T) {
 		if st, _, raw := list(LocalOwner, tt.query); st != http.StatusBadRequest || !strings.Contains(raw, tt.want) {
 			t.Errorf("GET /v1/jobs%s: %d %s, want 400 saying %q", tt.query, st, raw, tt.want)
 		}
+	}
+}
+
+// TestDataFromBeforeOwners: a stack's pictures stored before owners existed,
+// at originals/ and results/, stay readable and usable by the local owner
+// where their records name them, and by no one else; new results go under
+// the owner's prefix.
+func TestDataFromBeforeOwners(t *testing.T) {
+	e := newEnv(t, Config{})
+	ctx := context.Background()
+	pic := jpegBytes(t, 64, 48, color.RGBA{200, 100, 50, 255})
+	img := records.Image{ID: events.NewID(), Owner: LocalOwner, Name: "old.jpg", Key: "originals/old", Format: "jpeg", Width: 64, Height: 48, Bytes: int64(len(pic)), Created: time.Now().UTC()}
+	old := records.Job{ID: events.NewID(), Owner: LocalOwner, Created: time.Now().UTC(), Ops: []json.RawMessage{json.RawMessage(`{"op":"brightness","factor":1.1}`)},
+		Tasks: []records.JobTask{{ID: events.NewID(), Image: img.ID, Name: "old.jpg", Output: events.Output{Key: "results/old/task.jpg", Format: "jpeg"}}}}
+	res := events.Result{Key: "results/old/task.jpg", Format: "jpeg", ContentType: "image/jpeg", Width: 64, Height: 48, Bytes: int64(len(pic))}
+	for _, err := range []error{
+		e.bucket.WriteAll(ctx, img.Key, pic, nil),
+		e.bucket.WriteAll(ctx, res.Key, pic, nil),
+		e.store.PutImage(ctx, img),
+		e.store.PutJob(ctx, old),
+		e.store.MarkCompleted(ctx, events.TaskCompleted{Job: old.ID, Task: old.Tasks[0].ID, Owner: LocalOwner, Attempt: 1, Result: res}, time.Now()),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	reads := []struct {
+		owner, path string
+		want        int
+	}{
+		{LocalOwner, "/v1/images/" + img.ID, http.StatusOK},
+		{LocalOwner, "/v1/jobs/" + old.ID + "/tasks/" + old.Tasks[0].ID + "/output", http.StatusOK},
+		{"o_someoneelse", "/v1/images/" + img.ID, http.StatusNotFound},
+		{"o_someoneelse", "/v1/jobs/" + old.ID + "/tasks/" + old.Tasks[0].ID + "/output", http.StatusNotFound},
+	}
+	for _, rd := range reads {
+		st, _, body := e.get(t, rd.owner, rd.path)
+		if st != rd.want || (rd.want == http.StatusOK && !bytes.Equal(body, pic)) {
+			t.Errorf("%s as %s: %d, %d bytes; want %d", rd.path, rd.owner, st, len(body), rd.want)
+		}
+	}
+	job := e.jobOK(t, map[string]any{"images": []string{img.ID}, "ops": []any{map[string]any{"op": "brightness", "factor": 1.2}}})
+	m, err := e.sub.Receive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Ack()
+	ev, _ := events.FromMessage(m)
+	var r events.TaskRequested
+	if err := events.Decode(ev, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Original != img.Key || r.Output.Key != records.OutputKey(LocalOwner, job.ID, r.Task, ".jpg") || !records.OwnsKey(r.Owner, r.Original) || !records.OwnsKey(r.Owner, r.Output.Key) {
+		t.Errorf("request reads %s and writes %s as %s; want the old original read in place and the result under %v", r.Original, r.Output.Key, r.Owner, records.OwnerPrefixes(LocalOwner))
 	}
 }

@@ -125,7 +125,7 @@ func (g *Gateway) storeUpload(r *http.Request, owner string, part io.Reader, ent
 		ID: events.NewID(), Owner: owner, Name: entry.Name, Format: info.Format,
 		Width: info.Width, Height: info.Height, Bytes: int64(len(data)), Created: g.deps.Now().UTC(),
 	}
-	img.Key = records.ImageKey(img.ID)
+	img.Key = records.ImageKey(owner, img.ID)
 	ctx := r.Context()
 	if err := g.deps.Bucket.WriteAll(ctx, img.Key, data, &blob.WriterOptions{ContentType: imagetype.ContentType(info.Format)}); err != nil {
 		return nil, fault.Wrap(fault.Transient, err, "storing the original")

@@ -52,7 +52,7 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 	for _, img := range imgs {
 		task := records.JobTask{ID: events.NewID(), Image: img.ID, Name: img.Name}
 		format := outputFormat(req.Format, img.Format)
-		task.Output = events.Output{Key: records.OutputKey(job.ID, task.ID, outputExt(format)), Format: format, Quality: req.Quality, Metadata: job.Metadata}
+		task.Output = events.Output{Key: records.OutputKey(owner, job.ID, task.ID, outputExt(format)), Format: format, Quality: req.Quality, Metadata: job.Metadata}
 		job.Tasks = append(job.Tasks, task)
 	}
 	if err := g.store.PutJob(ctx, job); err != nil {
