@@ -18,6 +18,7 @@
 //	GET  /v1/jobs/{id}/tasks/{task}/preview  the result made small (WebP, 480 px)
 //	GET  /v1/jobs/{id}/archive               a zip of every output
 //	GET  /v1/jobs/{id}/events                the job's progress as server-sent events
+//	POST /v1/links                           {"path":"/v1/jobs/ID/archive","expires_in":"1h"}: a signed link
 //	GET  /v1/ops                             the op catalogue and output formats, for forms
 //	GET  /                                   the web app (and /assets/…)
 //	GET  /healthz
@@ -67,6 +68,9 @@ type Deps struct {
 	// process, so that the job's progress feeds read what changed instead
 	// of listing the job every tick (feed.go).
 	Changes *Changes
+	// Links, if set, signs the links POST /v1/links hands out; the Owners
+	// function verifies them. Without it that route answers 501.
+	Links *auth.Links
 }
 
 // Gateway serves the HTTP API.
@@ -80,7 +84,9 @@ type Gateway struct {
 	images *recordCache[records.Image]
 	feeds  *feeds
 	mux    *http.ServeMux
-	log    *slog.Logger
+	// links routes the paths a signed link may open (links.go).
+	links *http.ServeMux
+	log   *slog.Logger
 
 	fleetMu   sync.Mutex
 	fleet     records.FleetStatus
@@ -118,6 +124,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	for _, rt := range g.ownedRoutes() {
 		g.mux.HandleFunc(rt.pattern, g.owned(rt.handler))
 	}
+	g.links = g.linkable()
 	g.mux.HandleFunc("GET /v1/ops", g.getOps)
 	g.webRoutes()
 	if deps.Metrics != nil {
@@ -142,21 +149,25 @@ type ownedHandler func(w http.ResponseWriter, r *http.Request, owner string)
 type ownedRoute struct {
 	pattern string
 	handler ownedHandler
+	// exists, set on the reads of one object that a signed link may open,
+	// returns a fault.NotFound error when the owner has no such object.
+	exists func(r *http.Request, owner string) error
 }
 
 // ownedRoutes are the routes that act for an owner: every one of them
 // scopes what it reads and writes to the caller.
 func (g *Gateway) ownedRoutes() []ownedRoute {
 	return []ownedRoute{
-		{"POST /v1/images", g.uploadImages},
-		{"GET /v1/images/{id}", g.getImage},
-		{"POST /v1/jobs", g.createJob},
-		{"GET /v1/jobs", g.listJobs},
-		{"GET /v1/jobs/{id}", g.getJob},
-		{"GET /v1/jobs/{id}/tasks/{task}/output", g.getOutput},
-		{"GET /v1/jobs/{id}/tasks/{task}/preview", g.getPreview},
-		{"GET /v1/jobs/{id}/archive", g.getArchive},
-		{"GET /v1/jobs/{id}/events", g.jobEvents},
+		{"POST /v1/images", g.uploadImages, nil},
+		{"GET /v1/images/{id}", g.getImage, g.imageExists},
+		{"POST /v1/jobs", g.createJob, nil},
+		{"GET /v1/jobs", g.listJobs, nil},
+		{"GET /v1/jobs/{id}", g.getJob, nil},
+		{"GET /v1/jobs/{id}/tasks/{task}/output", g.getOutput, g.taskExists},
+		{"GET /v1/jobs/{id}/tasks/{task}/preview", g.getPreview, g.taskExists},
+		{"GET /v1/jobs/{id}/archive", g.getArchive, g.jobExists},
+		{"GET /v1/jobs/{id}/events", g.jobEvents, nil},
+		{"POST /v1/links", g.createLink, nil},
 	}
 }
 

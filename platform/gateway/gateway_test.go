@@ -71,21 +71,27 @@ func newEnvWith(t testing.TB, cfg Config, topic *pubsub.Topic, bucket *blob.Buck
 		_ = topic.Shutdown(ctx)
 		_ = bucket.Close()
 	})
-	gw, err := New(cfg, Deps{Bucket: bucket, Requests: topic, Owners: func(r *http.Request) (string, error) {
+	return serve(t, cfg, Deps{Bucket: bucket, Requests: topic, Owners: func(r *http.Request) (string, error) {
 		if o := r.Header.Get("X-Owner"); o != "" {
 			return o, nil
 		}
 		return LocalOwner, nil
 	}})
+}
+
+// serve serves a gateway of deps on a real socket.
+func serve(t testing.TB, cfg Config, deps Deps) *env {
+	t.Helper()
+	gw, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
-	return &env{gw: gw, srv: srv, bucket: bucket, store: records.NewStore(bucket)}
+	return &env{gw: gw, srv: srv, bucket: deps.Bucket, store: records.NewStore(deps.Bucket)}
 }
 
-func jpegBytes(t *testing.T, w, h int, c color.RGBA) []byte {
+func jpegBytes(t testing.TB, w, h int, c color.RGBA) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for y := range h {

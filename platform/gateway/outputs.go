@@ -27,23 +27,43 @@ func (g *Gateway) getOutput(w http.ResponseWriter, r *http.Request, owner string
 // task's result, answering the error itself when it cannot: a task that has
 // not succeeded has none.
 func (g *Gateway) taskResult(w http.ResponseWriter, r *http.Request, owner string) (records.Job, records.JobTask, events.Result, bool) {
-	j, err := g.loadJob(r, owner)
+	j, i, err := g.jobTask(r, owner)
 	if err != nil {
 		g.fail(w, r, err)
 		return records.Job{}, records.JobTask{}, events.Result{}, false
 	}
-	id := r.PathValue("task")
-	i := slices.IndexFunc(j.Tasks, func(t records.JobTask) bool { return t.ID == id })
-	if i < 0 {
-		g.fail(w, r, fault.New(fault.NotFound, "task %q not found in job %s", id, j.ID))
-		return records.Job{}, records.JobTask{}, events.Result{}, false
-	}
+	id := j.Tasks[i].ID
 	res, err := g.store.Result(r.Context(), j.ID, id)
 	if err != nil {
 		g.fail(w, r, notFoundAs(err, "task %s has no output yet", id))
 		return records.Job{}, records.JobTask{}, events.Result{}, false
 	}
 	return j, j.Tasks[i], res, true
+}
+
+// jobTask loads the caller's job named in the path and finds the index of
+// the task it names.
+func (g *Gateway) jobTask(r *http.Request, owner string) (records.Job, int, error) {
+	j, err := g.loadJob(r, owner)
+	if err != nil {
+		return records.Job{}, 0, err
+	}
+	id := r.PathValue("task")
+	i := slices.IndexFunc(j.Tasks, func(t records.JobTask) bool { return t.ID == id })
+	if i < 0 {
+		return records.Job{}, 0, fault.New(fault.NotFound, "task %q not found in job %s", id, j.ID)
+	}
+	return j, i, nil
+}
+
+func (g *Gateway) taskExists(r *http.Request, owner string) error {
+	_, _, err := g.jobTask(r, owner)
+	return err
+}
+
+func (g *Gateway) jobExists(r *http.Request, owner string) error {
+	_, err := g.loadJob(r, owner)
+	return err
 }
 
 // getArchive streams a zip of every output that exists, stored without

@@ -28,7 +28,7 @@ func TestPreview(t *testing.T) {
 	for i, size := range [][2]int{{1600, 1200}, {200, 150}} {
 		task := job.Tasks[i]
 		data := jpegBytes(t, size[0], size[1], color.RGBA{200, 80, 40, 255})
-		key := "results/" + job.ID + "/" + task.ID + ".jpg"
+		key := records.OutputKey(LocalOwner, job.ID, task.ID, ".jpg")
 		if err := e.bucket.WriteAll(ctx, key, data, &blob.WriterOptions{ContentType: "image/jpeg"}); err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +77,7 @@ func TestPreview(t *testing.T) {
 	if err := e.bucket.Delete(ctx, records.PreviewKey(LocalOwner, job.ID, job.Tasks[1].ID)); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.bucket.Delete(ctx, "results/"+job.ID+"/"+job.Tasks[1].ID+".jpg"); err != nil {
+	if err := e.bucket.Delete(ctx, records.OutputKey(LocalOwner, job.ID, job.Tasks[1].ID, ".jpg")); err != nil {
 		t.Fatal(err)
 	}
 	if st, _, b := e.get(t, LocalOwner, preview(1)); st != http.StatusNotFound || !bytes.Contains(b, []byte("no longer stored")) {
