@@ -71,6 +71,10 @@ type Deps struct {
 	// Links, if set, signs the links POST /v1/links hands out; the Owners
 	// function verifies them. Without it that route answers 501.
 	Links *auth.Links
+	// Pseudonyms names owners in the log, which never holds an owner id:
+	// Log's handler is wrapped to replace any with its pseudonym (default:
+	// pseudonyms of this process).
+	Pseudonyms *auth.Pseudonyms
 }
 
 // Gateway serves the HTTP API.
@@ -116,6 +120,10 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	if deps.Queued == nil {
 		deps.Queued = func(string) {}
 	}
+	if deps.Pseudonyms == nil {
+		deps.Pseudonyms = auth.NewPseudonyms(nil)
+	}
+	deps.Log = slog.New(deps.Pseudonyms.Redact(deps.Log.Handler()))
 	g := &Gateway{cfg: cfg, deps: deps, store: records.NewStore(deps.Bucket), mux: http.NewServeMux(), log: deps.Log, closing: make(chan struct{}), jobs: newJobCache(), images: newImageCache()}
 	g.feeds = &feeds{store: g.store, now: deps.Now, log: deps.Log, notice: g.notice, told: deps.Changes != nil, resync: cfg.ProgressResync, wait: waitTick, m: map[string]*feed{}}
 	if deps.Changes != nil {
@@ -190,8 +198,15 @@ func (g *Gateway) owned(h ownedHandler) http.HandlerFunc {
 			}
 			return
 		}
-		h(w, r, owner)
+		h(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, owner)), owner)
 	}
+}
+
+type ownerKey struct{}
+
+// ownerAttr is the log attribute of owner: its pseudonym, never the id.
+func (g *Gateway) ownerAttr(owner string) slog.Attr {
+	return slog.String("owner", g.deps.Pseudonyms.Of(owner))
 }
 
 // fail answers with err's status and public message. Messages of transient
@@ -203,7 +218,11 @@ func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	if status >= 500 {
-		g.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		args := []any{"method", r.Method, "path", r.URL.Path, "err", err}
+		if owner, ok := r.Context().Value(ownerKey{}).(string); ok {
+			args = append(args, g.ownerAttr(owner))
+		}
+		g.log.Error("request failed", args...)
 		msg = "storage or queue unavailable, please retry"
 	}
 	writeJSON(w, status, api.Error{Error: msg})

@@ -244,7 +244,7 @@ func (g *Gateway) enqueue(r *http.Request, job records.Job, imgs []records.Image
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
 			if ferr := g.store.MarkFailed(fctx, failed, g.deps.Now()); ferr != nil {
-				g.log.Error("recording an unqueued task", "job", job.ID, "task", t.ID, "err", ferr)
+				g.log.Error("recording an unqueued task", "job", job.ID, "task", t.ID, g.ownerAttr(job.Owner), "err", ferr)
 			}
 			g.deps.Changes.TaskChanged(job.ID, t.ID)
 			return fault.Wrap(fault.Transient, err, "queueing task %s", t.ID)

@@ -92,7 +92,7 @@ func (g *Gateway) getArchive(w http.ResponseWriter, r *http.Request, owner strin
 		if err != nil {
 			// Headers are sent: the truncated zip is the only way left to
 			// say something went wrong.
-			g.log.Error("archive: reading output", "job", j.ID, "task", t.ID, "err", err)
+			g.log.Error("archive: reading output", "job", j.ID, "task", t.ID, g.ownerAttr(j.Owner), "err", err)
 			return
 		}
 		fw, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: t.Updated})
