@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,25 +15,8 @@ import (
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/platform/auth"
+	"github.com/pixmill/pixmill/platform/stacktest"
 )
-
-// lockedBuffer is a log the server's goroutines write while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestLogsNameOwnersByPseudonym: where the gateway logs an owner, it logs
 // the owner's pseudonym, never the owner id, the subject or the email
@@ -73,7 +55,7 @@ func TestLogsNameOwnersByPseudonym(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var log lockedBuffer
+			var log stacktest.SyncBuffer
 			bucket := memblob.OpenBucket(nil)
 			topic := mempubsub.NewTopic()
 			t.Cleanup(func() { _ = topic.Shutdown(context.Background()) })
