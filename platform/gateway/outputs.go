@@ -9,11 +9,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/events/imagetype"
 	"github.com/pixmill/pixmill/events/records"
+	"github.com/pixmill/pixmill/platform/auth"
 )
 
 func (g *Gateway) getOutput(w http.ResponseWriter, r *http.Request, owner string) {
@@ -64,6 +66,20 @@ func (g *Gateway) taskExists(r *http.Request, owner string) error {
 func (g *Gateway) jobExists(r *http.Request, owner string) error {
 	_, err := g.loadJob(r, owner)
 	return err
+}
+
+// cacheControl lets a browser keep an object for a year (an id names the
+// same bytes for ever), but an object read through a signed link no longer
+// than the link lasts: the browser must ask again, and be refused, once it
+// has expired.
+func (g *Gateway) cacheControl(r *http.Request) string {
+	q := r.URL.Query()
+	if !auth.IsLink(q) {
+		return "private, max-age=31536000, immutable"
+	}
+	secs, _ := strconv.ParseInt(q.Get(auth.LinkExpiresParam), 10, 64)
+	left := max(0, time.Unix(secs, 0).Sub(g.deps.Now())/time.Second)
+	return "private, max-age=" + strconv.FormatInt(int64(left), 10)
 }
 
 // getArchive streams a zip of every output that exists, stored without
@@ -153,7 +169,7 @@ func (g *Gateway) serveObject(w http.ResponseWriter, r *http.Request, key, name,
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.FormatInt(rd.Size(), 10))
 	h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name}))
-	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	h.Set("Cache-Control", g.cacheControl(r))
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.Copy(w, rd)
 }

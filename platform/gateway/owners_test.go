@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image/color"
 	"io"
 	"mime/multipart"
@@ -196,8 +197,14 @@ func TestSignedLinks(t *testing.T) {
 	if st != http.StatusCreated || !l.Expires.Equal(s.clock.Now().Add(2*time.Hour).Truncate(time.Second)) {
 		t.Fatalf("link: %d %s, want 201 expiring in 2h", st, b)
 	}
-	if st, _, got := s.call(t, "GET", l.URL, nil, "", nil); st != http.StatusOK || !bytes.Equal(got, held.original) {
+	st, h, got := s.call(t, "GET", l.URL, nil, "", nil)
+	if st != http.StatusOK || !bytes.Equal(got, held.original) {
 		t.Fatalf("the link opens with %d and %d bytes, want 200 and the original", st, len(got))
+	}
+	// A browser keeps what a link showed no longer than the link lasts.
+	want := fmt.Sprintf("private, max-age=%d", l.Expires.Sub(s.clock.Now())/time.Second)
+	if cc := h.Get("Cache-Control"); cc != want {
+		t.Errorf("through the link: Cache-Control %q, want %q", cc, want)
 	}
 	for _, path := range []string{"/v1/jobs/" + held.job + "/archive", "/v1/jobs/" + held.job + "/tasks/" + held.task + "/output", "/v1/jobs/" + held.job + "/tasks/" + held.task + "/preview"} {
 		st, l, b := s.link(t, alice, path, "")
