@@ -10,7 +10,6 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -113,22 +112,32 @@ type file struct {
 
 func (e *env) upload(t *testing.T, owner string, files ...file) (int, api.UploadResult) {
 	t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for _, f := range files {
-		w, err := mw.CreateFormFile("file", f.name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = w.Write(f.data)
-	}
-	_ = mw.Close()
-	req, _ := http.NewRequest("POST", e.srv.URL+"/v1/images", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	ct, body := multipartBody(t, files...)
+	req, _ := http.NewRequest("POST", e.srv.URL+"/v1/images", bytes.NewReader(body))
+	req.Header.Set("Content-Type", ct)
 	req.Header.Set("X-Owner", owner)
 	var out api.UploadResult
 	status := e.do(t, req, &out)
 	return status, out
+}
+
+// nextRequest receives the next task.requested the gateway published.
+func (e *env) nextRequest(t *testing.T, ctx context.Context) events.TaskRequested {
+	t.Helper()
+	m, err := e.sub.Receive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Ack()
+	ev, err := events.FromMessage(m)
+	var r events.TaskRequested
+	if err == nil {
+		err = events.Decode(ev, &r)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func (e *env) do(t testing.TB, req *http.Request, out any) int {
@@ -326,19 +335,7 @@ func TestCreateJobRejectsAndEnqueuesNothing(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	m, err := e.sub.Receive(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Ack()
-	ev, err := events.FromMessage(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req events.TaskRequested
-	if err := events.Decode(ev, &req); err != nil {
-		t.Fatal(err)
-	}
+	req := e.nextRequest(t, ctx)
 	if req.Job != job.ID {
 		t.Errorf("first queued request is for job %s, want %s", req.Job, job.ID)
 	}
@@ -359,16 +356,7 @@ func TestJobLifecycle(t *testing.T) {
 	ctx := context.Background()
 	reqs := map[string]events.TaskRequested{}
 	for range 3 {
-		m, err := e.sub.Receive(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.Ack()
-		ev, _ := events.FromMessage(m)
-		var r events.TaskRequested
-		if err := events.Decode(ev, &r); err != nil {
-			t.Fatal(err)
-		}
+		r := e.nextRequest(t, ctx)
 		if r.Output.Key != records.OutputKey(LocalOwner, job.ID, r.Task, ".png") || r.Original != records.ImageKey(LocalOwner, r.Image) || string(r.Ops[0]) == "" || !strings.Contains(string(r.Ops[0]), `"fit"`) || r.Output.Metadata != events.MetadataKeep {
 			t.Errorf("request %+v: want keys under the owner, a png output key, canonical ops and the metadata kept", r)
 		}
@@ -526,16 +514,7 @@ func TestWatermarkImageIsCarried(t *testing.T) {
 	job := e.jobOK(t, mark(logo))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	m, err := e.sub.Receive(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Ack()
-	ev, _ := events.FromMessage(m)
-	var req events.TaskRequested
-	if err := events.Decode(ev, &req); err != nil {
-		t.Fatal(err)
-	}
+	req := e.nextRequest(t, ctx)
 	if req.Job != job.ID || req.Inputs[logo] != records.ImageKey(LocalOwner, logo) || len(req.Inputs) != 1 {
 		t.Errorf("queued inputs %v, want the logo's key", req.Inputs)
 	}
@@ -780,16 +759,7 @@ func TestDataFromBeforeOwners(t *testing.T) {
 		}
 	}
 	job := e.jobOK(t, map[string]any{"images": []string{img.ID}, "ops": []any{map[string]any{"op": "brightness", "factor": 1.2}}})
-	m, err := e.sub.Receive(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Ack()
-	ev, _ := events.FromMessage(m)
-	var r events.TaskRequested
-	if err := events.Decode(ev, &r); err != nil {
-		t.Fatal(err)
-	}
+	r := e.nextRequest(t, ctx)
 	if r.Original != img.Key || r.Output.Key != records.OutputKey(LocalOwner, job.ID, r.Task, ".jpg") || !records.OwnsKey(r.Owner, r.Original) || !records.OwnsKey(r.Owner, r.Output.Key) {
 		t.Errorf("request reads %s and writes %s as %s; want the old original read in place and the result under %v", r.Original, r.Output.Key, r.Owner, records.OwnerPrefixes(LocalOwner))
 	}

@@ -22,33 +22,17 @@ import (
 
 // oauth2Proxy returns the path of the oauth2-proxy binary, or skips the
 // test (fails it in CI). scripts/install-oauth2-proxy.sh installs it into
-// .cache/bin.
+// .cache/bin; a go install puts it in GOPATH/bin.
 func oauth2Proxy(t *testing.T) string {
 	t.Helper()
-	candidates := []string{os.Getenv("PIXMILL_OAUTH2_PROXY")}
+	paths := []string{os.Getenv("PIXMILL_OAUTH2_PROXY")}
 	if root, err := stacktest.ModuleRoot(); err == nil {
-		candidates = append(candidates, filepath.Join(root, ".cache", "bin", "oauth2-proxy"))
-	}
-	if p, err := exec.LookPath("oauth2-proxy"); err == nil {
-		candidates = append(candidates, p)
+		paths = append(paths, filepath.Join(root, ".cache", "bin", "oauth2-proxy"))
 	}
 	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		candidates = append(candidates, filepath.Join(strings.TrimSpace(string(out)), "bin", "oauth2-proxy"))
+		paths = append(paths, filepath.Join(strings.TrimSpace(string(out)), "bin", "oauth2-proxy"))
 	}
-	for _, p := range candidates {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	msg := "oauth2-proxy is not installed; run scripts/install-oauth2-proxy.sh (make test does)"
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
+	return program(t, "oauth2-proxy", "scripts/install-oauth2-proxy.sh", paths...)
 }
 
 // freeAddr is a loopback address nothing listens on, for a program that
