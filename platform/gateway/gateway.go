@@ -39,6 +39,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -88,6 +89,8 @@ type Gateway struct {
 	images *recordCache[records.Image]
 	feeds  *feeds
 	mux    *http.ServeMux
+	// routes are the patterns mux serves, in the order registered.
+	routes []string
 	// links routes the paths a signed link may open (links.go).
 	links *http.ServeMux
 	log   *slog.Logger
@@ -130,17 +133,17 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		deps.Changes.listen(g.feeds.taskChanged)
 	}
 	for _, rt := range g.ownedRoutes() {
-		g.mux.HandleFunc(rt.pattern, g.owned(rt.handler))
+		g.handle(rt.pattern, g.owned(rt.handler))
 	}
 	g.links = g.linkable()
-	g.mux.HandleFunc("GET /v1/ops", g.getOps)
+	g.handle("GET /v1/ops", http.HandlerFunc(g.getOps))
 	g.webRoutes()
 	if deps.Metrics != nil {
-		g.mux.Handle("GET /metrics", deps.Metrics)
+		g.handle("GET /metrics", deps.Metrics)
 	}
-	g.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	g.handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+	}))
 	return g, nil
 }
 
@@ -178,6 +181,18 @@ func (g *Gateway) ownedRoutes() []ownedRoute {
 		{"POST /v1/links", g.createLink, nil},
 	}
 }
+
+// handle serves h at pattern, and counts the pattern among Routes.
+func (g *Gateway) handle(pattern string, h http.Handler) {
+	g.mux.Handle(pattern, h)
+	g.routes = append(g.routes, pattern)
+}
+
+// Routes lists the patterns of every route the gateway serves: those of
+// OwnedRoutes, and those anyone may read (the op catalogue, the web app's
+// files, the health check, the metrics). A test that must leave no route
+// out enumerates these.
+func (g *Gateway) Routes() []string { return slices.Clone(g.routes) }
 
 // OwnedRoutes lists the patterns of the routes that act for an owner, for
 // documentation and for tests that must cover each of them.

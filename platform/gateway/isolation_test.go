@@ -99,16 +99,27 @@ var routeCases = map[string]routeCase{
 	},
 }
 
+// publicRoutes are the routes anyone may read, each with a path to call:
+// they answer alike whoever asks.
+var publicRoutes = map[string]string{
+	"GET /v1/ops":        "/v1/ops",
+	"GET /{$}":           "/",
+	"GET /assets/{file}": "/assets/app.js",
+	"GET /healthz":       "/healthz",
+	"GET /metrics":       "/metrics",
+}
+
 // anyID matches the ids pixmill gives, so that two answers that differ
 // only in the ids they name compare equal.
 var anyID = regexp.MustCompile(`[a-z2-7]{26}`)
 
-// TestIsolationMatrix: every route that acts for an owner (the gateway's
-// own list, so a new route without a case fails here), crossed with every
-// kind of credential, over a real socket, against a real OpenID provider
+// TestIsolationMatrix: every route the gateway serves (its own list, so a
+// new route without a case fails here), crossed with every kind of
+// credential, over a real socket, against a real OpenID provider
 // and real API keys. Its owner gets 2xx; another owner gets exactly what an
 // unknown id gets, never a hint that the object exists; every missing,
-// expired, forged or revoked credential gets 401 with a challenge.
+// expired, forged or revoked credential gets 401 with a challenge. The
+// routes anyone may read answer every caller alike.
 func TestIsolationMatrix(t *testing.T) {
 	s := newSignedIn(t, bytes.Repeat([]byte("k"), auth.MinLinkKeyBytes))
 	alice, bob := s.signIn(t, "alice"), s.signIn(t, "bob")
@@ -151,16 +162,30 @@ func TestIsolationMatrix(t *testing.T) {
 		{"a revoked API key", authtest.Bearer(revoked.apiKey), refused},
 	}
 
-	routes := s.gw.OwnedRoutes()
+	routes, owned := s.gw.Routes(), s.gw.OwnedRoutes()
 	for pattern := range routeCases {
-		if !slices.Contains(routes, pattern) {
-			t.Errorf("the matrix has a case for %s, which the gateway does not serve", pattern)
+		if !slices.Contains(owned, pattern) {
+			t.Errorf("the matrix has a case for %s, which is no route of an owner's", pattern)
+		}
+	}
+	for pattern := range publicRoutes {
+		if !slices.Contains(routes, pattern) || slices.Contains(owned, pattern) {
+			t.Errorf("the matrix has %s as a public route, which the gateway does not serve to anyone", pattern)
 		}
 	}
 	for _, pattern := range routes {
+		if path, ok := publicRoutes[pattern]; ok {
+			_, _, anon := s.call(t, "GET", path, nil, "", nil)
+			for _, cr := range creds {
+				if st, _, b := s.call(t, "GET", path, cr.header, "", nil); st != http.StatusOK || !bytes.Equal(b, anon) {
+					t.Errorf("public %s with %s: %d, %d bytes; want 200 and what anyone gets (%d bytes)", pattern, cr.name, st, len(b), len(anon))
+				}
+			}
+			continue
+		}
 		rc, ok := routeCases[pattern]
 		if !ok {
-			t.Errorf("route %s has no case in the isolation matrix: add one to routeCases", pattern)
+			t.Errorf("route %s has no case in the isolation matrix: add one to routeCases, or to publicRoutes if anyone may read it", pattern)
 			continue
 		}
 		method, _, _ := strings.Cut(pattern, " ")

@@ -61,7 +61,10 @@ func newSignedInOn(t *testing.T, m *mockoidc.MockOIDC, bucket *blob.Bucket, c *a
 		_ = sub.Shutdown(context.Background())
 		_ = topic.Shutdown(context.Background())
 	})
-	e := serve(t, Config{}, Deps{Bucket: bucket, Requests: topic, Owners: a.Owner, Links: a.Links(), Now: c.Now})
+	// A metrics handler too, so that every route a gateway can serve is
+	// served.
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "# no metrics\n") })
+	e := serve(t, Config{}, Deps{Bucket: bucket, Requests: topic, Owners: a.Owner, Links: a.Links(), Now: c.Now, Metrics: metrics})
 	return &signedIn{env: e, oidc: m, keys: keys, clock: c}
 }
 
