@@ -169,13 +169,23 @@ func (e *env) get(t testing.TB, owner, path string) (int, http.Header, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
 	req.Header.Set("X-Owner", owner)
+	resp, b := roundTrip(t, req)
+	return resp.StatusCode, resp.Header, b
+}
+
+// roundTrip sends req and reads the whole answer.
+func roundTrip(t testing.TB, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, b
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the answer: %v", req.Method, req.URL.Path, err)
+	}
+	return resp, b
 }
 
 func TestUploadBadInputKeepsTheRest(t *testing.T) {

@@ -103,15 +103,7 @@ func (s *signedIn) call(t testing.TB, method, path string, h http.Header, conten
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading the answer: %v", method, path, err)
-	}
+	resp, b := roundTrip(t, req)
 	return resp.StatusCode, resp.Header, b
 }
 
