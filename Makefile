@@ -16,7 +16,7 @@ MODULE := github.com/pixmill/pixmill
 # would only slow their picture drawing and checking, not watch the stack.
 E2E := platform/stack platform/backendtest platform/webtest
 
-.PHONY: all deps photos chromium build run test vet lint fuzz bench chaos screenshots readme-pictures clean
+.PHONY: all deps photos chromium oauth2-proxy build run test vet lint fuzz bench chaos screenshots readme-pictures clean
 
 all: build
 
@@ -31,6 +31,10 @@ photos:
 ## chromium: Debian's chromium, for the web app's browser tests (platform/webtest)
 chromium:
 	@scripts/install-chromium.sh
+
+## oauth2-proxy: the authenticating proxy of the sign-in browser test, into .cache/bin
+oauth2-proxy:
+	@scripts/install-oauth2-proxy.sh
 
 build: deps
 	$(GO) build -o $(BIN) ./platform/cmd/pixmill
@@ -54,7 +58,7 @@ services:
 	@scripts/start-services.sh
 
 ## test: static checks, unit tests with the race detector, end-to-end tests, a short fuzz
-test: deps photos chromium vet lint
+test: deps photos chromium oauth2-proxy vet lint
 	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -vx $(foreach p,$(E2E),-e '$(MODULE)/$(p)'))
 	$(GO) test -count=1 -timeout 20m $(addprefix ./,$(E2E))
 	$(MAKE) fuzz FUZZTIME=10s

@@ -107,10 +107,10 @@ func run(function, sink, bucketDir, picture string, width, height int, wait time
 	defer bucket.Close()
 	job, task, img := events.NewID(), events.NewID(), events.NewID()
 	req := events.TaskRequested{
-		Job: job, Task: task, Owner: "image-check", Image: img, Original: "originals/" + img,
+		Job: job, Task: task, Owner: "image-check", Image: img, Original: records.ImageKey("image-check", img),
 		Ops: []json.RawMessage{json.RawMessage(fmt.Sprintf(
 			`{"op":"thumbnail","width":%d,"height":%d,"fit":"fill","upscale":false}`, width, height))},
-		Output: events.Output{Key: "results/" + job + "/" + task + ".jpg", Format: "jpeg", Quality: 85},
+		Output: events.Output{Key: records.OutputKey("image-check", job, task, ".jpg"), Format: "jpeg", Quality: 85},
 	}
 	if err := bucket.WriteAll(ctx, req.Original, data, &blob.WriterOptions{ContentType: "image/jpeg"}); err != nil {
 		return err

@@ -14,8 +14,9 @@
 //
 // # Layout
 //
-//	originals/{image}                         an uploaded picture
-//	results/{job}/{task}.{ext}                a task's result
+//	originals/{owner}/{image}                 an uploaded picture
+//	results/{owner}/{job}/{task}.{ext}        a task's result
+//	previews/{owner}/{job}/{task}.webp        its small copy, for the web app
 //	records/images/{image}.json               written once, at upload
 //	records/jobs/{job}/job.json               written once, when the job is created
 //	records/jobs/{job}/tasks/{task}/started-{attempt}.json
@@ -25,6 +26,12 @@
 //	                                          a job's line in its owner's list
 //	records/deadletter/{task or event}.json   a parked request
 //	records/fleet.json                        the supervisor's last report
+//
+// An owner's pictures lie under its own prefix of each kind
+// ([OwnerPrefixes]), and a function refuses a task whose keys lie outside
+// them ([OwnsKey]). Pictures stored before owners existed stay at
+// originals/{image} and results/{job}/{task}.{ext}, where their records name
+// them, and belong to [LocalOwner].
 //
 // # Why one object per fact
 //

@@ -23,11 +23,21 @@
 // so the delivery layer retries the request; a fault.InvalidArgument error
 // when the event itself is malformed (there is nobody to tell, so the
 // delivery layer dead-letters it); and context errors unchanged.
+//
+// # Owners
+//
+// A task reads and writes only inside its owner's storage
+// (records.OwnsKey): a request whose original, output or other picture lies
+// elsewhere fails at once, as a permanent task.failed its owner is told of,
+// before anything is read.
 package edit
 
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,6 +94,9 @@ func (f *Function) Handle(ctx context.Context, e cloudevents.Event) error {
 }
 
 func (f *Function) process(ctx context.Context, req events.TaskRequested) (events.Result, error) {
+	if err := confined(req); err != nil {
+		return events.Result{}, err
+	}
 	ops := make([]imaging.Op, len(req.Ops))
 	for i, raw := range req.Ops {
 		op, err := imaging.Parse(raw)
@@ -110,6 +123,24 @@ func (f *Function) process(ctx context.Context, req events.TaskRequested) (event
 		Key: req.Output.Key, Format: out.Format, ContentType: out.ContentType,
 		Width: out.Width, Height: out.Height, Bytes: int64(len(out.Bytes)),
 	}, nil
+}
+
+// confined refuses a task that would read or write outside its owner's
+// storage: whoever could put such a task on the queue could otherwise read
+// another owner's pictures into a result of their own. Permanent: the keys
+// will not change by retrying.
+func confined(req events.TaskRequested) error {
+	type named struct{ field, key string }
+	keys := []named{{"original", req.Original}, {"output key", req.Output.Key}}
+	for _, id := range slices.Sorted(maps.Keys(req.Inputs)) {
+		keys = append(keys, named{"picture " + id, req.Inputs[id]})
+	}
+	for _, k := range keys {
+		if !records.OwnsKey(req.Owner, k.key) {
+			return fault.New(fault.Permanent, "edit: the task's %s lies outside its owner's storage (%s); the task was refused", k.field, strings.Join(records.OwnerPrefixes(req.Owner), ", "))
+		}
+	}
+	return nil
 }
 
 // provide reads the other pictures ops need (a watermark's image) and hands

@@ -27,6 +27,12 @@ func TestMain(m *testing.M) { imagingtest.Main(m) }
 
 var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
+// The keys of alice's task, where the gateway puts them.
+var (
+	origKey = records.ImageKey("alice", "img")
+	outKey  = records.OutputKey("alice", "job", "task", ".jpg")
+)
+
 type rig struct {
 	fn     *Function
 	bucket *blob.Bucket
@@ -68,8 +74,8 @@ func requested(t *testing.T, ops ...string) cloudevents.Event {
 		raw = append(raw, json.RawMessage(o))
 	}
 	e, err := events.New(events.SourceGateway, now, events.TaskRequested{
-		Job: "job", Task: "task", Owner: "alice", Image: "img", Original: "originals/img",
-		Ops: raw, Output: events.Output{Key: "results/job/task.jpg", Format: "jpeg"},
+		Job: "job", Task: "task", Owner: "alice", Image: "img", Original: origKey,
+		Ops: raw, Output: events.Output{Key: outKey, Format: "jpeg"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -101,14 +107,14 @@ func (r *rig) responses(t *testing.T, n int) []cloudevents.Event {
 func TestEditStoresAndReports(t *testing.T) {
 	r := newRig(t)
 	ctx := events.WithAttempt(context.Background(), 2)
-	if err := r.bucket.WriteAll(ctx, "originals/img", photo(t, 400, 300), nil); err != nil {
+	if err := r.bucket.WriteAll(ctx, origKey, photo(t, 400, 300), nil); err != nil {
 		t.Fatal(err)
 	}
 	e := requested(t, `{"op":"thumbnail","width":100,"height":100,"fit":"fit"}`, `{"op":"brightness","factor":1.2}`)
 	if err := r.fn.Handle(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	out, err := r.bucket.ReadAll(ctx, "results/job/task.jpg")
+	out, err := r.bucket.ReadAll(ctx, outKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +127,7 @@ func TestEditStoresAndReports(t *testing.T) {
 	if err := events.Decode(rs[0], &done); err != nil || rs[0].Type() != events.TypeTaskCompleted {
 		t.Fatalf("response %s: %v", rs[0].Type(), err)
 	}
-	want := events.Result{Key: "results/job/task.jpg", Format: "jpeg", ContentType: "image/jpeg", Width: 100, Height: 75, Bytes: int64(len(out))}
+	want := events.Result{Key: outKey, Format: "jpeg", ContentType: "image/jpeg", Width: 100, Height: 75, Bytes: int64(len(out))}
 	if done.Result != want || done.Attempt != 2 || !rs[0].Time().Equal(now) {
 		t.Errorf("completed %+v at %s, want %+v", done, rs[0].Time(), want)
 	}
@@ -135,7 +141,7 @@ func TestEditStoresAndReports(t *testing.T) {
 	if err := r.fn.Handle(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	again, _ := r.bucket.ReadAll(ctx, "results/job/task.jpg")
+	again, _ := r.bucket.ReadAll(ctx, outKey)
 	var done2 events.TaskCompleted
 	_ = events.Decode(r.responses(t, 1)[0], &done2)
 	if !bytes.Equal(again, out) || done2.Result != done.Result {
@@ -162,9 +168,9 @@ func TestEditPermanentFailuresAreReported(t *testing.T) {
 			ctx := context.Background()
 			switch {
 			case tt.original == nil:
-				_ = r.bucket.WriteAll(ctx, "originals/img", photo(t, 300, 200), nil)
+				_ = r.bucket.WriteAll(ctx, origKey, photo(t, 300, 200), nil)
 			case len(tt.original) > 0:
-				_ = r.bucket.WriteAll(ctx, "originals/img", tt.original, nil)
+				_ = r.bucket.WriteAll(ctx, origKey, tt.original, nil)
 			}
 			if err := r.fn.Handle(ctx, requested(t, tt.ops...)); err != nil {
 				t.Fatalf("Handle returned %v; a permanent failure is reported, not retried", err)
@@ -176,7 +182,7 @@ func TestEditPermanentFailuresAreReported(t *testing.T) {
 			if failed.Kind != string(tt.kind) || !bytes.Contains([]byte(failed.Reason), []byte(tt.reason)) {
 				t.Errorf("failed %+v, want kind %s and a reason mentioning %q", failed, tt.kind, tt.reason)
 			}
-			if ok, _ := r.bucket.Exists(ctx, "results/job/task.jpg"); ok {
+			if ok, _ := r.bucket.Exists(ctx, outKey); ok {
 				t.Error("a failed task left an output")
 			}
 		})
@@ -186,7 +192,7 @@ func TestEditPermanentFailuresAreReported(t *testing.T) {
 func TestEditTransientFailureIsRetried(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	_ = r.bucket.WriteAll(ctx, "originals/img", photo(t, 300, 200), nil)
+	_ = r.bucket.WriteAll(ctx, origKey, photo(t, 300, 200), nil)
 	_ = r.bucket.Close() // storage unreachable
 	err := r.fn.Handle(ctx, requested(t, `{"op":"brightness","factor":1.1}`))
 	if !fault.Retryable(err) {
@@ -207,7 +213,7 @@ func TestEditMalformedEvent(t *testing.T) {
 func TestEditWatermarkReadsItsImage(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	_ = r.bucket.WriteAll(ctx, "originals/img", photo(t, 400, 300), nil)
+	_ = r.bucket.WriteAll(ctx, origKey, photo(t, 400, 300), nil)
 	logoID := events.NewID()
 	white := image.NewRGBA(image.Rect(0, 0, 100, 100))
 	for i := range white.Pix {
@@ -215,22 +221,22 @@ func TestEditWatermarkReadsItsImage(t *testing.T) {
 	}
 	var lb bytes.Buffer
 	_ = jpeg.Encode(&lb, white, nil)
-	_ = r.bucket.WriteAll(ctx, "originals/"+logoID, lb.Bytes(), nil)
+	_ = r.bucket.WriteAll(ctx, records.ImageKey("alice", logoID), lb.Bytes(), nil)
 	mk := func(inputs map[string]string) cloudevents.Event {
 		e, err := events.New(events.SourceGateway, now, events.TaskRequested{
-			Job: "job", Task: "task", Owner: "alice", Image: "img", Original: "originals/img",
+			Job: "job", Task: "task", Owner: "alice", Image: "img", Original: origKey,
 			Ops:    []json.RawMessage{json.RawMessage(`{"op":"watermark","image":"` + logoID + `","opacity":1,"scale":0.25,"gravity":"south-east"}`)},
-			Output: events.Output{Key: "results/job/task.jpg", Format: "jpeg"}, Inputs: inputs,
+			Output: events.Output{Key: outKey, Format: "jpeg"}, Inputs: inputs,
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return e
 	}
-	if err := r.fn.Handle(ctx, mk(map[string]string{logoID: "originals/" + logoID})); err != nil {
+	if err := r.fn.Handle(ctx, mk(map[string]string{logoID: records.ImageKey("alice", logoID)})); err != nil {
 		t.Fatal(err)
 	}
-	out, err := r.bucket.ReadAll(ctx, "results/job/task.jpg")
+	out, err := r.bucket.ReadAll(ctx, outKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,5 +260,76 @@ func TestEditWatermarkReadsItsImage(t *testing.T) {
 	var failed events.TaskFailed
 	if err := events.Decode(r.responses(t, 1)[0], &failed); err != nil || !strings.Contains(failed.Reason, "not part of the request") {
 		t.Errorf("failed %+v (%v)", failed, err)
+	}
+}
+
+// TestEditRefusesKeysOutsideItsOwner: a task whose keys reach into another
+// owner's storage fails at once, permanently, and its owner is told; nothing
+// of the other owner's is read into a result, and nothing is written.
+func TestEditRefusesKeysOutsideItsOwner(t *testing.T) {
+	bobs := records.ImageKey("bob", "img")
+	tests := []struct {
+		name      string
+		owner     string
+		original  string
+		output    string
+		inputs    map[string]string
+		wantField string // "" when the task must succeed
+	}{
+		{"its own keys", "alice", origKey, outKey, nil, ""},
+		{"another owner's original", "alice", bobs, outKey, nil, "original"},
+		{"output into another owner's", "alice", origKey, records.OutputKey("bob", "job", "task", ".jpg"), nil, "output key"},
+		{"another owner's watermark", "alice", origKey, outKey, map[string]string{"logo": bobs}, "picture logo"},
+		{"climbing out of its prefix", "alice", "originals/alice/../bob/img", outKey, nil, "original"},
+		{"an empty segment", "alice", "originals/alice//img", outKey, nil, "original"},
+		{"the prefix alone", "alice", records.OwnerPrefixes("alice")[0], outKey, nil, "original"},
+		{"the layout before owners, not local", "alice", "originals/img", outKey, nil, "original"},
+		{"the layout before owners, local", records.LocalOwner, "originals/img", "results/job/task.jpg", nil, ""},
+		{"an original from before owners, local", records.LocalOwner, "originals/img", records.OutputKey(records.LocalOwner, "job", "task", ".jpg"), nil, ""},
+		{"local reaching into an owner", records.LocalOwner, bobs, "results/job/task.jpg", nil, "original"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			ctx := context.Background()
+			for _, k := range []string{origKey, bobs, "originals/img", "originals/alice/../bob/img"} {
+				if err := r.bucket.WriteAll(ctx, k, photo(t, 64, 48), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ops := []json.RawMessage{json.RawMessage(`{"op":"brightness","factor":1.1}`)}
+			for id := range tt.inputs {
+				ops = append(ops, json.RawMessage(`{"op":"watermark","image":"`+id+`"}`))
+			}
+			e, err := events.New(events.SourceGateway, now, events.TaskRequested{
+				Job: "job", Task: "task", Owner: tt.owner, Image: "img", Original: tt.original,
+				Ops: ops, Output: events.Output{Key: tt.output, Format: "jpeg"}, Inputs: tt.inputs,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.fn.Handle(ctx, e); err != nil {
+				t.Fatalf("Handle = %v; a refused task is reported, never retried", err)
+			}
+			rs := r.responses(t, 1)
+			written, _ := r.bucket.Exists(ctx, tt.output)
+			if tt.wantField == "" {
+				if rs[0].Type() != events.TypeTaskCompleted || !written {
+					t.Fatalf("response %s, output written %v; want the task done", rs[0].Type(), written)
+				}
+				return
+			}
+			var failed events.TaskFailed
+			if err := events.Decode(rs[0], &failed); err != nil {
+				t.Fatalf("response %s: %v, want task.failed", rs[0].Type(), err)
+			}
+			want := "the task's " + tt.wantField + " lies outside its owner's storage"
+			if failed.Kind != string(fault.Permanent) || failed.Owner != tt.owner || !strings.Contains(failed.Reason, want) {
+				t.Errorf("failed %+v, want kind permanent, owner %s, reason with %q", failed, tt.owner, want)
+			}
+			if written {
+				t.Errorf("a refused task wrote %s", tt.output)
+			}
+		})
 	}
 }

@@ -11,7 +11,8 @@
 # FUNCTION_TARGET set is what a Cloud Run function is underneath.
 #
 # pixmill keeps every object of an installation in one bucket under fixed
-# prefixes (records.ImageKey, records.OutputKey in events/records):
+# prefixes, then by owner (records.ImageKey, records.OutputKey in
+# events/records: originals/{owner}/{image}, results/{owner}/…):
 #   originals/  uploads, read by the edit function
 #   results/    edited pictures, written by the edit function
 #   previews/   small copies of results for the web app, made by the gateway

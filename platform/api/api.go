@@ -171,3 +171,19 @@ type Output struct {
 	Format string `json:"format"`
 	Bytes  int64  `json:"bytes"`
 }
+
+// LinkRequest asks for a signed link to one of the caller's objects: Path is
+// a GET route of the API (an original, an output, a preview or an archive),
+// ExpiresIn a duration such as "1h" or "7d", at most seven days (default
+// one hour).
+type LinkRequest struct {
+	Path      string `json:"path"`
+	ExpiresIn string `json:"expires_in,omitempty"`
+}
+
+// Link is a signed link: URL, relative to the gateway, opens its path
+// without any other credential until Expires.
+type Link struct {
+	URL     string    `json:"url"`
+	Expires time.Time `json:"expires"`
+}

@@ -39,6 +39,7 @@ type Authenticator struct {
 	cfg   Config
 	keys  *KeyStore
 	links *Links
+	names *Pseudonyms
 	oidc  *tokenVerifier
 	iap   *tokenVerifier
 }
@@ -61,7 +62,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Authenticator, error) {
 	if now == nil {
 		now = time.Now
 	}
-	a := &Authenticator{cfg: cfg, keys: deps.Keys}
+	a := &Authenticator{cfg: cfg, keys: deps.Keys, names: NewPseudonyms(pseudonymKey(cfg.LinkKeys))}
 	if len(cfg.LinkKeys) > 0 {
 		links, err := NewLinks(cfg.LinkKeys, now)
 		if err != nil {
@@ -88,6 +89,11 @@ func (a *Authenticator) Mode() Mode { return a.cfg.Mode }
 // Links signs and verifies links; nil when no link key is configured, and
 // links are then refused.
 func (a *Authenticator) Links() *Links { return a.links }
+
+// Pseudonyms names owners in logs. Its key is derived from the first link
+// key: every replica with the same keys names an owner alike, and the names
+// change when that key does. Without link keys it holds for this process.
+func (a *Authenticator) Pseudonyms() *Pseudonyms { return a.names }
 
 // Owner returns the owner of the request: the shape of gateway.Owners.
 func (a *Authenticator) Owner(r *http.Request) (string, error) {

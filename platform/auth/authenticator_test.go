@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pixmill/pixmill/platform/auth"
+	"github.com/pixmill/pixmill/platform/auth/authtest"
 )
 
 // TestProxy: the proxy's headers count only on connections from a trusted
@@ -57,7 +58,7 @@ func TestProxy(t *testing.T) {
 		runCases(t, untrusted, []credentialCase{
 			{"user", headers("X-Forwarded-User", "alice"), 401, "", challengeMissing},
 			{"claiming a trusted address in X-Forwarded-For", headers("X-Forwarded-User", "alice", "X-Forwarded-For", "10.1.2.3", "X-Real-Ip", "10.1.2.3"), 401, "", challengeMissing},
-			{"API key", bearer(key), 200, "o_script", ""},
+			{"API key", authtest.Bearer(key), 200, "o_script", ""},
 		})
 	})
 	t.Run("configured", func(t *testing.T) {
@@ -85,9 +86,9 @@ func TestLoopbackAndNone(t *testing.T) {
 		t.Run(cmp.Or(string(mode), "zero config"), func(t *testing.T) {
 			runCases(t, serve(t, a), []credentialCase{
 				{"no credential", nil, 200, auth.LocalOwner, ""},
-				{"API key", bearer(key), 200, "o_script", ""},
-				{"unknown API key", bearer(key[:len(key)-52] + strings.Repeat("a", 52)), 401, "", challengeInvalid},
-				{"a token this mode cannot check", bearer("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"), 401, "", challengeInvalid},
+				{"API key", authtest.Bearer(key), 200, "o_script", ""},
+				{"unknown API key", authtest.Bearer(key[:len(key)-52] + strings.Repeat("a", 52)), 401, "", challengeInvalid},
+				{"a token this mode cannot check", authtest.Bearer("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"), 401, "", challengeInvalid},
 			})
 		})
 	}

@@ -29,6 +29,9 @@
 //     so no email address or user name appears in bucket keys, logs or
 //     metrics; it is pseudonymous, not secret: whoever knows an issuer and a
 //     subject can compute it.
+//   - Logs name owners by pseudonym ([Pseudonyms]), a keyed hash of the
+//     owner id that, unlike the id, no one can compute from a subject;
+//     [Pseudonyms.Redact] replaces every owner id in what a logger writes.
 //   - Tokens are verified by go-oidc and go-jose, not by code of ours: the
 //     signature against the issuer's published keys (fetched, cached, and
 //     fetched again when a signature matches no cached key), the algorithm

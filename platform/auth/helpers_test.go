@@ -7,9 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
@@ -17,28 +15,6 @@ import (
 	"github.com/pixmill/pixmill/platform/api"
 	"github.com/pixmill/pixmill/platform/auth"
 )
-
-// clock is a test's time: it moves only when the test says.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{now: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 func newBucket(t *testing.T) *blob.Bucket {
 	t.Helper()
@@ -102,10 +78,6 @@ func call(t *testing.T, srv *httptest.Server, method, path string, header http.H
 		}
 	}
 	return a
-}
-
-func bearer(token string) http.Header {
-	return http.Header{"Authorization": {"Bearer " + token}}
 }
 
 // Challenges, as RFC 6750 writes them.

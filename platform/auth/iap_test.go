@@ -15,6 +15,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pixmill/pixmill/platform/auth"
+	"github.com/pixmill/pixmill/platform/auth/authtest"
 )
 
 const iapAudience = "/projects/123456789/global/backendServices/987654321"
@@ -43,7 +44,7 @@ func TestIAP(t *testing.T) {
 	}))
 	t.Cleanup(jwks.Close)
 
-	c := newClock(time.Now())
+	c := authtest.NewClock(time.Now())
 	a, err := auth.New(context.Background(), auth.Config{Mode: auth.ModeIAP, IAPAudience: iapAudience, IAPJWKSURL: jwks.URL},
 		auth.Deps{Keys: auth.NewKeyStore(newBucket(t), c.Now), Now: c.Now})
 	if err != nil {
@@ -52,9 +53,9 @@ func TestIAP(t *testing.T) {
 	srv := serve(t, a)
 
 	now := c.Now()
-	good := claims{Issuer: auth.IAPIssuer, Subject: "accounts.google.com:1001", Audience: []string{iapAudience},
+	good := authtest.Claims{Issuer: auth.IAPIssuer, Subject: "accounts.google.com:1001", Audience: []string{iapAudience},
 		Email: "alice@example.com", IssuedAt: now.Unix(), Expiry: now.Add(10 * time.Minute).Unix()}
-	with := func(f func(*claims)) claims { cl := good; f(&cl); return cl }
+	with := func(f func(*authtest.Claims)) authtest.Claims { cl := good; f(&cl); return cl }
 	assertion := func(tok string) http.Header { return http.Header{auth.IAPHeader: {tok}} }
 	alice := auth.OwnerID(auth.IAPIssuer, "accounts.google.com:1001")
 	forged := http.Header{
@@ -62,18 +63,18 @@ func TestIAP(t *testing.T) {
 		"X-Goog-Authenticated-User-Id":    {"accounts.google.com:666"},
 	}
 	forgedAndSigned := forged.Clone()
-	forgedAndSigned.Set(auth.IAPHeader, sign(t, jose.ES256, iapKey, "iap-1", good))
+	forgedAndSigned.Set(auth.IAPHeader, authtest.Sign(t, jose.ES256, iapKey, "iap-1", good))
 
 	runCases(t, srv, []credentialCase{
-		{"valid assertion", assertion(sign(t, jose.ES256, iapKey, "iap-1", good)), 200, alice, ""},
+		{"valid assertion", assertion(authtest.Sign(t, jose.ES256, iapKey, "iap-1", good)), 200, alice, ""},
 		{"unsigned IAP headers alone", forged, 401, "", challengeMissing},
 		{"unsigned IAP headers beside a valid assertion", forgedAndSigned, 200, alice, ""},
-		{"expired", assertion(sign(t, jose.ES256, iapKey, "iap-1", with(func(c *claims) { c.Expiry = now.Add(-time.Second).Unix() }))), 401, "", challengeInvalid},
-		{"wrong audience", assertion(sign(t, jose.ES256, iapKey, "iap-1", with(func(c *claims) { c.Audience = []string{"/projects/1/global/backendServices/2"} }))), 401, "", challengeInvalid},
-		{"wrong issuer", assertion(sign(t, jose.ES256, iapKey, "iap-1", with(func(c *claims) { c.Issuer = "https://accounts.google.com" }))), 401, "", challengeInvalid},
-		{"signed by a key IAP does not publish", assertion(sign(t, jose.ES256, otherKey, "iap-1", good)), 401, "", challengeInvalid},
-		{"RS256 with a published RSA key", assertion(sign(t, jose.RS256, rsaKey, "rsa-1", good)), 401, "", challengeInvalid},
-		{"alg none", assertion(unsigned(t, good)), 401, "", challengeInvalid},
+		{"expired", assertion(authtest.Sign(t, jose.ES256, iapKey, "iap-1", with(func(c *authtest.Claims) { c.Expiry = now.Add(-time.Second).Unix() }))), 401, "", challengeInvalid},
+		{"wrong audience", assertion(authtest.Sign(t, jose.ES256, iapKey, "iap-1", with(func(c *authtest.Claims) { c.Audience = []string{"/projects/1/global/backendServices/2"} }))), 401, "", challengeInvalid},
+		{"wrong issuer", assertion(authtest.Sign(t, jose.ES256, iapKey, "iap-1", with(func(c *authtest.Claims) { c.Issuer = "https://accounts.google.com" }))), 401, "", challengeInvalid},
+		{"signed by a key IAP does not publish", assertion(authtest.Sign(t, jose.ES256, otherKey, "iap-1", good)), 401, "", challengeInvalid},
+		{"RS256 with a published RSA key", assertion(authtest.Sign(t, jose.RS256, rsaKey, "rsa-1", good)), 401, "", challengeInvalid},
+		{"alg none", assertion(authtest.Unsigned(t, good)), 401, "", challengeInvalid},
 		{"no assertion", nil, 401, "", challengeMissing},
 	})
 }

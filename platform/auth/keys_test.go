@@ -16,6 +16,7 @@ import (
 
 	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/platform/auth"
+	"github.com/pixmill/pixmill/platform/auth/authtest"
 )
 
 var keyRE = regexp.MustCompile(`^pmk_[a-z2-7]{16}_[a-z2-7]{52}$`)
@@ -23,7 +24,7 @@ var keyRE = regexp.MustCompile(`^pmk_[a-z2-7]{16}_[a-z2-7]{52}$`)
 // TestKeysMode: in the keys mode only an active API key opens a request.
 func TestKeysMode(t *testing.T) {
 	ctx := context.Background()
-	c := newClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
+	c := authtest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 	keys := auth.NewKeyStore(newBucket(t), c.Now)
 	a, err := auth.New(ctx, auth.Config{Mode: auth.ModeKeys}, auth.Deps{Keys: keys, Now: c.Now})
 	if err != nil {
@@ -59,15 +60,15 @@ func TestKeysMode(t *testing.T) {
 	}
 
 	runCases(t, srv, []credentialCase{
-		{"active key", bearer(active), 200, alice, ""},
-		{"another owner's key", bearer(other), 200, bob, ""},
+		{"active key", authtest.Bearer(active), 200, alice, ""},
+		{"another owner's key", authtest.Bearer(other), 200, bob, ""},
 		{"lower-case scheme", http.Header{"Authorization": {"bearer " + active}}, 200, alice, ""},
-		{"revoked key", bearer(revoked), 401, "", challengeInvalid},
-		{"expired key", bearer(expired), 401, "", challengeInvalid},
-		{"right id, wrong secret", bearer(wrongSecret), 401, "", challengeInvalid},
-		{"unknown key", bearer("pmk_" + strings.Repeat("a", 16) + "_" + strings.Repeat("b", 52)), 401, "", challengeInvalid},
-		{"path in the id", bearer("pmk_../../originals/x_" + strings.Repeat("b", 52)), 401, "", challengeInvalid},
-		{"a JWT, which this mode does not take", bearer("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"), 401, "", challengeInvalid},
+		{"revoked key", authtest.Bearer(revoked), 401, "", challengeInvalid},
+		{"expired key", authtest.Bearer(expired), 401, "", challengeInvalid},
+		{"right id, wrong secret", authtest.Bearer(wrongSecret), 401, "", challengeInvalid},
+		{"unknown key", authtest.Bearer("pmk_" + strings.Repeat("a", 16) + "_" + strings.Repeat("b", 52)), 401, "", challengeInvalid},
+		{"path in the id", authtest.Bearer("pmk_../../originals/x_" + strings.Repeat("b", 52)), 401, "", challengeInvalid},
+		{"a JWT, which this mode does not take", authtest.Bearer("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"), 401, "", challengeInvalid},
 		{"a proxy's identity headers, in the keys mode", http.Header{"X-Forwarded-User": {"alice"}}, 401, "", challengeMissing},
 		{"no credential", nil, 401, "", challengeMissing},
 	})
@@ -115,16 +116,16 @@ func TestKeyRevokedFailsNextRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, call(t, srv, "GET", "/v1/jobs", bearer(key)), 200, "o_owner", "")
+	check(t, call(t, srv, "GET", "/v1/jobs", authtest.Bearer(key)), 200, "o_owner", "")
 	if _, err := keys.Revoke(ctx, k.ID); err != nil {
 		t.Fatal(err)
 	}
-	check(t, call(t, srv, "GET", "/v1/jobs", bearer(key)), 401, "", challengeInvalid)
+	check(t, call(t, srv, "GET", "/v1/jobs", authtest.Bearer(key)), 401, "", challengeInvalid)
 }
 
 func TestKeyStore(t *testing.T) {
 	ctx := context.Background()
-	c := newClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
+	c := authtest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 	bucket := newBucket(t)
 	keys := auth.NewKeyStore(bucket, c.Now)
 	token, k, err := keys.Create(ctx, "o_alice", 90*24*time.Hour)

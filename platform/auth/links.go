@@ -32,7 +32,7 @@ const (
 //
 // What may be signed is the caller's decision: a link acts as its owner on
 // its route, so the gateway signs only reads of the owner's own objects
-// (GET of an image, an output, an archive), never a route that changes
+// (GET of an image, an output, a preview, an archive), never a route that changes
 // anything or hands out more links.
 type Links struct {
 	keys [][]byte

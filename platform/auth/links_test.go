@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pixmill/pixmill/platform/auth"
+	"github.com/pixmill/pixmill/platform/auth/authtest"
 )
 
 var (
@@ -16,7 +17,7 @@ var (
 	newKey = bytes.Repeat([]byte{2}, 32)
 )
 
-func newLinks(t *testing.T, c *clock, keys ...[]byte) *auth.Links {
+func newLinks(t *testing.T, c *authtest.Clock, keys ...[]byte) *auth.Links {
 	t.Helper()
 	l, err := auth.NewLinks(keys, c.Now)
 	if err != nil {
@@ -26,7 +27,7 @@ func newLinks(t *testing.T, c *clock, keys ...[]byte) *auth.Links {
 }
 
 func TestLinks(t *testing.T) {
-	c := newClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
+	c := authtest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 	const path = "/v1/jobs/0123456789abcdef0123456789abcdef/archive"
 	expiry := c.Now().Add(24 * time.Hour)
 	signed, err := newLinks(t, c, oldKey).Sign("GET", path, "o_alice", expiry)
@@ -89,7 +90,7 @@ func TestLinks(t *testing.T) {
 // link that claims longer is refused even with a valid signature (a key
 // misused elsewhere, a clock far off).
 func TestLinkLifetime(t *testing.T) {
-	c := newClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
+	c := authtest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 	l := newLinks(t, c, newKey)
 	for _, tt := range []struct {
 		name string
@@ -109,7 +110,7 @@ func TestLinkLifetime(t *testing.T) {
 		})
 	}
 	// Signed by a clock eight days ahead, verified now.
-	ahead := newLinks(t, newClock(c.Now().Add(24*time.Hour)), newKey)
+	ahead := newLinks(t, authtest.NewClock(c.Now().Add(24*time.Hour)), newKey)
 	q, err := ahead.Sign("GET", "/v1/images/x", "o_alice", c.Now().Add(auth.MaxLinkTTL+time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +131,7 @@ func TestNewLinksRefusesShortKeys(t *testing.T) {
 // Over HTTP, through the Authenticator: a link opens its route as its
 // owner until it expires, then answers 401; no sleeping, the clock moves.
 func TestLinkOverHTTP(t *testing.T) {
-	c := newClock(time.Now())
+	c := authtest.NewClock(time.Now())
 	keys := auth.NewKeyStore(newBucket(t), c.Now)
 	a, err := auth.New(context.Background(), auth.Config{Mode: auth.ModeKeys, LinkKeys: [][]byte{newKey, oldKey}},
 		auth.Deps{Keys: keys, Now: c.Now})

@@ -6,13 +6,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"strings"
+
+	"github.com/pixmill/pixmill/events/records"
 )
 
 // LocalOwner is the single owner of a gateway in the loopback or none mode,
-// the owner of everything a stack made before it had sign-in. It is
-// gateway.LocalOwner (a test holds them equal; the gateway will import this
-// package, so this package cannot import it).
-const LocalOwner = "local"
+// the owner of everything a stack made before it had sign-in.
+const LocalOwner = records.LocalOwner
 
 // NamedIssuer is the issuer of the owners that pixmill itself names: an
 // API key made for a script (pixmill keys create --owner NAME) belongs to

@@ -7,16 +7,7 @@ import (
 
 	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/platform/auth"
-	"github.com/pixmill/pixmill/platform/gateway"
 )
-
-// The loopback owner is the gateway's: data a stack made before sign-in
-// stays its single owner's.
-func TestLocalOwnerIsTheGateways(t *testing.T) {
-	if auth.LocalOwner != gateway.LocalOwner {
-		t.Errorf("auth.LocalOwner = %q, gateway.LocalOwner = %q", auth.LocalOwner, gateway.LocalOwner)
-	}
-}
 
 func TestOwnerID(t *testing.T) {
 	// The id is part of every stored key: it must never change for an

@@ -99,7 +99,7 @@ func finishedJob(b *testing.B, s *records.Store, n int) records.Job {
 	for i := range n {
 		t := records.JobTask{ID: fmt.Sprintf("task%04d", i), Image: fmt.Sprintf("img%04d", i), Name: fmt.Sprintf("photo%04d.jpg", i)}
 		j.Tasks = append(j.Tasks, t)
-		res := events.Result{Key: records.OutputKey(j.ID, t.ID, ".jpg"), Format: "jpeg", ContentType: "image/jpeg", Width: 640, Height: 480, Bytes: 51200}
+		res := events.Result{Key: records.OutputKey(j.Owner, j.ID, t.ID, ".jpg"), Format: "jpeg", ContentType: "image/jpeg", Width: 640, Height: 480, Bytes: 51200}
 		if err := s.MarkStarted(ctx, events.TaskStarted{Job: j.ID, Task: t.ID, Owner: j.Owner, Attempt: 1}, time.Now()); err != nil {
 			b.Fatal(err)
 		}

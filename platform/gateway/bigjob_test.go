@@ -33,7 +33,7 @@ func (e *env) putImages(t testing.TB, n int) []string {
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = events.NewID()
-		img := records.Image{ID: ids[i], Owner: LocalOwner, Name: fmt.Sprintf("photo-%05d.jpg", i), Key: records.ImageKey(ids[i]), Format: "jpeg", Width: 64, Height: 48, Bytes: 1000, Created: time.Now().UTC()}
+		img := records.Image{ID: ids[i], Owner: LocalOwner, Name: fmt.Sprintf("photo-%05d.jpg", i), Key: records.ImageKey(LocalOwner, ids[i]), Format: "jpeg", Width: 64, Height: 48, Bytes: 1000, Created: time.Now().UTC()}
 		if err := e.store.PutImage(context.Background(), img); err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +202,7 @@ func TestArchiveOfFiveThousandPhotos(t *testing.T) {
 	eg.SetLimit(16)
 	for _, tk := range job.Tasks {
 		eg.Go(func() error {
-			key := records.OutputKey(job.ID, tk.ID, ".jpg")
+			key := records.OutputKey(LocalOwner, job.ID, tk.ID, ".jpg")
 			if err := e.bucket.WriteAll(ctx, key, data, nil); err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pixmill/pixmill/events/imagetype"
+	"github.com/pixmill/pixmill/events/records"
 )
 
 // Config holds the gateway's limits. Zero values take the defaults.
@@ -103,7 +104,7 @@ func (c *Config) setDefaults() error {
 type Owners func(r *http.Request) (string, error)
 
 // LocalOwner is the single owner of an open, loopback-only gateway.
-const LocalOwner = "local"
+const LocalOwner = records.LocalOwner
 
 // Clock gives the time of day.
 type Clock func() time.Time

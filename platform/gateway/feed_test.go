@@ -124,7 +124,7 @@ func (c *counting) putJob(t testing.TB, n int) records.Job {
 	for i := range n {
 		id := events.NewID()
 		j.Tasks = append(j.Tasks, records.JobTask{ID: id, Image: events.NewID(), Name: "photo-" + strconv.Itoa(i) + ".jpg",
-			Output: events.Output{Key: records.OutputKey(j.ID, id, ".jpg"), Format: "jpeg"}})
+			Output: events.Output{Key: records.OutputKey(LocalOwner, j.ID, id, ".jpg"), Format: "jpeg"}})
 		if err := c.store.MarkStarted(ctx, events.TaskStarted{Job: j.ID, Task: id, Owner: LocalOwner, Attempt: 1}, c.clock()); err != nil {
 			t.Fatal(err)
 		}

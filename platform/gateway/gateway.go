@@ -18,6 +18,7 @@
 //	GET  /v1/jobs/{id}/tasks/{task}/preview  the result made small (WebP, 480 px)
 //	GET  /v1/jobs/{id}/archive               a zip of every output
 //	GET  /v1/jobs/{id}/events                the job's progress as server-sent events
+//	POST /v1/links                           {"path":"/v1/jobs/ID/archive","expires_in":"1h"}: a signed link
 //	GET  /v1/ops                             the op catalogue and output formats, for forms
 //	GET  /                                   the web app (and /assets/…)
 //	GET  /healthz
@@ -38,6 +39,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -67,6 +69,13 @@ type Deps struct {
 	// process, so that the job's progress feeds read what changed instead
 	// of listing the job every tick (feed.go).
 	Changes *Changes
+	// Links, if set, signs the links POST /v1/links hands out; the Owners
+	// function verifies them. Without it that route answers 501.
+	Links *auth.Links
+	// Pseudonyms names owners in the log, which never holds an owner id:
+	// Log's handler is wrapped to replace any with its pseudonym (default:
+	// pseudonyms of this process).
+	Pseudonyms *auth.Pseudonyms
 }
 
 // Gateway serves the HTTP API.
@@ -80,7 +89,11 @@ type Gateway struct {
 	images *recordCache[records.Image]
 	feeds  *feeds
 	mux    *http.ServeMux
-	log    *slog.Logger
+	// routes are the patterns mux serves, in the order registered.
+	routes []string
+	// links routes the paths a signed link may open (links.go).
+	links *http.ServeMux
+	log   *slog.Logger
 
 	fleetMu   sync.Mutex
 	fleet     records.FleetStatus
@@ -110,22 +123,27 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	if deps.Queued == nil {
 		deps.Queued = func(string) {}
 	}
+	if deps.Pseudonyms == nil {
+		deps.Pseudonyms = auth.NewPseudonyms(nil)
+	}
+	deps.Log = slog.New(deps.Pseudonyms.Redact(deps.Log.Handler()))
 	g := &Gateway{cfg: cfg, deps: deps, store: records.NewStore(deps.Bucket), mux: http.NewServeMux(), log: deps.Log, closing: make(chan struct{}), jobs: newJobCache(), images: newImageCache()}
 	g.feeds = &feeds{store: g.store, now: deps.Now, log: deps.Log, notice: g.notice, told: deps.Changes != nil, resync: cfg.ProgressResync, wait: waitTick, m: map[string]*feed{}}
 	if deps.Changes != nil {
 		deps.Changes.listen(g.feeds.taskChanged)
 	}
 	for _, rt := range g.ownedRoutes() {
-		g.mux.HandleFunc(rt.pattern, g.owned(rt.handler))
+		g.handle(rt.pattern, g.owned(rt.handler))
 	}
-	g.mux.HandleFunc("GET /v1/ops", g.getOps)
+	g.links = g.linkable()
+	g.handle("GET /v1/ops", http.HandlerFunc(g.getOps))
 	g.webRoutes()
 	if deps.Metrics != nil {
-		g.mux.Handle("GET /metrics", deps.Metrics)
+		g.handle("GET /metrics", deps.Metrics)
 	}
-	g.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	g.handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+	}))
 	return g, nil
 }
 
@@ -142,27 +160,43 @@ type ownedHandler func(w http.ResponseWriter, r *http.Request, owner string)
 type ownedRoute struct {
 	pattern string
 	handler ownedHandler
+	// exists, set on the reads of one object that a signed link may open,
+	// returns a fault.NotFound error when the owner has no such object.
+	exists func(r *http.Request, owner string) error
 }
 
 // ownedRoutes are the routes that act for an owner: every one of them
 // scopes what it reads and writes to the caller.
 func (g *Gateway) ownedRoutes() []ownedRoute {
 	return []ownedRoute{
-		{"POST /v1/images", g.uploadImages},
-		{"GET /v1/images/{id}", g.getImage},
-		{"POST /v1/jobs", g.createJob},
-		{"GET /v1/jobs", g.listJobs},
-		{"GET /v1/jobs/{id}", g.getJob},
-		{"GET /v1/jobs/{id}/tasks/{task}/output", g.getOutput},
-		{"GET /v1/jobs/{id}/tasks/{task}/preview", g.getPreview},
-		{"GET /v1/jobs/{id}/archive", g.getArchive},
-		{"GET /v1/jobs/{id}/events", g.jobEvents},
-		{"POST /v1/presets", g.savePreset},
-		{"GET /v1/presets", g.listPresets},
-		{"GET /v1/presets/{name}", g.getPreset},
-		{"DELETE /v1/presets/{name}", g.deletePreset},
+		{"POST /v1/images", g.uploadImages, nil},
+		{"GET /v1/images/{id}", g.getImage, g.imageExists},
+		{"POST /v1/jobs", g.createJob, nil},
+		{"GET /v1/jobs", g.listJobs, nil},
+		{"GET /v1/jobs/{id}", g.getJob, nil},
+		{"GET /v1/jobs/{id}/tasks/{task}/output", g.getOutput, g.taskExists},
+		{"GET /v1/jobs/{id}/tasks/{task}/preview", g.getPreview, g.taskExists},
+		{"GET /v1/jobs/{id}/archive", g.getArchive, g.jobExists},
+		{"GET /v1/jobs/{id}/events", g.jobEvents, nil},
+		{"POST /v1/links", g.createLink, nil},
+		{"POST /v1/presets", g.savePreset, nil},
+		{"GET /v1/presets", g.listPresets, nil},
+		{"GET /v1/presets/{name}", g.getPreset, nil},
+		{"DELETE /v1/presets/{name}", g.deletePreset, nil},
 	}
 }
+
+// handle serves h at pattern, and counts the pattern among Routes.
+func (g *Gateway) handle(pattern string, h http.Handler) {
+	g.mux.Handle(pattern, h)
+	g.routes = append(g.routes, pattern)
+}
+
+// Routes lists the patterns of every route the gateway serves: those of
+// OwnedRoutes, and those anyone may read (the op catalogue, the web app's
+// files, the health check, the metrics). A test that must leave no route
+// out enumerates these.
+func (g *Gateway) Routes() []string { return slices.Clone(g.routes) }
 
 // OwnedRoutes lists the patterns of the routes that act for an owner, for
 // documentation and for tests that must cover each of them.
@@ -183,8 +217,15 @@ func (g *Gateway) owned(h ownedHandler) http.HandlerFunc {
 			}
 			return
 		}
-		h(w, r, owner)
+		h(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, owner)), owner)
 	}
+}
+
+type ownerKey struct{}
+
+// ownerAttr is the log attribute of owner: its pseudonym, never the id.
+func (g *Gateway) ownerAttr(owner string) slog.Attr {
+	return slog.String("owner", g.deps.Pseudonyms.Of(owner))
 }
 
 // fail answers with err's status and public message. Messages of transient
@@ -196,7 +237,11 @@ func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	if status >= 500 {
-		g.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		args := []any{"method", r.Method, "path", r.URL.Path, "err", err}
+		if owner, ok := r.Context().Value(ownerKey{}).(string); ok {
+			args = append(args, g.ownerAttr(owner))
+		}
+		g.log.Error("request failed", args...)
 		msg = "storage or queue unavailable, please retry"
 	}
 	writeJSON(w, status, api.Error{Error: msg})

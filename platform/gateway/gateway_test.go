@@ -10,7 +10,6 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -71,21 +70,27 @@ func newEnvWith(t testing.TB, cfg Config, topic *pubsub.Topic, bucket *blob.Buck
 		_ = topic.Shutdown(ctx)
 		_ = bucket.Close()
 	})
-	gw, err := New(cfg, Deps{Bucket: bucket, Requests: topic, Owners: func(r *http.Request) (string, error) {
+	return serve(t, cfg, Deps{Bucket: bucket, Requests: topic, Owners: func(r *http.Request) (string, error) {
 		if o := r.Header.Get("X-Owner"); o != "" {
 			return o, nil
 		}
 		return LocalOwner, nil
 	}})
+}
+
+// serve serves a gateway of deps on a real socket.
+func serve(t testing.TB, cfg Config, deps Deps) *env {
+	t.Helper()
+	gw, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
-	return &env{gw: gw, srv: srv, bucket: bucket, store: records.NewStore(bucket)}
+	return &env{gw: gw, srv: srv, bucket: deps.Bucket, store: records.NewStore(deps.Bucket)}
 }
 
-func jpegBytes(t *testing.T, w, h int, c color.RGBA) []byte {
+func jpegBytes(t testing.TB, w, h int, c color.RGBA) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
@@ -107,22 +112,32 @@ type file struct {
 
 func (e *env) upload(t *testing.T, owner string, files ...file) (int, api.UploadResult) {
 	t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for _, f := range files {
-		w, err := mw.CreateFormFile("file", f.name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = w.Write(f.data)
-	}
-	_ = mw.Close()
-	req, _ := http.NewRequest("POST", e.srv.URL+"/v1/images", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	ct, body := multipartBody(t, files...)
+	req, _ := http.NewRequest("POST", e.srv.URL+"/v1/images", bytes.NewReader(body))
+	req.Header.Set("Content-Type", ct)
 	req.Header.Set("X-Owner", owner)
 	var out api.UploadResult
 	status := e.do(t, req, &out)
 	return status, out
+}
+
+// nextRequest receives the next task.requested the gateway published.
+func (e *env) nextRequest(t *testing.T, ctx context.Context) events.TaskRequested {
+	t.Helper()
+	m, err := e.sub.Receive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Ack()
+	ev, err := events.FromMessage(m)
+	var r events.TaskRequested
+	if err == nil {
+		err = events.Decode(ev, &r)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func (e *env) do(t testing.TB, req *http.Request, out any) int {
@@ -154,13 +169,23 @@ func (e *env) get(t testing.TB, owner, path string) (int, http.Header, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
 	req.Header.Set("X-Owner", owner)
+	resp, b := roundTrip(t, req)
+	return resp.StatusCode, resp.Header, b
+}
+
+// roundTrip sends req and reads the whole answer.
+func roundTrip(t testing.TB, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, b
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the answer: %v", req.Method, req.URL.Path, err)
+	}
+	return resp, b
 }
 
 func TestUploadBadInputKeepsTheRest(t *testing.T) {
@@ -320,19 +345,7 @@ func TestCreateJobRejectsAndEnqueuesNothing(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	m, err := e.sub.Receive(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Ack()
-	ev, err := events.FromMessage(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req events.TaskRequested
-	if err := events.Decode(ev, &req); err != nil {
-		t.Fatal(err)
-	}
+	req := e.nextRequest(t, ctx)
 	if req.Job != job.ID {
 		t.Errorf("first queued request is for job %s, want %s", req.Job, job.ID)
 	}
@@ -353,18 +366,9 @@ func TestJobLifecycle(t *testing.T) {
 	ctx := context.Background()
 	reqs := map[string]events.TaskRequested{}
 	for range 3 {
-		m, err := e.sub.Receive(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.Ack()
-		ev, _ := events.FromMessage(m)
-		var r events.TaskRequested
-		if err := events.Decode(ev, &r); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(r.Output.Key, "results/"+job.ID+"/"+r.Task+".png") || string(r.Ops[0]) == "" || !strings.Contains(string(r.Ops[0]), `"fit"`) || r.Output.Metadata != events.MetadataKeep {
-			t.Errorf("request %+v: want a png output key, canonical ops and the metadata kept", r)
+		r := e.nextRequest(t, ctx)
+		if r.Output.Key != records.OutputKey(LocalOwner, job.ID, r.Task, ".png") || r.Original != records.ImageKey(LocalOwner, r.Image) || string(r.Ops[0]) == "" || !strings.Contains(string(r.Ops[0]), `"fit"`) || r.Output.Metadata != events.MetadataKeep {
+			t.Errorf("request %+v: want keys under the owner, a png output key, canonical ops and the metadata kept", r)
 		}
 		reqs[r.Task] = r
 	}
@@ -520,17 +524,8 @@ func TestWatermarkImageIsCarried(t *testing.T) {
 	job := e.jobOK(t, mark(logo))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	m, err := e.sub.Receive(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Ack()
-	ev, _ := events.FromMessage(m)
-	var req events.TaskRequested
-	if err := events.Decode(ev, &req); err != nil {
-		t.Fatal(err)
-	}
-	if req.Job != job.ID || req.Inputs[logo] != records.ImageKey(logo) || len(req.Inputs) != 1 {
+	req := e.nextRequest(t, ctx)
+	if req.Job != job.ID || req.Inputs[logo] != records.ImageKey(LocalOwner, logo) || len(req.Inputs) != 1 {
 		t.Errorf("queued inputs %v, want the logo's key", req.Inputs)
 	}
 }
@@ -732,5 +727,50 @@ func TestListJobs(t *testing.T) {
 		if st, _, raw := list(LocalOwner, tt.query); st != http.StatusBadRequest || !strings.Contains(raw, tt.want) {
 			t.Errorf("GET /v1/jobs%s: %d %s, want 400 saying %q", tt.query, st, raw, tt.want)
 		}
+	}
+}
+
+// TestDataFromBeforeOwners: a stack's pictures stored before owners existed,
+// at originals/ and results/, stay readable and usable by the local owner
+// where their records name them, and by no one else; new results go under
+// the owner's prefix.
+func TestDataFromBeforeOwners(t *testing.T) {
+	e := newEnv(t, Config{})
+	ctx := context.Background()
+	pic := jpegBytes(t, 64, 48, color.RGBA{200, 100, 50, 255})
+	img := records.Image{ID: events.NewID(), Owner: LocalOwner, Name: "old.jpg", Key: "originals/old", Format: "jpeg", Width: 64, Height: 48, Bytes: int64(len(pic)), Created: time.Now().UTC()}
+	old := records.Job{ID: events.NewID(), Owner: LocalOwner, Created: time.Now().UTC(), Ops: []json.RawMessage{json.RawMessage(`{"op":"brightness","factor":1.1}`)},
+		Tasks: []records.JobTask{{ID: events.NewID(), Image: img.ID, Name: "old.jpg", Output: events.Output{Key: "results/old/task.jpg", Format: "jpeg"}}}}
+	res := events.Result{Key: "results/old/task.jpg", Format: "jpeg", ContentType: "image/jpeg", Width: 64, Height: 48, Bytes: int64(len(pic))}
+	for _, err := range []error{
+		e.bucket.WriteAll(ctx, img.Key, pic, nil),
+		e.bucket.WriteAll(ctx, res.Key, pic, nil),
+		e.store.PutImage(ctx, img),
+		e.store.PutJob(ctx, old),
+		e.store.MarkCompleted(ctx, events.TaskCompleted{Job: old.ID, Task: old.Tasks[0].ID, Owner: LocalOwner, Attempt: 1, Result: res}, time.Now()),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	reads := []struct {
+		owner, path string
+		want        int
+	}{
+		{LocalOwner, "/v1/images/" + img.ID, http.StatusOK},
+		{LocalOwner, "/v1/jobs/" + old.ID + "/tasks/" + old.Tasks[0].ID + "/output", http.StatusOK},
+		{"o_someoneelse", "/v1/images/" + img.ID, http.StatusNotFound},
+		{"o_someoneelse", "/v1/jobs/" + old.ID + "/tasks/" + old.Tasks[0].ID + "/output", http.StatusNotFound},
+	}
+	for _, rd := range reads {
+		st, _, body := e.get(t, rd.owner, rd.path)
+		if st != rd.want || (rd.want == http.StatusOK && !bytes.Equal(body, pic)) {
+			t.Errorf("%s as %s: %d, %d bytes; want %d", rd.path, rd.owner, st, len(body), rd.want)
+		}
+	}
+	job := e.jobOK(t, map[string]any{"images": []string{img.ID}, "ops": []any{map[string]any{"op": "brightness", "factor": 1.2}}})
+	r := e.nextRequest(t, ctx)
+	if r.Original != img.Key || r.Output.Key != records.OutputKey(LocalOwner, job.ID, r.Task, ".jpg") || !records.OwnsKey(r.Owner, r.Original) || !records.OwnsKey(r.Owner, r.Output.Key) {
+		t.Errorf("request reads %s and writes %s as %s; want the old original read in place and the result under %v", r.Original, r.Output.Key, r.Owner, records.OwnerPrefixes(LocalOwner))
 	}
 }

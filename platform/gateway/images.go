@@ -125,7 +125,7 @@ func (g *Gateway) storeUpload(r *http.Request, owner string, part io.Reader, ent
 		ID: events.NewID(), Owner: owner, Name: entry.Name, Format: info.Format,
 		Width: info.Width, Height: info.Height, Bytes: int64(len(data)), Created: g.deps.Now().UTC(),
 	}
-	img.Key = records.ImageKey(img.ID)
+	img.Key = records.ImageKey(owner, img.ID)
 	ctx := r.Context()
 	if err := g.deps.Bucket.WriteAll(ctx, img.Key, data, &blob.WriterOptions{ContentType: imagetype.ContentType(info.Format)}); err != nil {
 		return nil, fault.Wrap(fault.Transient, err, "storing the original")
@@ -150,17 +150,27 @@ func isBodyError(err error) bool {
 }
 
 func (g *Gateway) getImage(w http.ResponseWriter, r *http.Request, owner string) {
-	id := r.PathValue("id")
-	if !events.ValidID(id) {
-		g.fail(w, r, fault.New(fault.NotFound, "image %q not found", id))
-		return
-	}
-	img, err := g.image(r.Context(), owner, id)
+	img, err := g.pathImage(r, owner)
 	if err != nil {
-		g.fail(w, r, notFoundAs(err, "image %q not found", id))
+		g.fail(w, r, err)
 		return
 	}
 	g.serveObject(w, r, img.Key, img.Name, imagetype.ContentType(img.Format))
+}
+
+// pathImage reads the record of the caller's image named in the path.
+func (g *Gateway) pathImage(r *http.Request, owner string) (records.Image, error) {
+	id := r.PathValue("id")
+	if !events.ValidID(id) {
+		return records.Image{}, fault.New(fault.NotFound, "image %q not found", id)
+	}
+	img, err := g.image(r.Context(), owner, id)
+	return img, notFoundAs(err, "image %q not found", id)
+}
+
+func (g *Gateway) imageExists(r *http.Request, owner string) error {
+	_, err := g.pathImage(r, owner)
+	return err
 }
 
 // displayName keeps a file name fit to show and to put in an archive: its

@@ -55,7 +55,7 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 	for _, img := range imgs {
 		task := records.JobTask{ID: events.NewID(), Image: img.ID, Name: img.Name}
 		format := outputFormat(req.Format, img.Format)
-		task.Output = events.Output{Key: records.OutputKey(job.ID, task.ID, outputExt(format)), Format: format, Quality: req.Quality, Metadata: job.Metadata}
+		task.Output = events.Output{Key: records.OutputKey(owner, job.ID, task.ID, outputExt(format)), Format: format, Quality: req.Quality, Metadata: job.Metadata}
 		job.Tasks = append(job.Tasks, task)
 	}
 	if err := g.store.PutJob(ctx, job); err != nil {
@@ -259,7 +259,7 @@ func (g *Gateway) enqueue(r *http.Request, job records.Job, imgs []records.Image
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
 			if ferr := g.store.MarkFailed(fctx, failed, g.deps.Now()); ferr != nil {
-				g.log.Error("recording an unqueued task", "job", job.ID, "task", t.ID, "err", ferr)
+				g.log.Error("recording an unqueued task", "job", job.ID, "task", t.ID, g.ownerAttr(job.Owner), "err", ferr)
 			}
 			g.deps.Changes.TaskChanged(job.ID, t.ID)
 			return fault.Wrap(fault.Transient, err, "queueing task %s", t.ID)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"gocloud.dev/blob"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/events/imagetype"
 	"github.com/pixmill/pixmill/events/records"
+	"github.com/pixmill/pixmill/platform/auth"
 )
 
 func (g *Gateway) getOutput(w http.ResponseWriter, r *http.Request, owner string) {
@@ -30,23 +32,57 @@ func (g *Gateway) getOutput(w http.ResponseWriter, r *http.Request, owner string
 // task's result, answering the error itself when it cannot: a task that has
 // not succeeded has none.
 func (g *Gateway) taskResult(w http.ResponseWriter, r *http.Request, owner string) (records.Job, records.JobTask, events.Result, bool) {
-	j, err := g.loadJob(r, owner)
+	j, i, err := g.jobTask(r, owner)
 	if err != nil {
 		g.fail(w, r, err)
 		return records.Job{}, records.JobTask{}, events.Result{}, false
 	}
-	id := r.PathValue("task")
-	i := slices.IndexFunc(j.Tasks, func(t records.JobTask) bool { return t.ID == id })
-	if i < 0 {
-		g.fail(w, r, fault.New(fault.NotFound, "task %q not found in job %s", id, j.ID))
-		return records.Job{}, records.JobTask{}, events.Result{}, false
-	}
+	id := j.Tasks[i].ID
 	res, err := g.store.Result(r.Context(), j.ID, id)
 	if err != nil {
 		g.fail(w, r, notFoundAs(err, "task %s has no output yet", id))
 		return records.Job{}, records.JobTask{}, events.Result{}, false
 	}
 	return j, j.Tasks[i], res, true
+}
+
+// jobTask loads the caller's job named in the path and finds the index of
+// the task it names.
+func (g *Gateway) jobTask(r *http.Request, owner string) (records.Job, int, error) {
+	j, err := g.loadJob(r, owner)
+	if err != nil {
+		return records.Job{}, 0, err
+	}
+	id := r.PathValue("task")
+	i := slices.IndexFunc(j.Tasks, func(t records.JobTask) bool { return t.ID == id })
+	if i < 0 {
+		return records.Job{}, 0, fault.New(fault.NotFound, "task %q not found in job %s", id, j.ID)
+	}
+	return j, i, nil
+}
+
+func (g *Gateway) taskExists(r *http.Request, owner string) error {
+	_, _, err := g.jobTask(r, owner)
+	return err
+}
+
+func (g *Gateway) jobExists(r *http.Request, owner string) error {
+	_, err := g.loadJob(r, owner)
+	return err
+}
+
+// cacheControl lets a browser keep an object for a year (an id names the
+// same bytes for ever), but an object read through a signed link no longer
+// than the link lasts: the browser must ask again, and be refused, once it
+// has expired.
+func (g *Gateway) cacheControl(r *http.Request) string {
+	q := r.URL.Query()
+	if !auth.IsLink(q) {
+		return "private, max-age=31536000, immutable"
+	}
+	secs, _ := strconv.ParseInt(q.Get(auth.LinkExpiresParam), 10, 64)
+	left := max(0, time.Unix(secs, 0).Sub(g.deps.Now())/time.Second)
+	return "private, max-age=" + strconv.FormatInt(int64(left), 10)
 }
 
 // getArchive streams a zip of every output that exists, stored without
@@ -75,7 +111,7 @@ func (g *Gateway) getArchive(w http.ResponseWriter, r *http.Request, owner strin
 		if err != nil {
 			// Headers are sent: the truncated zip is the only way left to
 			// say something went wrong.
-			g.log.Error("archive: reading output", "job", j.ID, "task", t.ID, "err", err)
+			g.log.Error("archive: reading output", "job", j.ID, "task", t.ID, g.ownerAttr(j.Owner), "err", err)
 			return
 		}
 		fw, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: t.Updated})
@@ -136,7 +172,7 @@ func (g *Gateway) serveObject(w http.ResponseWriter, r *http.Request, key, name,
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.FormatInt(rd.Size(), 10))
 	h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name}))
-	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	h.Set("Cache-Control", g.cacheControl(r))
 	w.WriteHeader(http.StatusOK)
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/events/imagetype"
+	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/imaging"
 )
 
@@ -35,9 +36,6 @@ var previewOps = func() []imaging.Op {
 // transparency, at a quality made for looking, not for keeping.
 var previewOutput = imaging.Output{Format: "webp", Quality: 75, Strip: true}
 
-// previewKey is where a result's preview is kept once made.
-func previewKey(job, task string) string { return "previews/" + job + "/" + task + ".webp" }
-
 // previewSlots bounds the previews made at once: each is libvips work in the
 // gateway's process, which should stay free to answer.
 var previewSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
@@ -50,7 +48,7 @@ func (g *Gateway) getPreview(w http.ResponseWriter, r *http.Request, owner strin
 	if !ok {
 		return
 	}
-	key := previewKey(j.ID, t.ID)
+	key := records.PreviewKey(owner, j.ID, t.ID)
 	name := strings.TrimSuffix(outputName(t), path.Ext(outputName(t))) + "-preview.webp"
 	ok, err := g.deps.Bucket.Exists(r.Context(), key)
 	switch {

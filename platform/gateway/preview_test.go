@@ -11,6 +11,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/imaging"
 )
 
@@ -27,7 +28,7 @@ func TestPreview(t *testing.T) {
 	for i, size := range [][2]int{{1600, 1200}, {200, 150}} {
 		task := job.Tasks[i]
 		data := jpegBytes(t, size[0], size[1], color.RGBA{200, 80, 40, 255})
-		key := "results/" + job.ID + "/" + task.ID + ".jpg"
+		key := records.OutputKey(LocalOwner, job.ID, task.ID, ".jpg")
 		if err := e.bucket.WriteAll(ctx, key, data, &blob.WriterOptions{ContentType: "image/jpeg"}); err != nil {
 			t.Fatal(err)
 		}
@@ -47,13 +48,13 @@ func TestPreview(t *testing.T) {
 		if err != nil || info.Format != "webp" || info.Width != want[0] || info.Height != want[1] {
 			t.Errorf("preview %d: %+v (%v), want a %dx%d webp", i, info, err, want[0], want[1])
 		}
-		kept, err := e.bucket.ReadAll(ctx, previewKey(job.ID, job.Tasks[i].ID))
+		kept, err := e.bucket.ReadAll(ctx, records.PreviewKey(LocalOwner, job.ID, job.Tasks[i].ID))
 		if err != nil || !bytes.Equal(kept, b) {
 			t.Errorf("preview %d is not kept in the bucket as served (%v)", i, err)
 		}
 		// Served from the bucket the second time: a changed copy there
 		// is what comes back.
-		if err := e.bucket.WriteAll(ctx, previewKey(job.ID, job.Tasks[i].ID), append(kept, 0), nil); err != nil {
+		if err := e.bucket.WriteAll(ctx, records.PreviewKey(LocalOwner, job.ID, job.Tasks[i].ID), append(kept, 0), nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, again := e.get(t, LocalOwner, preview(i)); len(again) != len(b)+1 {
@@ -73,10 +74,10 @@ func TestPreview(t *testing.T) {
 		}
 	}
 	// The result is gone and no preview was made of it.
-	if err := e.bucket.Delete(ctx, previewKey(job.ID, job.Tasks[1].ID)); err != nil {
+	if err := e.bucket.Delete(ctx, records.PreviewKey(LocalOwner, job.ID, job.Tasks[1].ID)); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.bucket.Delete(ctx, "results/"+job.ID+"/"+job.Tasks[1].ID+".jpg"); err != nil {
+	if err := e.bucket.Delete(ctx, records.OutputKey(LocalOwner, job.ID, job.Tasks[1].ID, ".jpg")); err != nil {
 		t.Fatal(err)
 	}
 	if st, _, b := e.get(t, LocalOwner, preview(1)); st != http.StatusNotFound || !bytes.Contains(b, []byte("no longer stored")) {

@@ -64,7 +64,7 @@ func (rs *replicas) putJob(t *testing.T, n int) records.Job {
 	for i := range n {
 		id := events.NewID()
 		j.Tasks = append(j.Tasks, records.JobTask{ID: id, Image: events.NewID(), Name: "photo-" + strconv.Itoa(i) + ".jpg",
-			Output: events.Output{Key: records.OutputKey(j.ID, id, ".jpg"), Format: "jpeg"}})
+			Output: events.Output{Key: records.OutputKey(LocalOwner, j.ID, id, ".jpg"), Format: "jpeg"}})
 	}
 	if err := rs.store.PutJob(context.Background(), j); err != nil {
 		t.Fatal(err)

@@ -44,14 +44,14 @@ func newDeadLetterRig(t *testing.T) *deadLetterRig {
 func (r *deadLetterRig) job(t *testing.T) (cloudevents.Event, records.Job) {
 	t.Helper()
 	job, task, image := events.NewID(), events.NewID(), events.NewID()
-	output := events.Output{Key: records.OutputKey(job, task, ".png"), Format: "png"}
+	output := events.Output{Key: records.OutputKey("owner", job, task, ".png"), Format: "png"}
 	j := records.Job{ID: job, Owner: "owner", Created: time.Now().UTC(), Ops: []json.RawMessage{json.RawMessage(`{"op":"brightness","factor":2}`)},
 		Tasks: []records.JobTask{{ID: task, Image: image, Name: "a.png", Output: output}}}
 	if err := r.store.PutJob(context.Background(), j); err != nil {
 		t.Fatal(err)
 	}
 	e, err := events.New(events.SourceGateway, time.Now(), events.TaskRequested{Job: job, Task: task, Owner: "owner", Image: image,
-		Original: records.ImageKey(image), Ops: j.Ops, Output: output})
+		Original: records.ImageKey("owner", image), Ops: j.Ops, Output: output})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,9 +80,9 @@ func (r *rig) request(t *testing.T) (cloudevents.Event, events.TaskRequested) {
 	pic := stacktest.Generated(t, 1, 11)[0]
 	job, task, image := events.NewID(), events.NewID(), events.NewID()
 	req := events.TaskRequested{
-		Job: job, Task: task, Owner: "owner", Image: image, Original: "originals/" + image,
+		Job: job, Task: task, Owner: "owner", Image: image, Original: records.ImageKey("owner", image),
 		Ops:    []json.RawMessage{json.RawMessage(`{"op":"thumbnail","width":64,"height":64}`)},
-		Output: events.Output{Key: "results/" + job + "/" + task + ".png", Format: "png"},
+		Output: events.Output{Key: records.OutputKey("owner", job, task, ".png"), Format: "png"},
 	}
 	if err := r.bucket.WriteAll(context.Background(), req.Original, pic.Data, nil); err != nil {
 		t.Fatal(err)

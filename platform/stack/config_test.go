@@ -1,8 +1,22 @@
 package stack_test
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pixmill/pixmill/platform/auth"
+	"github.com/pixmill/pixmill/platform/stacktest"
 )
 
 // TestQueueShapes checks which combinations of queue URLs up accepts: none
@@ -77,4 +91,48 @@ func TestAuthOnOpenAddresses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUpRefusesOpenAddressWithoutAuth runs the real binary: `pixmill up`
+// on an address others can reach, with no authentication, exits at once,
+// naming the flags to add, before it listens or stores anything; with
+// --auth none it starts and warns.
+func TestUpRefusesOpenAddressWithoutAuth(t *testing.T) {
+	bin := stacktest.Binary(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	_ = ln.Close()
+	for _, addr := range []string{"0.0.0.0:" + port, ":" + port} {
+		t.Run(addr, func(t *testing.T) {
+			data := filepath.Join(t.TempDir(), "data")
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "up", "--data", data, "--addr", addr)
+			cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, auth.EnvAuth+"=") })
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Fatalf("pixmill up --addr %s: %v, want exit status 1\n%s", addr, err, stderr.String())
+			}
+			for _, want := range []string{"not loopback", "--auth keys|oidc|proxy|iap", "--auth none"} {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("the refusal does not say %q:\n%s", want, stderr.String())
+				}
+			}
+			if _, err := os.Stat(data); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the refused start made its data directory: %v", err)
+			}
+		})
+	}
+	t.Run("--auth none", func(t *testing.T) {
+		p := stacktest.Up(t, t.TempDir(), "--addr", "0.0.0.0:0", "--auth", "none", "--workers", "0")
+		if !strings.Contains(p.Log(), "--auth none: every caller is the one local owner") {
+			t.Errorf("pixmill up --auth none on every address started without its warning:\n%s", p.Log())
+		}
+	})
 }

@@ -14,6 +14,7 @@ package stack
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -104,6 +105,14 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		defer work.close()
 	}
 
+	if len(cfg.Auth.LinkKeys) == 0 {
+		// Links still work on one gateway without a configured key;
+		// they end with this process.
+		key := make([]byte, auth.MinLinkKeyBytes)
+		_, _ = rand.Read(key) // crypto/rand.Read never fails on supported platforms.
+		cfg.Auth.LinkKeys = [][]byte{key}
+		log.Info("signed links are signed with a key made at start: they stop working when this process stops; --link-keys-file keeps them across restarts and replicas")
+	}
 	authn, err := auth.New(ctx, cfg.Auth, auth.Deps{Keys: auth.NewKeyStore(bucket, time.Now)})
 	if err != nil {
 		return err
@@ -111,7 +120,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if authn.Mode() == auth.ModeNone {
 		log.Warn("--auth none: every caller is the one local owner, on every address this gateway listens on", "addr", cfg.Addr)
 	}
-	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Owners: authn.Owner, Changes: changes, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued})
+	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Owners: authn.Owner, Links: authn.Links(), Pseudonyms: authn.Pseudonyms(), Changes: changes, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued})
 	if err != nil {
 		return err
 	}

@@ -122,7 +122,7 @@ func serveFunction(tb testing.TB, target string, restart bool, env []string) *Se
 	addr := ln.Addr().String()
 	ln.Close()
 	s := &Served{URL: "http://" + addr, restarts: new(atomic.Int32)}
-	log := &syncBuffer{}
+	log := &SyncBuffer{}
 	start := func() (*exec.Cmd, chan struct{}, error) {
 		cmd := exec.Command(FunctionBinary(tb))
 		cmd.Env = append(os.Environ(), append([]string{"FUNCTION_TARGET=" + target, "HOST=127.0.0.1", "PORT=" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)}, env...)...)

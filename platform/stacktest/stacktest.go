@@ -77,7 +77,7 @@ type Proc struct {
 	// URL is the gateway's base URL.
 	URL  string
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *SyncBuffer
 	tb   testing.TB
 	done chan error
 }
@@ -95,7 +95,7 @@ func Up(tb testing.TB, data string, args ...string) *Proc {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &Proc{cmd: cmd, log: &syncBuffer{}, tb: tb, done: make(chan error, 1)}
+	p := &Proc{cmd: cmd, log: &SyncBuffer{}, tb: tb, done: make(chan error, 1)}
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
@@ -154,24 +154,29 @@ func (p *Proc) Stop() {
 // Log returns what the process has logged so far.
 func (p *Proc) Log() string { return p.log.String() }
 
-type syncBuffer struct {
+// SyncBuffer is a buffer that a process's output, or a logger, writes to
+// while the test reads it.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) WriteString(v string) {
+// WriteString appends v.
+func (s *SyncBuffer) WriteString(v string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.b.WriteString(v)
 }
 
-func (s *syncBuffer) String() string {
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

@@ -39,7 +39,15 @@ const thumbSize = 256
 // chromium returns the browser's path, or skips the test (fails it in CI).
 func chromium(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{os.Getenv("PIXMILL_CHROMIUM"), "/usr/bin/chromium"} {
+	return program(t, "chromium", "scripts/install-chromium.sh", os.Getenv("PIXMILL_CHROMIUM"), "/usr/bin/chromium")
+}
+
+// program returns the first of paths that exists, else name as found in
+// PATH; or it skips the test (fails it in CI), naming the script that
+// installs it.
+func program(t *testing.T, name, install string, paths ...string) string {
+	t.Helper()
+	for _, p := range paths {
 		if p == "" {
 			continue
 		}
@@ -47,10 +55,10 @@ func chromium(t *testing.T) string {
 			return p
 		}
 	}
-	if p, err := exec.LookPath("chromium"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
-	msg := "chromium is not installed; run scripts/install-chromium.sh (make test does)"
+	msg := name + " is not installed; run " + install + " (make test does)"
 	if os.Getenv("CI") != "" {
 		t.Fatal(msg)
 	}
