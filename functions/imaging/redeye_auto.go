@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"sync"
 
 	"github.com/davidbyttow/govips/v2/vips"
 
@@ -16,21 +17,25 @@ import (
 // face or the eye: the same photograph at any resolution gets the same
 // edit. See docs/imaging-detection.md for the detector and its cost.
 
-// detectSide is the longest side of the copy the face search works at
-// (the grey copy is twice that, and averaged down). The sizes of face it
-// tries are anchored at minFace of the longer side, the cascade's 20-pixel
-// window at detectSide, and grow 20 % at a time; those under searchFace,
-// 3.5 % (on an 18 MP photograph a face 180 pixels wide, whose pupils are
-// then about 5 pixels across), are left out. The search's cost grows most
-// with how small a face it looks for (windows of one size are fewer the
-// larger it is, as its square): leaving out the sizes under 3.5 % halves
-// it. Anchoring the sizes at 3.5 % instead missed the astronaut's face at
-// 4×: the cascade's votes depend on which sizes it is tried at. See
-// docs/imaging-detection.md for what it costs.
+// The sizes of face the search tries are anchored at minFace of the
+// picture's longer side (the cascade's 20-pixel window in an 800-pixel
+// picture) and grow 20 % at a time; those under searchFace, 3.5 % (on an
+// 18 MP photograph a face 180 pixels wide, whose pupils are then about 5
+// pixels across), are left out. The search's cost grows most with how
+// small a face it looks for (windows of one size are fewer the larger it
+// is, as its square): leaving out the sizes under 3.5 % halves it.
+// Anchoring the sizes at 3.5 % instead missed the astronaut's face at 4×:
+// the cascade's votes depend on which sizes it is tried at.
+//
+// The search works on a copy copySide pixels on its longer side: twice
+// the finest level it searches (the cascade's 20-pixel window at 3.5 %
+// is a 571-pixel picture), so that every level averages blocks of at
+// least 2×2 of the copy's picked pixels. See docs/imaging-detection.md
+// for what it costs.
 const (
-	detectSide = 800
-	minFace    = 20.0 / detectSide
+	minFace    = 20.0 / 800
 	searchFace = 0.035
+	copySide   = 1143 // 2 × 20 / searchFace
 )
 
 // Where a frontal face detector's box puts the eyes, as fractions of the
@@ -56,24 +61,30 @@ const (
 	pupilMaxR = 0.25
 )
 
-// findEyeBoxes finds where eyes are in view, in its pixels: the two eye boxes
-// of each face found or, when there is no face, for a close-up of eyes,
-// the eyes the eye cascade finds.
+// findEyeBoxes finds where eyes are in view, in its pixels: the two eye
+// boxes of each face found or, when there is no face, for a close-up of
+// eyes, the eyes the eye cascade finds. Only faces and eyes with red where
+// a pupil would be are looked for: the others have nothing to correct, and
+// on most photographs that leaves the cascades a small share of the
+// windows, or none.
 func findEyeBoxes(view *vips.ImageRef) ([]image.Rectangle, error) {
-	// The copy is taken twice as large, by picking pixels (a tenth of
-	// the cost of a linear kernel on an 18 MP photo), and the search
-	// starts at windows twice the cascade's, where it averages blocks of
-	// 2×2 and more: the face search sees a copy of detectSide, smoothed.
-	grey, scale, err := greyCopy(view, 2*detectSide)
-	if err != nil {
+	// The copy is taken by picking pixels (a tenth of the cost of a
+	// linear kernel on an 18 MP photo); the search averages its blocks.
+	sc, err := takeSearchCopy(view, copySide)
+	if err != nil || sc.red.empty() {
 		return nil, err
 	}
+	grey, scale := sc.grey, sc.scale
 	long := max(grey.Rect.Dx(), grey.Rect.Dy())
 	pic := image.Rect(0, 0, view.Width(), view.Height())
 	up := func(x0, y0, x1, y1 float64) image.Rectangle {
 		return image.Rect(int(x0/scale), int(y0/scale), int(math.Ceil(x1/scale)), int(math.Ceil(y1/scale))).Intersect(pic)
 	}
-	fs, err := faces.FacesFrom(grey, int(minFace*float64(long)), int(searchFace*float64(long)))
+	fs, err := faces.Search{
+		First:   int(minFace * float64(long)),
+		MinSide: int(searchFace * float64(long)),
+		Keep:    func(w image.Rectangle) bool { return sc.red.someRed(eyeBand(w)) },
+	}.Faces(grey)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +102,11 @@ func findEyeBoxes(view *vips.ImageRef) ([]image.Rectangle, error) {
 	}
 	// A close-up: eyes at least an eighth of the picture's shorter side.
 	short := min(grey.Rect.Dx(), grey.Rect.Dy())
-	es, err := faces.Eyes(grey, short/8)
+	es, err := faces.Search{
+		MinSide: short / 8,
+		// An eye in a close-up may be mostly pupil: any red will do.
+		Keep: func(w image.Rectangle) bool { return sc.red.count(w) > 0 },
+	}.Eyes(grey)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +117,26 @@ func findEyeBoxes(view *vips.ImageRef) ([]image.Rectangle, error) {
 		boxes = append(boxes, up(float64(e.Min.X)-m, float64(e.Min.Y)-m, float64(e.Max.X)+m, float64(e.Max.Y)+m))
 	}
 	return boxes, nil
+}
+
+// someRed reports whether r holds red a pupil could be made of, but
+// less than a quarter of it: two pupils at their largest (a quarter of
+// their eye box across) cover a ninth of a face's eye band, while a
+// window over a red flag, a sweet or a jumper is red nearly all over.
+func (m *countMap) someRed(r image.Rectangle) bool {
+	r = r.Intersect(image.Rect(0, 0, m.w, m.h))
+	n := m.count(r)
+	return n > 0 && 4*n < r.Dx()*r.Dy()
+}
+
+// eyeBand is the part of a face window where its eyes' pupils can be:
+// the eye boxes (a band from 0.12 to 0.88 of the width across, 0.24 to
+// 0.50 down) and a margin for the windows around a face, which stand up
+// to a fifth of its size off it and still vote for it.
+func eyeBand(w image.Rectangle) image.Rectangle {
+	s := float64(w.Dx())
+	x0, y0 := float64(w.Min.X), float64(w.Min.Y)
+	return image.Rect(int(x0+0.05*s), int(y0+0.15*s), int(math.Ceil(x0+0.95*s)), int(math.Ceil(y0+0.6*s)))
 }
 
 // closeUpEyes keeps, of the eyes found where no face was, those that make a
@@ -134,39 +169,126 @@ func closeUpEyes(es []faces.Detection, short int) []faces.Detection {
 	return out
 }
 
-// greyCopy returns view's luminance, shrunk by picking pixels so that its
-// longest side is at most side, and the scale from view to it.
-func greyCopy(view *vips.ImageRef, side int) (*image.Gray, float64, error) {
+// searchCopy is what the face search works on: a small grey copy of the
+// picture and where in it there is red a pupil could be made of.
+type searchCopy struct {
+	grey  *image.Gray
+	red   *countMap
+	scale float64 // from the picture to the copy
+}
+
+// takeSearchCopy shrinks view, by picking pixels, so that its longest
+// side is at most side, and reads it as grey (luminance, as libvips
+// computes it) and as a map of the pixels that may be a red pupil's
+// (pupilRedLUT). The smallest pupil searched for, half the iris of a face
+// 3.5 % of the picture's longer side, is 1.8 pixels across in the copy,
+// so at least one of its pixels is always picked.
+func takeSearchCopy(view *vips.ImageRef, side int) (*searchCopy, error) {
 	c, err := view.Copy()
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	defer c.Close()
 	scale := min(1, float64(side)/float64(max(c.Width(), c.Height())))
 	if scale < 1 {
 		if err := c.Resize(scale, vips.KernelNearest); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 	}
-	if err := c.ToColorSpace(vips.InterpretationBW); err != nil {
-		return nil, 0, err
-	}
-	if c.Bands() > 1 {
-		if err := c.ExtractBand(0, 1); err != nil {
-			return nil, 0, err
+	if c.Bands() > 3 {
+		if err := c.ExtractBand(0, 3); err != nil {
+			return nil, err
 		}
 	}
 	pix, err := c.ToBytes()
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	w, h := c.Width(), c.Height()
-	if len(pix) != w*h {
-		return nil, 0, fmt.Errorf("imaging: read %d bytes for a %dx%d grey picture", len(pix), w, h)
+	if c.Bands() != 3 || len(pix) != w*h*3 {
+		return nil, fmt.Errorf("imaging: read %d bytes of %d bands for a %dx%d search copy", len(pix), c.Bands(), w, h)
 	}
-	g := &image.Gray{Pix: pix, Stride: w, Rect: image.Rect(0, 0, w, h)}
+	// Grey and red are worked out here rather than by libvips: one read
+	// of the copy instead of three passes over it (a third of the copy's
+	// cost on an 18 MP photo).
+	grey := image.NewGray(image.Rect(0, 0, w, h))
+	red := make([]bool, w*h)
+	lut, enc := pupilRedLUT(), greyLUT()
+	for i := range red {
+		p := pix[3*i : 3*i+3 : 3*i+3]
+		y := 0.2126*linear8[p[0]] + 0.7152*linear8[p[1]] + 0.0722*linear8[p[2]]
+		grey.Pix[i] = enc[int(y*(greyLevels-1)+0.5)]
+		red[i] = lut[int(p[0]>>3)<<10|int(p[1]>>3)<<5|int(p[2]>>3)]
+	}
 	// The scale actually applied, which rounding makes differ a little.
-	return g, float64(w) / float64(view.Width()), nil
+	return &searchCopy{grey: grey, red: newCountMap(red, w, h), scale: float64(w) / float64(view.Width())}, nil
+}
+
+// greyLevels is how finely greyLUT samples linear light: fine enough that
+// its steps, steepest near black, are under a quarter of a grey level.
+const greyLevels = 1 << 14
+
+// greyLUT encodes linear luminance, sampled at greyLevels steps from 0
+// to 1, as an 8-bit sRGB grey.
+var greyLUT = sync.OnceValue(func() *[greyLevels]uint8 {
+	var t [greyLevels]uint8
+	for i := range t {
+		t[i] = uint8(math.Round(255 * fromLinear(float64(i)/(greyLevels-1))))
+	}
+	return &t
+})
+
+// pupilRedLUT answers, for sRGB colours cut to 5 bits a channel, whether
+// the colour may be a red pupil's: isRedPixel's test a little looser
+// (redness from 15, chroma from 20, where a pupil's pixels have 20 and 25),
+// so that a pixel at a small pupil's edge, or a colour rounded to 5 bits,
+// still counts. The face search only asks it where to look; pupilIn decides.
+var pupilRedLUT = sync.OnceValue(func() *[1 << 15]bool {
+	var lut [1 << 15]bool
+	for i := range lut {
+		r, g, b := uint8(i>>10)<<3|4, uint8(i>>5&31)<<3|4, uint8(i&31)<<3|4
+		if !mayBeRed(r, g, b) {
+			continue
+		}
+		_, a, bb := toLab(r, g, b)
+		lut[i] = redness(a, bb) >= 15 && bb >= -0.47*a && a*a+bb*bb >= 20*20
+	}
+	return &lut
+})
+
+// countMap counts the set pixels of a mask in any rectangle with four
+// look-ups (an integral image).
+type countMap struct {
+	w, h int
+	n    []int32 // (w+1)×(h+1): set pixels above and left of each corner
+}
+
+func newCountMap(set []bool, w, h int) *countMap {
+	m := &countMap{w: w, h: h, n: make([]int32, (w+1)*(h+1))}
+	for y := range h {
+		var row int32
+		for x, v := range set[y*w : (y+1)*w] {
+			if v {
+				row++
+			}
+			i := (y+1)*(w+1) + x + 1
+			m.n[i] = m.n[i-w-1] + row
+		}
+	}
+	return m
+}
+
+// empty reports whether no pixel is set.
+func (m *countMap) empty() bool { return m.n[len(m.n)-1] == 0 }
+
+// count is how many pixels of r (clipped to the mask) are set.
+func (m *countMap) count(r image.Rectangle) int {
+	r = r.Intersect(image.Rect(0, 0, m.w, m.h))
+	if r.Empty() {
+		return 0
+	}
+	s := m.w + 1
+	return int(m.n[r.Max.Y*s+r.Max.X] - m.n[r.Min.Y*s+r.Max.X] - m.n[r.Max.Y*s+r.Min.X] + m.n[r.Min.Y*s+r.Min.X])
 }
 
 // automatic finds red pupils in the eye boxes of the faces in view: in
