@@ -302,25 +302,30 @@ func (c *cascade) scan(it *integral, lv *level, keep func(x, y int) bool) []imag
 // window's contrast norm: the same test as dividing each feature by it,
 // with one multiplication per node.
 func (lv *level) passes(sum []int32, norm float32) bool {
-	for _, st := range lv.stages {
+	nodes, leaves, trees := lv.nodes, lv.leaves, lv.trees
+	for i := range lv.stages {
+		st := &lv.stages[i]
 		votes := float32(0)
-		for _, t := range lv.trees[st.trees : st.trees+st.n] {
-			k := int16(0)
+		for _, t := range trees[st.trees : st.trees+st.n] {
+			n := &nodes[t.node]
 			for {
-				n := &lv.nodes[t.node+int32(k)]
-				v := float32(0)
-				for _, r := range n.rects[:n.n] {
-					v += r.weight * float32(sum[r.d]-sum[r.b]-sum[r.c]+sum[r.a])
+				// Every feature has two rectangles, some a third; an
+				// unused one has weight 0 and reads corner 0 four times.
+				r := &n.rects
+				v := r[0].weight*float32(sum[r[0].d]-sum[r[0].b]-sum[r[0].c]+sum[r[0].a]) +
+					r[1].weight*float32(sum[r[1].d]-sum[r[1].b]-sum[r[1].c]+sum[r[1].a])
+				if n.n == 3 {
+					v += r[2].weight * float32(sum[r[2].d]-sum[r[2].b]-sum[r[2].c]+sum[r[2].a])
 				}
+				k := n.right
 				if v < n.threshold*norm {
 					k = n.left
-				} else {
-					k = n.right
 				}
 				if k <= 0 {
-					votes += lv.leaves[t.leaf-int32(k)]
+					votes += leaves[t.leaf-int32(k)]
 					break
 				}
+				n = &nodes[t.node+int32(k)]
 			}
 		}
 		if votes < st.threshold {
