@@ -2,11 +2,12 @@ package imaging
 
 import (
 	"image"
-	"image/color"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/davidbyttow/govips/v2/vips"
 )
 
 // The ops whose look depends on a size (blur, sharpen, a text watermark,
@@ -70,10 +71,10 @@ func TestScaleFreeEffects(t *testing.T) {
 // at 1× and 4×: within 3 % of the picture's width and height.
 func TestScaleFreeSmartCrop(t *testing.T) {
 	big, small := scalePhotos(t)
-	pic := decodeImage(t, small)
-	w, h := pic.Bounds().Dx(), pic.Bounds().Dy()
-	at1 := decodeImage(t, process(t, small, Output{Format: "png"}, &Crop{Width: w / 2, Height: h / 2, Gravity: "smart"}).Bytes)
-	at4 := decodeImage(t, process(t, big, Output{Format: "png"}, &Crop{Width: 4 * (w / 2), Height: 4 * (h / 2), Gravity: "smart"}, &Thumbnail{Width: w / 2, Height: h / 2, Fit: "fill"}).Bytes)
+	pic := greyOf(t, small)
+	w, h := pic.Rect.Dx(), pic.Rect.Dy()
+	at1 := greyOf(t, process(t, small, Output{Format: "png"}, &Crop{Width: w / 2, Height: h / 2, Gravity: "smart"}).Bytes)
+	at4 := greyOf(t, process(t, big, Output{Format: "png"}, &Crop{Width: 4 * (w / 2), Height: 4 * (h / 2), Gravity: "smart"}, &Thumbnail{Width: w / 2, Height: h / 2, Fit: "fill"}).Bytes)
 	p1, p4 := locate(pic, at1), locate(pic, at4)
 	t.Logf("smart crop at %v at 1×, %v at 4× (in the 1× picture, %dx%d)", p1, p4, w, h)
 	if d := p1.Sub(p4); math.Abs(float64(d.X)) > 0.03*float64(w) || math.Abs(float64(d.Y)) > 0.03*float64(h) {
@@ -98,28 +99,35 @@ func pictureDeltaE00(t *testing.T, a, b image.Image) float64 {
 	return sum / float64(n)
 }
 
+// greyOf decodes a picture with libvips as 8-bit grey.
+func greyOf(t *testing.T, b []byte) *image.Gray {
+	t.Helper()
+	img := loadSRGB8(t, b)
+	defer img.Close()
+	if err := img.ToColorSpace(vips.InterpretationBW); err != nil {
+		t.Fatal(err)
+	}
+	if err := img.ExtractBand(0, 1); err != nil {
+		t.Fatal(err)
+	}
+	pix, err := img.ToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &image.Gray{Pix: pix, Stride: img.Width(), Rect: image.Rect(0, 0, img.Width(), img.Height())}
+}
+
 // locate finds where part lies in pic: the top-left corner, on a grid of
 // two pixels, with the least sum of grey differences over every other
 // pixel.
-func locate(pic, part image.Image) image.Point {
-	grey := func(img image.Image) *image.Gray {
-		b := img.Bounds()
-		g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
-		for y := range b.Dy() {
-			for x := range b.Dx() {
-				g.SetGray(x, y, color.GrayModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.Gray))
-			}
-		}
-		return g
-	}
-	gp, gq := grey(pic), grey(part)
+func locate(pic, part *image.Gray) image.Point {
 	best, bestD := image.Point{}, math.MaxInt
-	for oy := 0; oy+gq.Rect.Dy() <= gp.Rect.Dy(); oy += 2 {
-		for ox := 0; ox+gq.Rect.Dx() <= gp.Rect.Dx(); ox += 2 {
+	for oy := 0; oy+part.Rect.Dy() <= pic.Rect.Dy(); oy += 2 {
+		for ox := 0; ox+part.Rect.Dx() <= pic.Rect.Dx(); ox += 2 {
 			d := 0
-			for y := 0; y < gq.Rect.Dy() && d < bestD; y += 2 {
-				for x := 0; x < gq.Rect.Dx(); x += 2 {
-					v := int(gp.Pix[(oy+y)*gp.Stride+ox+x]) - int(gq.Pix[y*gq.Stride+x])
+			for y := 0; y < part.Rect.Dy() && d < bestD; y += 2 {
+				for x := 0; x < part.Rect.Dx(); x += 2 {
+					v := int(pic.Pix[(oy+y)*pic.Stride+ox+x]) - int(part.Pix[y*part.Stride+x])
 					d += max(v, -v)
 				}
 			}
