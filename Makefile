@@ -16,7 +16,7 @@ MODULE := github.com/pixmill/pixmill
 # would only slow their picture drawing and checking, not watch the stack.
 E2E := platform/stack platform/backendtest platform/webtest
 
-.PHONY: all deps photos chromium oauth2-proxy build run test vet lint fuzz bench chaos screenshots readme-pictures clean
+.PHONY: all deps photos chromium oauth2-proxy build run test vet lint fuzz bench bench-faces chaos screenshots readme-pictures clean
 
 all: build
 
@@ -95,6 +95,13 @@ chaos: deps photos
 bench: deps photos
 	@mkdir -p docs/bench
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee docs/bench/latest.txt
+
+## bench-faces: only the red-eye and teeth benchmarks, beside decode+encode in
+## the same run (an 18 MP portrait and an 18 MP photograph, three runs each:
+## see docs/imaging-detection.md), into docs/bench/faces.txt
+bench-faces: deps photos
+	@mkdir -p docs/bench
+	set -o pipefail; $(GO) test -run '^$$' -bench '^Benchmark(Portrait|Ops)$$/^(decode|redeye|whiten_teeth)' -benchtime 5x -count 3 ./functions/imaging/ | tee docs/bench/faces.txt
 
 ## image-check: build infra/container/Dockerfile with buildah (no Docker, no
 ## registry: local base images) and run the image: Edit on a JPEG, pixmill up's

@@ -20,16 +20,34 @@ apt_install() {
 	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# deb_unpack downloads Debian package PKG (without installing it) and
-# unpacks it into DIR/x.
-deb_unpack() {
+# deb_download downloads Debian package PKG, without installing it, into
+# DIR.
+deb_download() {
 	local pkg=$1 dir=$2
 	( cd "$dir" && apt-get download "$pkg" >/dev/null 2>&1 ) || {
 		# apt-get download needs a package list; fetch one the first time.
 		as_root apt-get update -qq
 		( cd "$dir" && apt-get download "$pkg" >/dev/null )
 	}
+}
+
+# deb_unpack downloads Debian package PKG (without installing it) and
+# unpacks it into DIR/x.
+deb_unpack() {
+	local pkg=$1 dir=$2
+	deb_download "$pkg" "$dir"
 	dpkg -x "$dir"/"${pkg}"_*.deb "$dir/x"
+}
+
+# deb_unpack_only is deb_unpack for a large package of which a few files
+# are wanted: it unpacks into DIR/x only the paths matching the PATTERNs
+# (tar's wildcards, from ./usr/...).
+deb_unpack_only() {
+	local pkg=$1 dir=$2
+	shift 2
+	deb_download "$pkg" "$dir"
+	mkdir -p "$dir/x"
+	dpkg-deb --fsys-tarfile "$dir"/"${pkg}"_*.deb | tar -x -C "$dir/x" --wildcards "$@"
 }
 
 # deb_take copies the file of unpacked package PKG (in WORK/x) whose path

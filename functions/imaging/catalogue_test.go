@@ -35,7 +35,7 @@ func TestCatalogue(t *testing.T) {
 		lines = append(lines, op.Name+": "+strings.Join(fields, "; "))
 	}
 	want := []string{
-		"blur: sigma number 0.1..100 =2",
+		"blur: size number 0.0001..0.1; sigma number 0.1..100",
 		"brightness: factor number 0..10 =1",
 		"contrast: factor number 0..10 =1",
 		"crop: x integer 0..100000; y integer 0..100000; width integer 1..100000 required; height integer 1..100000 required; gravity string centre|north|south|east|west|north-east|north-west|south-east|south-west|smart",
@@ -46,7 +46,7 @@ func TestCatalogue(t *testing.T) {
 		"resize: width integer 1..20000; height integer 1..20000; scale number 0.01..10; kernel string nearest|linear|cubic|lanczos3 =lanczos3",
 		"rotate: angle number -360..360 required; background string/color =#000000",
 		"saturation: factor number 0..10 =1",
-		"sharpen: sigma number 0.3..10 =1; amount number 0..10 =1",
+		"sharpen: size number 5e-05..0.01; sigma number 0.3..10; amount number 0..10 =1",
 		"thumbnail: width integer 1..10000; height integer 1..10000; fit string fit|fill|smart =fit; upscale boolean =false",
 		"watermark: text string; image string; font_size integer 6..2000; scale number 0.01..1 =0.25; color string/color =#ffffff; opacity number 0..1 =0.5; gravity string centre|north|south|east|west|north-east|north-west|south-east|south-west =south-east",
 		"whiten_teeth: region object/box required; strength number 0..1 =0.5",

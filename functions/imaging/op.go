@@ -195,3 +195,16 @@ func quote(raw []byte) string {
 	}
 	return s
 }
+
+// lengthIn is a length in pixels, given either in pixels or as a share of
+// img's shorter side (def when neither is given), and never under floor,
+// the smallest the libvips operation takes.
+func lengthIn(img *vips.ImageRef, pixels, share, def, floor float64) float64 {
+	if pixels != 0 {
+		return pixels
+	}
+	if share == 0 {
+		share = def
+	}
+	return max(floor, share*float64(min(img.Width(), img.Height())))
+}

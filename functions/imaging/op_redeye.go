@@ -51,15 +51,11 @@ type pupil struct {
 }
 
 func (e *Redeye) apply(img *vips.ImageRef) error {
-	view, err := img.Copy()
-	if err != nil {
+	view, err := colourView(img)
+	if err != nil || view == nil {
 		return err
 	}
 	defer view.Close()
-	colour, err := toSRGB8(view)
-	if err != nil || !colour {
-		return err
-	}
 	var found []*pupil
 	if len(e.Regions) > 0 {
 		found, err = e.inRegions(view)

@@ -167,10 +167,13 @@ func TestRedeyePortraits(t *testing.T) {
 // change by more than ΔE00 1 anywhere: the astronaut, for all her red flag,
 // orange suit, mission patch and lips, at every size; Grace Hopper in
 // uniform, in a warm-toned photograph, as a web picture and a phone photo;
-// an espresso cup on a red saucer and a ginger cat as they come. (Each
-// size costs a face search under the race detector; the astronaut alone
-// takes them all.) (The mate-backgrounds photographs, with a ladybird, red flowers and
-// butterflies, are TestRedeyePhotosUntouched's.)
+// from scikit-image, an espresso cup on a red saucer and a ginger cat; from
+// OpenCV's sample data (scripts/fetch-portraits.sh), a mandrill's face,
+// with its red nose between orange eyes, at every size, a footballer in a
+// red kit before a crowd of faces, red sweets and cut fruit. (Each size
+// costs a face search under the race detector, so only the faces take
+// them all.) (The mate-backgrounds photographs, with a ladybird, red
+// flowers and butterflies, are TestRedeyePhotosUntouched's.)
 func TestRedeyePortraitsUntouched(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -180,6 +183,10 @@ func TestRedeyePortraitsUntouched(t *testing.T) {
 		{"grace_hopper.jpg", []int{1, 8}},
 		{"coffee.png", []int{1}},
 		{"chelsea.png", []int{1}},
+		{"baboon.jpg", portraitScales},
+		{"messi5.jpg", []int{1, 4}},
+		{"smarties.png", []int{1, 4}},
+		{"fruits.jpg", []int{1}},
 	} {
 		name := c.name
 		src := readSkimage(t, name)

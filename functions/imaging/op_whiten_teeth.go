@@ -45,15 +45,11 @@ func (t *WhitenTeeth) apply(img *vips.ImageRef) error {
 	if r.Empty() {
 		return fault.New(fault.Permanent, "whiten_teeth: region %d,%d %dx%d is outside the %dx%d picture", box.X, box.Y, box.Width, box.Height, pic.Dx(), pic.Dy())
 	}
-	view, err := img.Copy()
-	if err != nil {
+	view, err := colourView(img)
+	if err != nil || view == nil {
 		return err
 	}
 	defer view.Close()
-	colour, err := toSRGB8(view)
-	if err != nil || !colour {
-		return err
-	}
 	src, err := readPatch(view, r)
 	if err != nil {
 		return err

@@ -253,41 +253,43 @@ func loadError(err error) error {
 
 // export encodes img as f. quality 0 picks the default.
 func export(img *vips.ImageRef, f format, quality int) ([]byte, error) {
-	var (
-		buf []byte
-		err error
-	)
-	switch f.typ {
-	case vips.ImageTypeJPEG:
-		p := vips.NewJpegExportParams()
-		p.Quality = orDefault(quality, DefaultQuality)
-		buf, _, err = img.ExportJpeg(p)
-	case vips.ImageTypePNG:
-		buf, _, err = img.ExportPng(vips.NewPngExportParams())
-	case vips.ImageTypeWEBP:
-		p := vips.NewWebpExportParams()
-		p.Quality = orDefault(quality, DefaultQuality)
-		buf, _, err = img.ExportWebp(p)
-	case vips.ImageTypeGIF:
-		buf, _, err = img.ExportGIF(vips.NewGifExportParams())
-	case vips.ImageTypeTIFF:
-		buf, _, err = img.ExportTiff(vips.NewTiffExportParams())
-	case vips.ImageTypeHEIF:
-		p := vips.NewHeifExportParams()
-		p.Quality = orDefault(quality, p.Quality)
-		buf, _, err = img.ExportHeif(p)
-	case vips.ImageTypeAVIF:
-		p := vips.NewAvifExportParams()
-		p.Quality = orDefault(quality, p.Quality)
-		buf, _, err = img.ExportAvif(p)
-	case vips.ImageTypeJXL:
-		p := vips.NewJxlExportParams()
-		p.Quality = orDefault(quality, p.Quality)
-		buf, _, err = img.ExportJxl(p)
-	default:
-		err = fmt.Errorf("imaging: no saver for %s", f.Name)
+	save, ok := savers[f.typ]
+	if !ok {
+		return nil, fmt.Errorf("imaging: no saver for %s", f.Name)
 	}
-	return buf, err
+	return save(img, quality)
+}
+
+// saver encodes a picture in one format at a quality, 0 for the default.
+type saver func(img *vips.ImageRef, quality int) ([]byte, error)
+
+// savers are the encoders of the formats this package writes. Quality 0
+// is DefaultQuality for JPEG and WebP and the encoder's own default for
+// HEIF, AVIF and JPEG XL; PNG, GIF and TIFF take none.
+var savers = map[vips.ImageType]saver{
+	vips.ImageTypeJPEG: withQuality(vips.NewJpegExportParams, func(p *vips.JpegExportParams) *int { return &p.Quality }, DefaultQuality, (*vips.ImageRef).ExportJpeg),
+	vips.ImageTypeWEBP: withQuality(vips.NewWebpExportParams, func(p *vips.WebpExportParams) *int { return &p.Quality }, DefaultQuality, (*vips.ImageRef).ExportWebp),
+	vips.ImageTypeHEIF: withQuality(vips.NewHeifExportParams, func(p *vips.HeifExportParams) *int { return &p.Quality }, 0, (*vips.ImageRef).ExportHeif),
+	vips.ImageTypeAVIF: withQuality(vips.NewAvifExportParams, func(p *vips.AvifExportParams) *int { return &p.Quality }, 0, (*vips.ImageRef).ExportAvif),
+	vips.ImageTypeJXL:  withQuality(vips.NewJxlExportParams, func(p *vips.JxlExportParams) *int { return &p.Quality }, 0, (*vips.ImageRef).ExportJxl),
+	vips.ImageTypePNG:  withQuality(vips.NewPngExportParams, nil, 0, (*vips.ImageRef).ExportPng),
+	vips.ImageTypeGIF:  withQuality(vips.NewGifExportParams, nil, 0, (*vips.ImageRef).ExportGIF),
+	vips.ImageTypeTIFF: withQuality(vips.NewTiffExportParams, nil, 0, (*vips.ImageRef).ExportTiff),
+}
+
+// withQuality makes a saver from govips' parameters for a format and its
+// export method: quality, when the format has one (field points at it),
+// is the one asked for, else def, else what the parameters start with.
+func withQuality[P any](params func() *P, field func(*P) *int, def int, save func(*vips.ImageRef, *P) ([]byte, *vips.ImageMetadata, error)) saver {
+	return func(img *vips.ImageRef, quality int) ([]byte, error) {
+		p := params()
+		if field != nil {
+			q := field(p)
+			*q = orDefault(quality, orDefault(def, *q))
+		}
+		buf, _, err := save(img, p)
+		return buf, err
+	}
 }
 
 func orDefault(v, def int) int {

@@ -65,6 +65,21 @@ func toSRGB8(img *vips.ImageRef) (colour bool, err error) {
 	return true, nil
 }
 
+// colourView returns a copy of img in 8-bit sRGB for readPatch, or nil
+// when img holds no colour (toSRGB8): the ops that read pixels decide on
+// it and write their patches back into img.
+func colourView(img *vips.ImageRef) (*vips.ImageRef, error) {
+	view, err := img.Copy()
+	if err != nil {
+		return nil, err
+	}
+	if colour, err := toSRGB8(view); err != nil || !colour {
+		view.Close()
+		return nil, err
+	}
+	return view, nil
+}
+
 // readPatch reads r, which must lie inside img, from an 8-bit sRGB img.
 func readPatch(img *vips.ImageRef, r image.Rectangle) (*patch, error) {
 	c, err := img.Copy()

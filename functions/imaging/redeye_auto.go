@@ -1,7 +1,6 @@
 package imaging
 
 import (
-	"fmt"
 	"image"
 	"math"
 
@@ -16,21 +15,25 @@ import (
 // face or the eye: the same photograph at any resolution gets the same
 // edit. See docs/imaging-detection.md for the detector and its cost.
 
-// detectSide is the longest side of the copy the face search works at
-// (the grey copy is twice that, and averaged down). The sizes of face it
-// tries are anchored at minFace of the longer side, the cascade's 20-pixel
-// window at detectSide, and grow 20 % at a time; those under searchFace,
-// 3.5 % (on an 18 MP photograph a face 180 pixels wide, whose pupils are
-// then about 5 pixels across), are left out. The search's cost grows most
-// with how small a face it looks for (windows of one size are fewer the
-// larger it is, as its square): leaving out the sizes under 3.5 % halves
-// it. Anchoring the sizes at 3.5 % instead missed the astronaut's face at
-// 4×: the cascade's votes depend on which sizes it is tried at. See
-// docs/imaging-detection.md for what it costs.
+// The sizes of face the search tries are anchored at minFace of the
+// picture's longer side (the cascade's 20-pixel window in an 800-pixel
+// picture) and grow 20 % at a time; those under searchFace, 3.5 % (on an
+// 18 MP photograph a face 180 pixels wide, whose pupils are then about 5
+// pixels across), are left out. The search's cost grows most with how
+// small a face it looks for (windows of one size are fewer the larger it
+// is, as its square): leaving out the sizes under 3.5 % halves it.
+// Anchoring the sizes at 3.5 % instead missed the astronaut's face at 4×:
+// the cascade's votes depend on which sizes it is tried at.
+//
+// The search works on a copy copySide pixels on its longer side: twice
+// the finest level it searches (the cascade's 20-pixel window at 3.5 %
+// is a 571-pixel picture), so that every level averages blocks of at
+// least 2×2 of the copy's picked pixels. See docs/imaging-detection.md
+// for what it costs.
 const (
-	detectSide = 800
-	minFace    = 20.0 / detectSide
+	minFace    = 20.0 / 800
 	searchFace = 0.035
+	copySide   = 1143 // 2 × 20 / searchFace
 )
 
 // Where a frontal face detector's box puts the eyes, as fractions of the
@@ -56,24 +59,30 @@ const (
 	pupilMaxR = 0.25
 )
 
-// findEyeBoxes finds where eyes are in view, in its pixels: the two eye boxes
-// of each face found or, when there is no face, for a close-up of eyes,
-// the eyes the eye cascade finds.
+// findEyeBoxes finds where eyes are in view, in its pixels: the two eye
+// boxes of each face found or, when there is no face, for a close-up of
+// eyes, the eyes the eye cascade finds. Only faces and eyes with red where
+// a pupil would be are looked for: the others have nothing to correct, and
+// on most photographs that leaves the cascades a small share of the
+// windows, or none.
 func findEyeBoxes(view *vips.ImageRef) ([]image.Rectangle, error) {
-	// The copy is taken twice as large, by picking pixels (a tenth of
-	// the cost of a linear kernel on an 18 MP photo), and the search
-	// starts at windows twice the cascade's, where it averages blocks of
-	// 2×2 and more: the face search sees a copy of detectSide, smoothed.
-	grey, scale, err := greyCopy(view, 2*detectSide)
-	if err != nil {
+	// The copy is taken by picking pixels (a tenth of the cost of a
+	// linear kernel on an 18 MP photo); the search averages its blocks.
+	sc, err := takeSearchCopy(view, copySide)
+	if err != nil || sc.red.empty() {
 		return nil, err
 	}
+	grey, scale := sc.grey, sc.scale
 	long := max(grey.Rect.Dx(), grey.Rect.Dy())
 	pic := image.Rect(0, 0, view.Width(), view.Height())
 	up := func(x0, y0, x1, y1 float64) image.Rectangle {
 		return image.Rect(int(x0/scale), int(y0/scale), int(math.Ceil(x1/scale)), int(math.Ceil(y1/scale))).Intersect(pic)
 	}
-	fs, err := faces.FacesFrom(grey, int(minFace*float64(long)), int(searchFace*float64(long)))
+	fs, err := faces.Search{
+		First:   int(minFace * float64(long)),
+		MinSide: int(searchFace * float64(long)),
+		Keep:    func(w image.Rectangle) bool { return sc.red.someRed(eyeBand(w)) },
+	}.Faces(grey)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +100,11 @@ func findEyeBoxes(view *vips.ImageRef) ([]image.Rectangle, error) {
 	}
 	// A close-up: eyes at least an eighth of the picture's shorter side.
 	short := min(grey.Rect.Dx(), grey.Rect.Dy())
-	es, err := faces.Eyes(grey, short/8)
+	es, err := faces.Search{
+		MinSide: short / 8,
+		// An eye in a close-up may be mostly pupil: any red will do.
+		Keep: func(w image.Rectangle) bool { return sc.red.count(w) > 0 },
+	}.Eyes(grey)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +115,16 @@ func findEyeBoxes(view *vips.ImageRef) ([]image.Rectangle, error) {
 		boxes = append(boxes, up(float64(e.Min.X)-m, float64(e.Min.Y)-m, float64(e.Max.X)+m, float64(e.Max.Y)+m))
 	}
 	return boxes, nil
+}
+
+// eyeBand is the part of a face window where its eyes' pupils can be:
+// the eye boxes (a band from 0.12 to 0.88 of the width across, 0.24 to
+// 0.50 down) and a margin for the windows around a face, which stand up
+// to a fifth of its size off it and still vote for it.
+func eyeBand(w image.Rectangle) image.Rectangle {
+	s := float64(w.Dx())
+	x0, y0 := float64(w.Min.X), float64(w.Min.Y)
+	return image.Rect(int(x0+0.05*s), int(y0+0.15*s), int(math.Ceil(x0+0.95*s)), int(math.Ceil(y0+0.6*s)))
 }
 
 // closeUpEyes keeps, of the eyes found where no face was, those that make a
@@ -132,41 +155,6 @@ func closeUpEyes(es []faces.Detection, short int) []faces.Detection {
 		}
 	}
 	return out
-}
-
-// greyCopy returns view's luminance, shrunk by picking pixels so that its
-// longest side is at most side, and the scale from view to it.
-func greyCopy(view *vips.ImageRef, side int) (*image.Gray, float64, error) {
-	c, err := view.Copy()
-	if err != nil {
-		return nil, 0, err
-	}
-	defer c.Close()
-	scale := min(1, float64(side)/float64(max(c.Width(), c.Height())))
-	if scale < 1 {
-		if err := c.Resize(scale, vips.KernelNearest); err != nil {
-			return nil, 0, err
-		}
-	}
-	if err := c.ToColorSpace(vips.InterpretationBW); err != nil {
-		return nil, 0, err
-	}
-	if c.Bands() > 1 {
-		if err := c.ExtractBand(0, 1); err != nil {
-			return nil, 0, err
-		}
-	}
-	pix, err := c.ToBytes()
-	if err != nil {
-		return nil, 0, err
-	}
-	w, h := c.Width(), c.Height()
-	if len(pix) != w*h {
-		return nil, 0, fmt.Errorf("imaging: read %d bytes for a %dx%d grey picture", len(pix), w, h)
-	}
-	g := &image.Gray{Pix: pix, Stride: w, Rect: image.Rect(0, 0, w, h)}
-	// The scale actually applied, which rounding makes differ a little.
-	return g, float64(w) / float64(view.Width()), nil
 }
 
 // automatic finds red pupils in the eye boxes of the faces in view: in

@@ -18,22 +18,41 @@ type Detection struct {
 // Faces finds frontal faces in g at least minSide pixels wide (never less
 // than the cascade's 20-pixel window), largest first.
 func Faces(g *image.Gray, minSide int) ([]Detection, error) {
-	return detect(g, frontalFace, minSide, minSide, facePolicy)
-}
-
-// FacesFrom is Faces with the sizes tried anchored at first pixels (first,
-// 1.2 × first, 1.44 × first, …) and those under minSide skipped: the same
-// sizes as Faces(g, first) tries, without the cost of the smallest. The
-// cascade's votes depend on which sizes it is tried at, so a caller that
-// has checked its pictures at one anchor keeps it.
-func FacesFrom(g *image.Gray, first, minSide int) ([]Detection, error) {
-	return detect(g, frontalFace, first, minSide, facePolicy)
+	return Search{MinSide: minSide}.Faces(g)
 }
 
 // Eyes finds open eyes in g at least minSide pixels wide (never less than
 // the cascade's 20-pixel window), largest first.
 func Eyes(g *image.Gray, minSide int) ([]Detection, error) {
-	return detect(g, eye, minSide, minSide, eyePolicy)
+	return Search{MinSide: minSide}.Eyes(g)
+}
+
+// Search says which windows a search tries.
+type Search struct {
+	// First anchors the sizes tried: First, 1.2 × First, 1.44 × First, …
+	// (MinSide when 0). The cascade's votes depend on which sizes it is
+	// tried at, so a caller that has checked its pictures at one anchor
+	// keeps it while leaving out the smallest sizes with MinSide.
+	First int
+	// MinSide is the smallest size kept: sizes under it are skipped.
+	MinSide int
+	// Keep, when not nil, is asked about each window, in g's coordinates,
+	// before the cascade runs on it; a window it turns down is not
+	// looked at. A caller that only wants faces with something in them
+	// (red in the eyes) saves the cascade's time on every other window.
+	// It is asked for each of hundreds of thousands of windows, so it
+	// must be cheap: a look-up in an integral image, say.
+	Keep func(image.Rectangle) bool
+}
+
+// Faces finds frontal faces in g as s says, largest first.
+func (s Search) Faces(g *image.Gray) ([]Detection, error) {
+	return detect(g, frontalFace, s, facePolicy)
+}
+
+// Eyes finds open eyes in g as s says, largest first.
+func (s Search) Eyes(g *image.Gray) ([]Detection, error) {
+	return detect(g, eye, s, eyePolicy)
 }
 
 // policy is how a search walks the sizes and which groups of windows it
@@ -52,13 +71,23 @@ var (
 	eyePolicy  = policy{scaleStep: 1.2, minVotes: 3}
 )
 
-func detect(g *image.Gray, name string, first, minSide int, p policy) ([]Detection, error) {
+func detect(g *image.Gray, name string, s Search, p policy) ([]Detection, error) {
 	c, err := load(name)
 	if err != nil {
 		return nil, err
 	}
+	first, minSide := s.First, s.MinSide
+	if first == 0 {
+		first = minSide
+	}
 	w, h := g.Rect.Dx(), g.Rect.Dy()
-	base := newIntegral(g)
+	// The pyramid's levels are averaged from the picture's sums; only the
+	// levels need squares, for the windows' contrast.
+	base := newIntegral(g, false, w+1)
+	// Every level is laid out with the largest level's stride, so that the
+	// cascade's offsets are worked out once.
+	var lv *level
+	stride := 0
 	var hits []image.Rectangle
 	f := max(1, float64(first)/float64(c.Width))
 	for ; float64(c.Width)*f <= float64(w) && float64(c.Height)*f <= float64(h); f *= p.scaleStep {
@@ -69,40 +98,88 @@ func detect(g *image.Gray, name string, first, minSide int, p policy) ([]Detecti
 		if sw < c.Width || sh < c.Height {
 			break
 		}
-		level := base.shrink(sw, sh)
-		// Windows move two pixels of the level at a time, a tenth of the
-		// window: the cascade tolerates that much, and it quarters the work.
-		const step = 2
-		for _, pt := range c.scan(level, step) {
-			x, y := float64(pt.X)*f, float64(pt.Y)*f
-			hits = append(hits, image.Rect(int(x), int(y), int(x+float64(c.Width)*f), int(y+float64(c.Height)*f)).Add(g.Rect.Min))
+		// A window of the level, in g's coordinates.
+		window := func(x, y int) image.Rectangle {
+			fx, fy := float64(x)*f, float64(y)*f
+			return image.Rect(int(fx), int(fy), int(fx+float64(c.Width)*f), int(fy+float64(c.Height)*f)).Add(g.Rect.Min)
+		}
+		// Rows of windows y0 ≤ y < y1 are tried.
+		y0, y1 := 0, sh-c.Height+1
+		var keep func(x, y int) bool
+		if s.Keep != nil {
+			keep = func(x, y int) bool { return s.Keep(window(x, y)) }
+			if y0, y1 = c.keptRows(sw, sh, keep); y0 >= y1 {
+				continue // the level is not worth building
+			}
+		}
+		if lv == nil {
+			stride = sw + 1
+			lv = c.layOut(stride)
+		}
+		// Only the rows those windows cover are built.
+		level := base.shrink(sw, sh, y0, y1+c.Height-1, stride)
+		for _, pt := range c.scan(level, lv, func(x, y int) bool { return keep == nil || keep(x, y+y0) }) {
+			hits = append(hits, window(pt.X, pt.Y+y0))
 		}
 	}
 	return group(hits, p.minVotes), nil
 }
 
+// Windows move two pixels of a level at a time, a tenth of the window:
+// the cascade tolerates that much, and it quarters the work.
+const step = 2
+
+// keptRows returns the first row of windows of a sw×sh level that keep
+// keeps any of, and one past the last: y0 ≥ y1 when it keeps none.
+func (c *cascade) keptRows(sw, sh int, keep func(x, y int) bool) (y0, y1 int) {
+	any := func(y int) bool {
+		for x := 0; x+c.Width <= sw; x += step {
+			if keep(x, y) {
+				return true
+			}
+		}
+		return false
+	}
+	last := (sh - c.Height) / step * step
+	for y0 = 0; y0 <= last && !any(y0); y0 += step {
+	}
+	if y0 > last {
+		return 0, 0
+	}
+	for y1 = last; y1 > y0 && !any(y1); y1 -= step {
+	}
+	return y0, y1 + 1
+}
+
 // integral holds a grey picture's integral image, of its values and their
 // squares: the sum over any rectangle in four look-ups.
 type integral struct {
-	w, h   int // the picture's size; the tables are (w+1)×(h+1)
+	w, h   int // the picture's size; the tables are h+1 rows of stride
 	sum    []int32
 	sq     []float64
 	stride int
 }
 
-func newIntegral(g *image.Gray) *integral {
+// newIntegral returns g's integral, its rows stride apart (at least
+// g's width + 1), with squares if asked.
+func newIntegral(g *image.Gray, squares bool, stride int) *integral {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
-	it := &integral{w: w, h: h, stride: w + 1, sum: make([]int32, (w+1)*(h+1)), sq: make([]float64, (w+1)*(h+1))}
+	it := &integral{w: w, h: h, stride: stride, sum: make([]int32, stride*(h+1))}
+	if squares {
+		it.sq = make([]float64, stride*(h+1))
+	}
 	for y := range h {
 		row := g.Pix[y*g.Stride : y*g.Stride+w]
 		var s int32
 		var q float64
 		for x, v := range row {
 			s += int32(v)
-			q += float64(v) * float64(v)
 			i := (y+1)*it.stride + x + 1
 			it.sum[i] = it.sum[i-it.stride] + s
-			it.sq[i] = it.sq[i-it.stride] + q
+			if squares {
+				q += float64(v) * float64(v)
+				it.sq[i] = it.sq[i-it.stride] + q
+			}
 		}
 	}
 	return it
@@ -114,27 +191,26 @@ func (it *integral) rectSum(x0, y0, x1, y1 int) int32 {
 	return it.sum[y1*s+x1] - it.sum[y0*s+x1] - it.sum[y1*s+x0] + it.sum[y0*s+x0]
 }
 
-// shrink returns the integral of the picture shrunk to sw×sh, each pixel
-// the mean of the block of the original it covers (blocks at whole pixels,
-// so some are one pixel wider than others).
-func (it *integral) shrink(sw, sh int) *integral {
-	if sw == it.w && sh == it.h {
-		return it
-	}
-	g := image.NewGray(image.Rect(0, 0, sw, sh))
+// shrink returns the integral, with squares and rows stride apart, of
+// rows y0 ≤ y < y1 of the picture shrunk to sw×sh, each pixel the mean of
+// the block of the original it covers (blocks at whole pixels, so some
+// are one pixel wider than others).
+func (it *integral) shrink(sw, sh, y0, y1, stride int) *integral {
+	g := image.NewGray(image.Rect(0, 0, sw, y1-y0))
 	xs := make([]int, sw+1)
 	for x := range xs {
 		xs[x] = x * it.w / sw
 	}
-	for y := range sh {
-		y0, y1 := y*it.h/sh, (y+1)*it.h/sh
+	for y := y0; y < y1; y++ {
+		top, bottom := y*it.h/sh, (y+1)*it.h/sh
+		row := g.Pix[(y-y0)*g.Stride:]
 		for x := range sw {
 			x0, x1 := xs[x], xs[x+1]
-			n := int32((x1 - x0) * (y1 - y0))
-			g.Pix[y*g.Stride+x] = uint8((it.rectSum(x0, y0, x1, y1) + n/2) / n)
+			n := int32((x1 - x0) * (bottom - top))
+			row[x] = uint8((it.rectSum(x0, top, x1, bottom) + n/2) / n)
 		}
 	}
-	return newIntegral(g)
+	return newIntegral(g, true, stride)
 }
 
 // levelNode is a tree node laid out for one level of the pyramid: its
@@ -195,15 +271,18 @@ func (c *cascade) layOut(stride int) *level {
 }
 
 // scan returns the top-left corners of the windows of the level that pass
-// every stage, trying every step-th position.
-func (c *cascade) scan(it *integral, step int) []image.Point {
+// every stage of lv (laid out for it.stride), trying every step-th
+// position that keep (if not nil) keeps.
+func (c *cascade) scan(it *integral, lv *level, keep func(x, y int) bool) []image.Point {
 	s := it.stride
-	lv := c.layOut(s)
 	// The contrast is measured over the window less a one-pixel border.
 	area := float64((c.Width - 2) * (c.Height - 2))
 	var found []image.Point
 	for y := 0; y+c.Height <= it.h; y += step {
 		for x := 0; x+c.Width <= it.w; x += step {
+			if keep != nil && !keep(x, y) {
+				continue
+			}
 			sum := float64(it.rectSum(x+1, y+1, x+c.Width-1, y+c.Height-1))
 			s2 := it.sq[(y+c.Height-1)*s+x+c.Width-1] - it.sq[(y+1)*s+x+c.Width-1] - it.sq[(y+c.Height-1)*s+x+1] + it.sq[(y+1)*s+x+1]
 			norm := area*s2 - sum*sum
@@ -223,25 +302,30 @@ func (c *cascade) scan(it *integral, step int) []image.Point {
 // window's contrast norm: the same test as dividing each feature by it,
 // with one multiplication per node.
 func (lv *level) passes(sum []int32, norm float32) bool {
-	for _, st := range lv.stages {
+	nodes, leaves, trees := lv.nodes, lv.leaves, lv.trees
+	for i := range lv.stages {
+		st := &lv.stages[i]
 		votes := float32(0)
-		for _, t := range lv.trees[st.trees : st.trees+st.n] {
-			k := int16(0)
+		for _, t := range trees[st.trees : st.trees+st.n] {
+			n := &nodes[t.node]
 			for {
-				n := &lv.nodes[t.node+int32(k)]
-				v := float32(0)
-				for _, r := range n.rects[:n.n] {
-					v += r.weight * float32(sum[r.d]-sum[r.b]-sum[r.c]+sum[r.a])
+				// Every feature has two rectangles, some a third; an
+				// unused one has weight 0 and reads corner 0 four times.
+				r := &n.rects
+				v := r[0].weight*float32(sum[r[0].d]-sum[r[0].b]-sum[r[0].c]+sum[r[0].a]) +
+					r[1].weight*float32(sum[r[1].d]-sum[r[1].b]-sum[r[1].c]+sum[r[1].a])
+				if n.n == 3 {
+					v += r[2].weight * float32(sum[r[2].d]-sum[r[2].b]-sum[r[2].c]+sum[r[2].a])
 				}
+				k := n.right
 				if v < n.threshold*norm {
 					k = n.left
-				} else {
-					k = n.right
 				}
 				if k <= 0 {
-					votes += lv.leaves[t.leaf-int32(k)]
+					votes += leaves[t.leaf-int32(k)]
 					break
 				}
+				n = &nodes[t.node+int32(k)]
 			}
 		}
 		if votes < st.threshold {

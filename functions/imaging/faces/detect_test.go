@@ -152,3 +152,45 @@ func TestGroup(t *testing.T) {
 		}
 	}
 }
+
+// Keep narrows a search without changing what it finds where it looks:
+// keeping every window finds what a plain search finds, keeping none finds
+// nothing, and keeping only windows over the face still finds it, with the
+// same votes.
+func TestSearchKeep(t *testing.T) {
+	g := readGrey(t, "PIXMILL_SKIMAGE", "astronaut.png")
+	all, err := Faces(g, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 1 {
+		t.Fatalf("found %d faces %v, want 1", len(all), all)
+	}
+	face := all[0]
+	near := face.Inset(-face.Dx() / 2)
+	for _, c := range []struct {
+		name string
+		keep func(image.Rectangle) bool
+		want []Detection
+	}{
+		{"every window", func(image.Rectangle) bool { return true }, all},
+		{"no window", func(image.Rectangle) bool { return false }, nil},
+		{"windows near the face", func(r image.Rectangle) bool { return r.In(near) }, all},
+	} {
+		var tried int
+		got, err := Search{Keep: func(r image.Rectangle) bool { tried++; return c.keep(r) }}.Faces(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(c.want) {
+			t.Errorf("%s: found %v, want %v", c.name, got, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("%s: found %v, want %v", c.name, got[i], c.want[i])
+			}
+		}
+		t.Logf("%s: %d windows asked about, found %v", c.name, tried, got)
+	}
+}
