@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/pixmill/pixmill/events/fault"
@@ -57,6 +58,19 @@ func (s *Store) Presets(ctx context.Context, owner string) ([]Preset, error) {
 		ps = append(ps, p)
 	}
 	return ps, nil
+}
+
+// PresetNames lists the names of owner's presets, reading no record.
+func (s *Store) PresetNames(ctx context.Context, owner string) ([]string, error) {
+	objs, err := s.list(ctx, presetsPrefix(owner))
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(objs))
+	for i, o := range objs {
+		names[i] = strings.TrimSuffix(strings.TrimPrefix(o.Key, presetsPrefix(owner)), ".json")
+	}
+	return names, nil
 }
 
 // DeletePreset removes owner's preset name; removing one that is not there

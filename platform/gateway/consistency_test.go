@@ -32,11 +32,7 @@ func (e *env) completeAll(ctx context.Context, t *testing.T) {
 			return
 		}
 		m.Ack()
-		ev, err := events.FromMessage(m)
-		var r events.TaskRequested
-		if err == nil {
-			err = events.Decode(ev, &r)
-		}
+		r, err := requestOf(m)
 		if err != nil {
 			t.Error(err)
 			return

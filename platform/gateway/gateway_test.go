@@ -129,15 +129,21 @@ func (e *env) nextRequest(t *testing.T, ctx context.Context) events.TaskRequeste
 		t.Fatal(err)
 	}
 	m.Ack()
-	ev, err := events.FromMessage(m)
-	var r events.TaskRequested
-	if err == nil {
-		err = events.Decode(ev, &r)
-	}
+	r, err := requestOf(m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// requestOf decodes the task.requested in m.
+func requestOf(m *pubsub.Message) (events.TaskRequested, error) {
+	var r events.TaskRequested
+	ev, err := events.FromMessage(m)
+	if err == nil {
+		err = events.Decode(ev, &r)
+	}
+	return r, err
 }
 
 func (e *env) do(t testing.TB, req *http.Request, out any) int {

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"gocloud.dev/blob"
@@ -174,13 +173,10 @@ func (g *Gateway) serveObject(w http.ResponseWriter, r *http.Request, key, name,
 	h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name}))
 	h.Set("Cache-Control", g.cacheControl(r))
 	w.WriteHeader(http.StatusOK)
-	buf := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(buf)
-	_, _ = copyObject(w, rd, *buf)
+	// http's ResponseWriter is an io.ReaderFrom, which blob.Reader's
+	// WriteTo hands the copy to, with http's own pooled buffer.
+	_, _ = io.Copy(w, rd)
 }
-
-// copyBuffers are the buffers objects are served through.
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // copyObject copies a bucket object to w through buf. io.Copy would hand
 // the copy to blob.Reader's WriteTo, which makes a new 1 MiB buffer every

@@ -66,12 +66,12 @@ func (g *Gateway) savePreset(w http.ResponseWriter, r *http.Request, owner strin
 		return
 	}
 	ctx := r.Context()
-	have, err := g.store.Presets(ctx, owner)
+	have, err := g.store.PresetNames(ctx, owner)
 	if err != nil {
 		g.fail(w, r, err)
 		return
 	}
-	if len(have) >= maxPresetsPerOwner && !slices.ContainsFunc(have, func(h records.Preset) bool { return h.Name == p.Name }) {
+	if len(have) >= maxPresetsPerOwner && !slices.Contains(have, p.Name) {
 		g.fail(w, r, fault.New(fault.InvalidArgument, "presets: you have %d, the most one person may keep; delete one first", len(have)))
 		return
 	}

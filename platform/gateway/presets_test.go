@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -96,6 +97,33 @@ func TestBuiltinPresetsAreValid(t *testing.T) {
 				t.Errorf("%s: %s: %v", p.Name, raw, err)
 			}
 		}
+	}
+}
+
+// TestPresetsPerOwnerBound: one owner keeps at most maxPresetsPerOwner;
+// replacing one of them is still allowed, and another owner is not held
+// back.
+func TestPresetsPerOwnerBound(t *testing.T) {
+	e := newEnv(t, Config{})
+	thumb := rawOps(`{"op":"thumbnail","width":64}`)
+	for i := range maxPresetsPerOwner {
+		if st := e.postJSON(t, "ann", "/v1/presets", api.Preset{Name: fmt.Sprintf("p%03d", i), Ops: thumb}, nil); st != http.StatusCreated {
+			t.Fatalf("preset %d: %d", i, st)
+		}
+	}
+	var body api.Error
+	if st := e.postJSON(t, "ann", "/v1/presets", api.Preset{Name: "one-more", Ops: thumb}, &body); st != http.StatusBadRequest || !strings.Contains(body.Error, "delete one first") {
+		t.Errorf("preset %d: %d %q, want 400 naming the bound", maxPresetsPerOwner+1, st, body.Error)
+	}
+	if st := e.postJSON(t, "ann", "/v1/presets", api.Preset{Name: "p007", Ops: thumb, Format: "png"}, nil); st != http.StatusCreated {
+		t.Errorf("replacing a preset at the bound: %d, want 201", st)
+	}
+	if st := e.postJSON(t, "bob", "/v1/presets", api.Preset{Name: "one-more", Ops: thumb}, nil); st != http.StatusCreated {
+		t.Errorf("bob's first preset: %d, want 201", st)
+	}
+	names, err := e.store.PresetNames(t.Context(), "ann")
+	if err != nil || len(names) != maxPresetsPerOwner || names[7] != "p007" {
+		t.Errorf("ann's presets: %d names (%v), want %d with p007", len(names), err, maxPresetsPerOwner)
 	}
 }
 
