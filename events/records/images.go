@@ -3,6 +3,8 @@ package records
 import (
 	"context"
 	"time"
+
+	"github.com/pixmill/pixmill/events/fault"
 )
 
 // Image is an uploaded original.
@@ -24,10 +26,14 @@ func (s *Store) PutImage(ctx context.Context, img Image) error {
 }
 
 // Image reads the record of image id owned by owner. Someone else's image is
-// reported as not found, so ids cannot be probed.
+// reported as not found, so ids cannot be probed; an image its owner
+// deleted, or that expired, is a [*GoneError] that says so.
 func (s *Store) Image(ctx context.Context, owner, id string) (Image, error) {
 	var img Image
 	if err := s.get(ctx, imageRecordKey(id), &img); err != nil {
+		if fault.KindOf(err) == fault.NotFound {
+			err = s.gone(ctx, goneImageKey(id), owner, "image", err)
+		}
 		return Image{}, err
 	}
 	if img.Owner != owner {

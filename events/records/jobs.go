@@ -49,10 +49,13 @@ func (s *Store) PutJob(ctx context.Context, j Job) error {
 }
 
 // Job reads the record of job id owned by owner; someone else's job is not
-// found.
+// found, and one its owner deleted, or that expired, is a [*GoneError].
 func (s *Store) Job(ctx context.Context, owner, id string) (Job, error) {
 	var j Job
 	if err := s.get(ctx, jobKey(id), &j); err != nil {
+		if fault.KindOf(err) == fault.NotFound {
+			err = s.gone(ctx, goneJobKey(id), owner, "job", err)
+		}
 		return Job{}, err
 	}
 	if j.Owner != owner {

@@ -5,7 +5,9 @@ import (
 	"math"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // LocalOwner is the single owner of a stack without sign-in, and the owner
@@ -88,4 +90,19 @@ func ownerJobsPrefix(owner string) string {
 // from the largest one), then by id.
 func ownerJobKey(owner string, j Job) string {
 	return fmt.Sprintf("%s%019d-%s.json", ownerJobsPrefix(owner), math.MaxInt64-j.Created.UnixNano(), j.ID)
+}
+
+// parseOwnerJobKey reads the job id and creation time from the name of a
+// line of an owner's list of jobs (without its prefix), as ownerJobKey
+// wrote it.
+func parseOwnerJobKey(name string) (id string, created time.Time, ok bool) {
+	n, id, ok := strings.Cut(strings.TrimSuffix(name, ".json"), "-")
+	if !ok {
+		return "", time.Time{}, false
+	}
+	v, err := strconv.ParseInt(n, 10, 64)
+	if err != nil {
+		return "", time.Time{}, false
+	}
+	return id, time.Unix(0, math.MaxInt64-v), true
 }

@@ -10,6 +10,12 @@
 // the results function a read and a write, for every picture. The record
 // is what the job's status shows as "running", with its attempt.
 //
+// A task of a job its owner deleted, or of an owner erased since it was
+// requested, writes nothing: the function asks the records before it
+// starts (records.Store.Deleted), and again once it has written, removing
+// what it wrote if the job was deleted meanwhile; such a task is
+// acknowledged without a response.
+//
 // It keeps no state between events. The output key comes from the request, so
 // a request delivered twice writes the same object and publishes an
 // equivalent completion; the results function absorbs the duplicate.
@@ -75,6 +81,9 @@ func (f *Function) Handle(ctx context.Context, e cloudevents.Event) error {
 		return fault.Wrap(fault.InvalidArgument, err, "edit: the request event is malformed")
 	}
 	attempt := events.AttemptFrom(ctx)
+	if gone, err := f.records().Deleted(ctx, req.Owner, req.Job, e.Time()); err != nil || gone {
+		return err
+	}
 	// The start is recorded before the work, so that an attempt that kills
 	// its worker (a picture that crashes libvips) still counts as one.
 	if err := f.records().MarkStarted(ctx, events.TaskStarted{Job: req.Job, Task: req.Task, Owner: req.Owner, Attempt: attempt}, f.Now()); err != nil {
@@ -85,10 +94,16 @@ func (f *Function) Handle(ctx context.Context, e cloudevents.Event) error {
 		if ctx.Err() != nil || fault.Retryable(err) {
 			return err
 		}
+		if gone, err := f.forget(ctx, req, e.Time(), ""); err != nil || gone {
+			return err
+		}
 		return f.emit(ctx, events.TaskFailed{
 			Job: req.Job, Task: req.Task, Owner: req.Owner, Attempt: attempt,
 			Kind: string(fault.KindOf(err)), Reason: fault.Message(err),
 		})
+	}
+	if gone, err := f.forget(ctx, req, e.Time(), res.Key); err != nil || gone {
+		return err
 	}
 	return f.emit(ctx, events.TaskCompleted{Job: req.Job, Task: req.Task, Owner: req.Owner, Attempt: attempt, Result: res})
 }
@@ -123,6 +138,23 @@ func (f *Function) process(ctx context.Context, req events.TaskRequested) (event
 		Key: req.Output.Key, Format: out.Format, ContentType: out.ContentType,
 		Width: out.Width, Height: out.Height, Bytes: int64(len(out.Bytes)),
 	}, nil
+}
+
+// forget reports whether the task's job was deleted, or its owner erased,
+// while it ran, and if so removes what it wrote: its records, and the
+// result at output if it made one. The deletion, whose listing may have
+// run before these writes, leaves them to the task.
+func (f *Function) forget(ctx context.Context, req events.TaskRequested, sent time.Time, output string) (bool, error) {
+	gone, err := f.records().Deleted(ctx, req.Owner, req.Job, sent)
+	if err != nil || !gone {
+		return false, err
+	}
+	if output != "" {
+		if err := f.records().Remove(ctx, output); err != nil {
+			return true, err
+		}
+	}
+	return true, f.records().ForgetTask(ctx, req.Job, req.Task)
 }
 
 // confined refuses a task that would read or write outside its owner's

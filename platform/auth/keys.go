@@ -289,3 +289,29 @@ func randomBase32(n int) string {
 	_, _ = rand.Read(b) // never fails: it crashes the program rather than return too little
 	return lowerBase32.EncodeToString(b)
 }
+
+// DeleteOwner deletes every key of owner, records and all, and returns how
+// many there were: what erasing an owner does to its keys. A deleted key
+// is unknown from the next request on, on every replica, as a revoked one
+// is. Deleting them again finds none.
+func (s *KeyStore) DeleteOwner(ctx context.Context, owner string) (int, error) {
+	keys, err := s.List(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, k := range keys {
+		if k.Owner != owner {
+			continue
+		}
+		// The key record goes first: the key fails from then on, even if
+		// removing its last use then fails.
+		for _, obj := range []string{keyRecordKey(k.ID), keyUsedKey(k.ID)} {
+			if err := s.bucket.Delete(ctx, obj); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+				return n, fault.Storage(err, "auth: deleting key %s", k.ID)
+			}
+		}
+		n++
+	}
+	return n, nil
+}

@@ -11,13 +11,16 @@
 //
 //	POST /v1/images                          multipart upload, parts named "file"
 //	GET  /v1/images/{id}                     the original bytes
+//	DELETE /v1/images/{id}                   the original and its record
 //	POST /v1/jobs                            {"images":[…],"ops":[…],"format":"jpeg"}
 //	GET  /v1/jobs                            the caller's jobs, newest first, a page at a time
 //	GET  /v1/jobs/{id}                       job and task states (?limit=, ?page_token=, ?view=summary)
+//	DELETE /v1/jobs/{id}                     the job's results, previews and records
 //	GET  /v1/jobs/{id}/tasks/{task}/output   the edited bytes
 //	GET  /v1/jobs/{id}/tasks/{task}/preview  the result made small (WebP, 480 px)
 //	GET  /v1/jobs/{id}/archive               a zip of every output
 //	GET  /v1/jobs/{id}/events                the job's progress as server-sent events
+//	DELETE /v1/me                            everything of the caller's, keys included
 //	POST /v1/links                           {"path":"/v1/jobs/ID/archive","expires_in":"1h"}: a signed link
 //	GET  /v1/ops                             the op catalogue and output formats, for forms
 //	GET  /                                   the web app (and /assets/…)
@@ -28,7 +31,9 @@
 //
 // Every error is a JSON body {"error": "…"} that says what was wrong. The
 // status follows the error's fault kind: 400 for invalid input, 404 for an
-// unknown id — including ids of other owners, which are never revealed —,
+// unknown id — including ids of other owners, which are never revealed —
+// or for what its owner deleted or what expired (the body says which, and
+// when),
 // 413 for a limit, 422 for a picture that cannot be processed, 503 when
 // storage or the queue is unavailable: the table in package fault.
 package gateway
@@ -76,6 +81,9 @@ type Deps struct {
 	// Log's handler is wrapped to replace any with its pseudonym (default:
 	// pseudonyms of this process).
 	Pseudonyms *auth.Pseudonyms
+	// Keys holds the API keys, which DELETE /v1/me deletes with the rest
+	// of an owner's (default: those in Bucket, where pixmill keeps them).
+	Keys *auth.KeyStore
 }
 
 // Gateway serves the HTTP API.
@@ -122,6 +130,9 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	}
 	if deps.Queued == nil {
 		deps.Queued = func(string) {}
+	}
+	if deps.Keys == nil {
+		deps.Keys = auth.NewKeyStore(deps.Bucket, auth.Clock(deps.Now))
 	}
 	if deps.Pseudonyms == nil {
 		deps.Pseudonyms = auth.NewPseudonyms(nil)
@@ -171,9 +182,11 @@ func (g *Gateway) ownedRoutes() []ownedRoute {
 	return []ownedRoute{
 		{"POST /v1/images", g.uploadImages, nil},
 		{"GET /v1/images/{id}", g.getImage, g.imageExists},
+		{"DELETE /v1/images/{id}", g.deleteImage, nil},
 		{"POST /v1/jobs", g.createJob, nil},
 		{"GET /v1/jobs", g.listJobs, nil},
 		{"GET /v1/jobs/{id}", g.getJob, nil},
+		{"DELETE /v1/jobs/{id}", g.deleteJob, nil},
 		{"GET /v1/jobs/{id}/tasks/{task}/output", g.getOutput, g.taskExists},
 		{"GET /v1/jobs/{id}/tasks/{task}/preview", g.getPreview, g.taskExists},
 		{"GET /v1/jobs/{id}/archive", g.getArchive, g.jobExists},
@@ -183,6 +196,7 @@ func (g *Gateway) ownedRoutes() []ownedRoute {
 		{"GET /v1/presets", g.listPresets, nil},
 		{"GET /v1/presets/{name}", g.getPreset, nil},
 		{"DELETE /v1/presets/{name}", g.deletePreset, nil},
+		{"DELETE /v1/me", g.eraseOwner, nil},
 	}
 }
 

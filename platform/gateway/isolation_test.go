@@ -33,6 +33,9 @@ type routeCase struct {
 	// other is the status for another owner: what an unknown id gets,
 	// with the same body, for the routes that name one.
 	other int
+	// destroys is set on the routes that delete what they name: each
+	// call of theirs gets holdings and people of its own.
+	destroys bool
 }
 
 func noBody(testing.TB, holdings) (string, []byte) { return "", nil }
@@ -59,6 +62,24 @@ var routeCases = map[string]routeCase{
 		// An image id that is not the caller's is refused as a bad
 		// request, as an unknown one is.
 		owner: http.StatusAccepted, other: http.StatusBadRequest,
+	},
+	// Deleting is idempotent: the owner gets 204 every time; another
+	// owner's id is unknown.
+	"DELETE /v1/images/{id}": {
+		path:  func(h holdings) string { return "/v1/images/" + h.image },
+		body:  noBody,
+		owner: http.StatusNoContent, other: http.StatusNotFound, destroys: true,
+	},
+	"DELETE /v1/jobs/{id}": {
+		path:  func(h holdings) string { return "/v1/jobs/" + h.job },
+		body:  noBody,
+		owner: http.StatusNoContent, other: http.StatusNotFound, destroys: true,
+	},
+	// Everyone may erase themselves, and only themselves.
+	"DELETE /v1/me": {
+		path:  func(holdings) string { return "/v1/me" },
+		body:  noBody,
+		owner: http.StatusNoContent, other: http.StatusNoContent, destroys: true,
 	},
 	"GET /v1/jobs": {
 		path:  func(holdings) string { return "/v1/jobs" },
@@ -168,22 +189,35 @@ func TestIsolationMatrix(t *testing.T) {
 		asOther
 		refused
 	)
+	// The credentials of the owner and of the other owner are those of
+	// the people the call is made for.
+	own := func(f func(p person) string) func(a, b person) http.Header {
+		return func(a, _ person) http.Header { return authtest.Bearer(f(a)) }
+	}
+	other := func(f func(p person) string) func(a, b person) http.Header {
+		return func(_, b person) http.Header { return authtest.Bearer(f(b)) }
+	}
+	fixed := func(h http.Header) func(a, b person) http.Header {
+		return func(person, person) http.Header { return h }
+	}
+	idToken := func(p person) string { return p.idToken }
+	apiKey := func(p person) string { return p.apiKey }
 	creds := []struct {
 		name   string
-		header http.Header
+		header func(owner, other person) http.Header
 		want   int
 	}{
-		{"its owner", authtest.Bearer(alice.idToken), asOwner},
-		{"its owner's API key", authtest.Bearer(alice.apiKey), asOwner},
-		{"another owner", authtest.Bearer(bob.idToken), asOther},
-		{"another owner's API key", authtest.Bearer(bob.apiKey), asOther},
-		{"none", nil, refused},
-		{"an expired token", authtest.Bearer(authtest.Sign(t, jose.RS256, m.Keypair.PrivateKey, kid, with(func(c *authtest.Claims) { c.Expiry = now.Add(-time.Minute).Unix() }))), refused},
-		{"a wrong audience", authtest.Bearer(authtest.Sign(t, jose.RS256, m.Keypair.PrivateKey, kid, with(func(c *authtest.Claims) { c.Audience = []string{"another-app"} }))), refused},
-		{"a wrong issuer", authtest.Bearer(authtest.Sign(t, jose.RS256, m.Keypair.PrivateKey, kid, with(func(c *authtest.Claims) { c.Issuer = "https://issuer.example" }))), refused},
-		{"alg none", authtest.Bearer(authtest.Unsigned(t, good)), refused},
-		{"an unknown signing key", authtest.Bearer(authtest.Sign(t, jose.RS256, stranger, "not-the-providers", good)), refused},
-		{"a revoked API key", authtest.Bearer(revoked.apiKey), refused},
+		{"its owner", own(idToken), asOwner},
+		{"its owner's API key", own(apiKey), asOwner},
+		{"another owner", other(idToken), asOther},
+		{"another owner's API key", other(apiKey), asOther},
+		{"none", fixed(nil), refused},
+		{"an expired token", fixed(authtest.Bearer(authtest.Sign(t, jose.RS256, m.Keypair.PrivateKey, kid, with(func(c *authtest.Claims) { c.Expiry = now.Add(-time.Minute).Unix() })))), refused},
+		{"a wrong audience", fixed(authtest.Bearer(authtest.Sign(t, jose.RS256, m.Keypair.PrivateKey, kid, with(func(c *authtest.Claims) { c.Audience = []string{"another-app"} })))), refused},
+		{"a wrong issuer", fixed(authtest.Bearer(authtest.Sign(t, jose.RS256, m.Keypair.PrivateKey, kid, with(func(c *authtest.Claims) { c.Issuer = "https://issuer.example" })))), refused},
+		{"alg none", fixed(authtest.Bearer(authtest.Unsigned(t, good))), refused},
+		{"an unknown signing key", fixed(authtest.Bearer(authtest.Sign(t, jose.RS256, stranger, "not-the-providers", good))), refused},
+		{"a revoked API key", fixed(authtest.Bearer(revoked.apiKey)), refused},
 	}
 
 	routes, owned := s.gw.Routes(), s.gw.OwnedRoutes()
@@ -201,7 +235,7 @@ func TestIsolationMatrix(t *testing.T) {
 		if path, ok := publicRoutes[pattern]; ok {
 			_, _, anon := s.call(t, "GET", path, nil, "", nil)
 			for _, cr := range creds {
-				if st, _, b := s.call(t, "GET", path, cr.header, "", nil); st != http.StatusOK || !bytes.Equal(b, anon) {
+				if st, _, b := s.call(t, "GET", path, cr.header(alice, bob), "", nil); st != http.StatusOK || !bytes.Equal(b, anon) {
 					t.Errorf("public %s with %s: %d, %d bytes; want 200 and what anyone gets (%d bytes)", pattern, cr.name, st, len(b), len(anon))
 				}
 			}
@@ -215,8 +249,14 @@ func TestIsolationMatrix(t *testing.T) {
 		method, _, _ := strings.Cut(pattern, " ")
 		for _, cr := range creds {
 			t.Run(pattern+"/"+cr.name, func(t *testing.T) {
+				a, o, held := alice, bob, held
+				if rc.destroys {
+					a, o = s.signIn(t, "alice-"+events.NewID()), s.signIn(t, "bob-"+events.NewID())
+					held = s.make(t, a)
+				}
+				header := cr.header(a, o)
 				ct, body := rc.body(t, held)
-				st, h, b := s.call(t, method, rc.path(held), cr.header, ct, body)
+				st, h, b := s.call(t, method, rc.path(held), header, ct, body)
 				sent := rc.path(held) + string(body)
 				switch cr.want {
 				case asOwner:
@@ -225,7 +265,12 @@ func TestIsolationMatrix(t *testing.T) {
 					}
 				case asOther:
 					uct, ubody := rc.body(t, unknown)
-					ust, _, ub := s.call(t, method, rc.path(unknown), cr.header, uct, ubody)
+					uheader := header
+					if rc.destroys {
+						// The call before may have erased o, keys and all.
+						uheader = cr.header(a, s.signIn(t, "bob-"+events.NewID()))
+					}
+					ust, _, ub := s.call(t, method, rc.path(unknown), uheader, uct, ubody)
 					if st != rc.other || ust != st || !bytes.Equal(anyID.ReplaceAll(b, nil), anyID.ReplaceAll(ub, nil)) {
 						t.Errorf("another owner's ids: %d %s; unknown ids: %d %s; want both %d, alike", st, b, ust, ub, rc.other)
 					}

@@ -407,8 +407,12 @@ func (g *Gateway) getOps(w http.ResponseWriter, r *http.Request) {
 }
 
 // notFoundAs replaces a NotFound error's message (which names storage keys)
-// with one for the user; other errors pass through.
+// with one for the user; other errors pass through, and so do those of
+// what its owner deleted or what expired, whose message says so.
 func notFoundAs(err error, format string, args ...any) error {
+	if _, gone := records.AsGone(err); gone {
+		return err
+	}
 	if err == nil || fault.KindOf(err) != fault.NotFound {
 		return err
 	}

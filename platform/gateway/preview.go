@@ -55,7 +55,11 @@ func (g *Gateway) getPreview(w http.ResponseWriter, r *http.Request, owner strin
 	case err != nil:
 		err = fault.Wrap(fault.Transient, err, "looking for the preview %s", key)
 	case !ok:
-		err = g.makePreview(r.Context(), res.Key, key)
+		if err = g.makePreview(r.Context(), res.Key, key); err == nil {
+			// A deletion of the job while the preview was made would
+			// not have seen it.
+			err = g.stillWanted(r.Context(), owner, j.ID, j.Created, key)
+		}
 	}
 	if err != nil {
 		g.fail(w, r, err)

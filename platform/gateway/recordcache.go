@@ -45,6 +45,28 @@ func (c *recordCache[T]) put(id string, v T) {
 	}
 }
 
+// drop forgets id: its record was deleted.
+func (c *recordCache[T]) drop(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.m[id]; ok {
+		c.used -= c.cost(v)
+		delete(c.m, id)
+	}
+}
+
+// dropWhere forgets every record f picks.
+func (c *recordCache[T]) dropWhere(f func(T) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, v := range c.m {
+		if f(v) {
+			c.used -= c.cost(v)
+			delete(c.m, id)
+		}
+	}
+}
+
 // Bounds of the gateway's caches: about 300 bytes a task or an image.
 const (
 	maxCachedTasks  = 200_000

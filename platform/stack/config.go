@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/platform/auth"
 	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/gateway"
@@ -111,6 +112,13 @@ type Config struct {
 	// RestartBackoffMax bounds the wait before a crashed worker is started
 	// again; the wait doubles while workers keep crashing soon after start.
 	RestartBackoffMax time.Duration
+	// Retention is how long originals and results are kept, unless an
+	// owner's own retention says otherwise (records.Store.PutRetention);
+	// zero keeps them.
+	Retention records.Retention
+	// SweepEvery is how often expired pictures are swept (default 1h);
+	// zero sweeps never.
+	SweepEvery time.Duration
 
 	envErr error
 }
@@ -121,6 +129,7 @@ const (
 	DefaultAddr        = "127.0.0.1:8080"
 	DefaultAckWait     = 30 * time.Second
 	DefaultMaxAttempts = 5
+	DefaultSweepEvery  = time.Hour
 )
 
 // BindFlags registers the flags of Config on fs, with defaults taken from
@@ -163,6 +172,10 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&c.Limits.EnqueueTimeout, "enqueue-timeout", gateway.DefaultEnqueueTimeout, "how long publishing a job's requests may take when the broker does not take them; the tasks not queued by then fail with \"could not be queued\"")
 	c.RestartBackoffMax = 10 * time.Second
 	fs.Func("restart-backoff-max", "longest wait before restarting a worker that keeps crashing (default 10s)", durationFlag(&c.RestartBackoffMax, "restart-backoff-max", 10*time.Millisecond))
+	fs.Func("retain-originals", "delete originals this long after upload, e.g. 30d or 36h, unless an owner's own retention (pixmill retention) says otherwise (default: keep)", retentionFlag(&c.Retention.Originals, "retain-originals"))
+	fs.Func("retain-results", "delete a job's results, previews and records this long after the job was made, e.g. 7d, unless an owner's own retention says otherwise (default: keep)", retentionFlag(&c.Retention.Results, "retain-results"))
+	c.SweepEvery = DefaultSweepEvery
+	fs.DurationVar(&c.SweepEvery, "retention-sweep", DefaultSweepEvery, "how often expired pictures are looked for and deleted; 0 never")
 	c.Auth.BindFlags(fs, getenv)
 	c.AckWait = DefaultAckWait
 	fs.Func("ack-wait", "lease on a request before it is handed to another worker (env "+EnvAckWait+", default 30s)", durationFlag(&c.AckWait, "ack-wait", time.Second))
@@ -174,6 +187,9 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 // Validate reports every bad setting, each naming its key and value.
 func (c *Config) Validate() error {
 	errs := []error{c.envErr}
+	if c.SweepEvery < 0 {
+		errs = append(errs, fmt.Errorf("retention-sweep: %s is negative; 0 turns the sweep off", c.SweepEvery))
+	}
 	if c.Data == "" {
 		errs = append(errs, errors.New("data: a directory is required"))
 	}
@@ -194,6 +210,17 @@ func intFlag(dst *int, name string, min int) func(string) error {
 			return fmt.Errorf("%s: %q is not a whole number of at least %d", name, s, min)
 		}
 		*dst = n
+		return nil
+	}
+}
+
+func retentionFlag(dst *time.Duration, name string) func(string) error {
+	return func(s string) error {
+		d, err := records.ParseRetention(s)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		*dst = d
 		return nil
 	}
 }

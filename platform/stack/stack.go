@@ -113,16 +113,21 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		cfg.Auth.LinkKeys = [][]byte{key}
 		log.Info("signed links are signed with a key made at start: they stop working when this process stops; --link-keys-file keeps them across restarts and replicas")
 	}
-	authn, err := auth.New(ctx, cfg.Auth, auth.Deps{Keys: auth.NewKeyStore(bucket, time.Now)})
+	keys := auth.NewKeyStore(bucket, time.Now)
+	authn, err := auth.New(ctx, cfg.Auth, auth.Deps{Keys: keys})
 	if err != nil {
 		return err
 	}
 	if authn.Mode() == auth.ModeNone {
 		log.Warn("--auth none: every caller is the one local owner, on every address this gateway listens on", "addr", cfg.Addr)
 	}
-	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Owners: authn.Owner, Links: authn.Links(), Pseudonyms: authn.Pseudonyms(), Changes: changes, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued})
+	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Owners: authn.Owner, Links: authn.Links(), Pseudonyms: authn.Pseudonyms(), Changes: changes, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued, Keys: keys})
 	if err != nil {
 		return err
+	}
+	if cfg.SweepEvery > 0 {
+		stop := sweep(ctx, gw, cfg.Retention, cfg.SweepEvery)
+		defer stop()
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -291,4 +296,14 @@ func ignoreClosed(err error) error {
 		return nil
 	}
 	return err
+}
+
+// sweep runs the gateway's retention sweeps every interval until the
+// returned stop is called, which waits for a sweep under way to end.
+func sweep(ctx context.Context, gw *gateway.Gateway, def records.Retention, every time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	t := time.NewTicker(every)
+	done := make(chan struct{})
+	go func() { defer close(done); gw.RunSweeps(ctx, def, t.C) }()
+	return func() { cancel(); t.Stop(); <-done }
 }

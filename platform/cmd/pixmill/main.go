@@ -7,6 +7,8 @@
 //	pixmill submit    upload pictures, run edits, wait and download
 //	pixmill ops       list the edit ops and their fields
 //	pixmill dlq       list or redrive dead-lettered requests
+//	pixmill delete    delete an image, a job, or everything of yours
+//	pixmill retention set one owner's own retention
 //
 // Run `pixmill COMMAND -h` for a command's flags.
 package main
@@ -37,6 +39,9 @@ Usage:
   pixmill ops                        list the edit ops and their fields
   pixmill dlq list|redrive           show or resend requests parked on the dead-letter topic
   pixmill keys create|list|revoke    make, list or revoke API keys for scripts
+  pixmill delete image|job ID        delete one of your originals, or a job's results
+  pixmill delete me --yes            erase everything of yours, API keys included
+  pixmill retention --owner OWNER    set one owner's own retention (--originals, --results)
 
 Run "pixmill COMMAND -h" for the flags of a command.
 `
@@ -73,6 +78,10 @@ func main() {
 		err = runOps(os.Stdout)
 	case "keys":
 		err = runKeys(ctx, args, os.Stdout, os.Stderr)
+	case "delete":
+		err = runDelete(ctx, args, os.Stdout, os.Stderr)
+	case "retention":
+		err = runRetention(ctx, args, os.Stdout, os.Stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 		return
