@@ -333,3 +333,66 @@ func TestEditRefusesKeysOutsideItsOwner(t *testing.T) {
 		})
 	}
 }
+
+// TestDeletedJobWritesNothing: a task whose job was deleted, or whose owner
+// was erased after it was requested, writes no result, no record and no
+// response; one requested after its owner's erasure (the owner came back)
+// runs as any other.
+func TestDeletedJobWritesNothing(t *testing.T) {
+	job := records.Job{ID: "job", Owner: "alice", Created: now, Tasks: []records.JobTask{{ID: "task", Output: events.Output{Key: outKey}}}}
+	for _, c := range []struct {
+		name   string
+		delete func(ctx context.Context, s *records.Store) error
+		writes bool
+	}{
+		{"job deleted", func(ctx context.Context, s *records.Store) error { return s.DeleteJob(ctx, job, now.Add(time.Second)) }, false},
+		{"owner erased after the request", func(ctx context.Context, s *records.Store) error {
+			_, err := s.EraseOwner(ctx, "alice", now.Add(time.Second))
+			return err
+		}, false},
+		{"owner erased before the request", func(ctx context.Context, s *records.Store) error {
+			_, err := s.EraseOwner(ctx, "alice", now.Add(-time.Hour))
+			return err
+		}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t)
+			ctx := events.WithAttempt(context.Background(), 1)
+			if err := r.bucket.WriteAll(ctx, origKey, photo(t, 40, 30), nil); err != nil {
+				t.Fatal(err)
+			}
+			store := records.NewStore(r.bucket)
+			if err := c.delete(ctx, store); err != nil {
+				t.Fatal(err)
+			}
+			// The erasure removed the original too; put it back, so that
+			// only the erasure's record can stop the task.
+			if err := r.bucket.WriteAll(ctx, origKey, photo(t, 40, 30), nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.fn.Handle(ctx, requested(t, `{"op":"brightness","factor":1.2}`)); err != nil {
+				t.Fatal(err)
+			}
+			wrote, err := r.bucket.Exists(ctx, outKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			state, err := store.TaskState(ctx, "job", "task")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wrote != c.writes || (state != records.Queued) == !c.writes {
+				t.Errorf("result written %v, task %s; want written %v", wrote, state, c.writes)
+			}
+			rctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			defer cancel()
+			m, err := r.sub.Receive(rctx)
+			if got := err == nil; got != c.writes {
+				t.Errorf("a response was published: %v, want %v", got, c.writes)
+			}
+			if err == nil {
+				m.Ack()
+			}
+		})
+	}
+}

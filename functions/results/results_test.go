@@ -77,3 +77,54 @@ func TestHandleRejectsForeignEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestResponseOfADeletedJobLeavesNothing: a response that arrives after its
+// job was deleted, or its owner erased, has its record and its result
+// removed once written: nothing of the job is left.
+func TestResponseOfADeletedJobLeavesNothing(t *testing.T) {
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	job := records.Job{ID: "j", Owner: "o", Created: at, Tasks: []records.JobTask{{ID: "a"}}}
+	res := events.Result{Key: records.OutputKey("o", "j", "a", ".jpg"), Format: "jpeg", ContentType: "image/jpeg", Width: 8, Height: 6, Bytes: 10}
+	for _, c := range []struct {
+		name   string
+		delete func(ctx context.Context, s *records.Store) error
+	}{
+		{"job deleted", func(ctx context.Context, s *records.Store) error { return s.DeleteJob(ctx, job, at) }},
+		{"owner erased", func(ctx context.Context, s *records.Store) error {
+			_, err := s.EraseOwner(ctx, "o", at.Add(time.Minute))
+			return err
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			bucket := memblob.OpenBucket(nil)
+			store := records.NewStore(bucket)
+			f := &Function{Store: store}
+			if err := c.delete(ctx, store); err != nil {
+				t.Fatal(err)
+			}
+			// The result a worker wrote after the deletion's listing.
+			if err := bucket.WriteAll(ctx, res.Key, []byte("jpeg"), nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range []events.Data{
+				events.TaskStarted{Job: "j", Task: "a", Owner: "o", Attempt: 1},
+				events.TaskCompleted{Job: "j", Task: "a", Owner: "o", Attempt: 1, Result: res},
+			} {
+				e, err := events.New(events.SourceEdit, at, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := f.Handle(ctx, e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if st, err := store.TaskState(ctx, "j", "a"); err != nil || st != records.Queued {
+				t.Errorf("the task's records say %s (%v), want none", st, err)
+			}
+			if ok, err := bucket.Exists(ctx, res.Key); ok || err != nil {
+				t.Errorf("the result is still stored (%v)", err)
+			}
+		})
+	}
+}
