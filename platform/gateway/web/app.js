@@ -81,6 +81,9 @@ function uploadRow(u) {
 
 function removeUpload(u) {
   if (u.xhr) u.xhr.abort();
+  // A photo already uploaded is deleted from the server too: it was sent
+  // for this batch alone, and the file is still on this machine.
+  if (u.image) api(`/v1/images/${u.image.id}`, { method: 'DELETE' }).catch(() => {});
   const i = uploads.indexOf(u);
   if (i >= 0) uploads.splice(i, 1);
   const next = u.row.li.nextElementSibling || u.row.li.previousElementSibling;
@@ -936,6 +939,31 @@ async function listJobs(fromStart) {
   $('#jobs-empty').hidden = list.children.length > 0;
 }
 
+// setUpDelete has the job view's delete button ask first, in a dialog,
+// and delete the job (DELETE /v1/jobs/{id}) only when told to.
+function setUpDelete() {
+  const d = $('#confirm-delete');
+  $('#job-delete').addEventListener('click', (e) => {
+    $('#confirm-delete-error').textContent = '';
+    d.returnFocus = e.currentTarget;
+    d.showModal();
+  });
+  $('#confirm-delete-yes').addEventListener('click', async (e) => {
+    e.preventDefault();
+    if (!job) return;
+    const id = job.id;
+    try {
+      await api(`/v1/jobs/${id}`, { method: 'DELETE' });
+    } catch (err) {
+      $('#confirm-delete-error').textContent = `The job could not be deleted: ${err.message}`;
+      return;
+    }
+    d.returnFocus = null;
+    d.close();
+    location.hash = '#/';
+  });
+}
+
 function setUpDialogs() {
   for (const d of document.querySelectorAll('dialog')) {
     for (const b of d.querySelectorAll('[data-close]')) b.addEventListener('click', () => d.close());
@@ -947,6 +975,7 @@ async function main() {
   setUpDrop();
   setUpDraw();
   setUpDialogs();
+  setUpDelete();
   $('#add-op-button').addEventListener('click', () => addOp($('#add-op').value));
   $('#edit-form').addEventListener('submit', startJob);
   $('#jobs-more').addEventListener('click', () => listJobs(false));

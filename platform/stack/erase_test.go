@@ -1,0 +1,136 @@
+package stack_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"gocloud.dev/blob"
+
+	"github.com/pixmill/pixmill/events/records"
+	"github.com/pixmill/pixmill/platform/api"
+	"github.com/pixmill/pixmill/platform/auth"
+	"github.com/pixmill/pixmill/platform/client"
+	"github.com/pixmill/pixmill/platform/stack"
+	"github.com/pixmill/pixmill/platform/stacktest"
+)
+
+// TestQueuedTasksOfErasedOwnerWriteNothing: on a real `pixmill up --auth
+// keys` with no worker, alice's job and one of bob's two jobs wait in the
+// queue; alice erases herself and bob deletes that job, both with `pixmill
+// delete`. The stack is started again with a worker, which takes every
+// request off the queue: bob's other job succeeds, and the bucket, listed,
+// holds nothing of alice's and nothing of bob's deleted job. Alice's key
+// then fails with 401.
+func TestQueuedTasksOfErasedOwnerWriteNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	data := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	first := stacktest.Up(t, data, "--auth", "keys", "--workers", "0")
+	key := func(name string) string {
+		out, err := stacktest.Command(t, "keys", "create", "--owner", name, "--data", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(out)
+	}
+	aliceKey, bobKey := key("alice"), key("bob")
+	alice, _ := auth.ResolveOwner("alice")
+	bob, _ := auth.ResolveOwner("bob")
+	job := func(c *client.Client, n int, seed uint64) api.Job {
+		ids := stacktest.Upload(t, ctx, c, stacktest.Generated(t, n, seed))
+		j, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	ca, cb := client.New(first.URL, nil, client.WithToken(aliceKey)), client.New(first.URL, nil, client.WithToken(bobKey))
+	aliceJob, deleted, kept := job(ca, 3, 21), job(cb, 2, 22), job(cb, 2, 23)
+	if b := queueBacklog(t, ctx, data); b.Pending != 7 {
+		t.Fatalf("%d requests wait in the queue, want 7", b.Pending)
+	}
+	for _, args := range [][]string{
+		{"delete", "me", "--yes", "--server", first.URL, "--token", aliceKey},
+		{"delete", "job", deleted.ID, "--server", first.URL, "--token", bobKey},
+		{"delete", "job", deleted.ID, "--server", first.URL, "--token", bobKey},
+	} {
+		if out, err := stacktest.Command(t, args...); err != nil {
+			t.Fatalf("pixmill %s: %v\n%s", strings.Join(args[:2], " "), err, out)
+		}
+	}
+	first.Stop()
+
+	second := stacktest.Up(t, data, "--auth", "keys", "--workers", "1")
+	cb = client.New(second.URL, nil, client.WithToken(bobKey))
+	if done := stacktest.WaitFinal(t, ctx, cb, kept.ID); done.State != api.JobSucceeded {
+		t.Fatalf("bob's kept job ended %s: %v", done.State, stacktest.Failures(done))
+	}
+	if err := stacktest.Eventually(ctx, 100*time.Millisecond, func() (bool, error) {
+		b := queueBacklog(t, ctx, data)
+		return b.Pending == 0 && b.InFlight == 0, nil
+	}); err != nil {
+		t.Fatalf("the queue never emptied: %+v", queueBacklog(t, ctx, data))
+	}
+
+	ep, err := stack.ReadEndpoints(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := blob.OpenBucket(ctx, ep.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bucket.Close()
+	count := func(prefix string) int {
+		n := 0
+		it := bucket.List(&blob.ListOptions{Prefix: prefix})
+		for {
+			if _, err := it.Next(ctx); err == io.EOF {
+				return n
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	bobs := records.OwnerPrefixes(bob)
+	for _, c := range []struct {
+		what   string
+		prefix string
+		want   int
+	}{
+		{"alice's originals", records.OwnerPrefixes(alice)[0], 0},
+		{"alice's results", records.OwnerPrefixes(alice)[1], 0},
+		{"alice's previews", records.OwnerPrefixes(alice)[2], 0},
+		{"alice's job's records", "records/jobs/" + aliceJob.ID + "/", 0},
+		{"bob's deleted job's results", bobs[1] + deleted.ID + "/", 0},
+		{"bob's deleted job's records", "records/jobs/" + deleted.ID + "/", 0},
+		{"bob's kept job's results", bobs[1] + kept.ID + "/", 2},
+		{"bob's originals", bobs[0], 4},
+	} {
+		if got := count(c.prefix); got != c.want {
+			t.Errorf("%s (%s): %d objects, want %d", c.what, c.prefix, got, c.want)
+		}
+	}
+	req, _ := http.NewRequestWithContext(ctx, "GET", second.URL+"/v1/jobs", nil)
+	req.Header.Set("Authorization", "Bearer "+aliceKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("alice's key after her erasure: %d, want 401", resp.StatusCode)
+	}
+	if _, err := cb.Job(ctx, deleted.ID); err == nil || !strings.Contains(err.Error(), "was deleted on") {
+		t.Errorf("bob's deleted job reads %v, want a 404 saying it was deleted", err)
+	}
+}
