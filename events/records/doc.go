@@ -9,8 +9,9 @@
 // One file per record kind: images.go, jobs.go (and each owner's list),
 // tasks.go (with ended.go, the cache of ended tasks, and views.go, the reads
 // of part of a job: a page, or the tasks a reader was told changed),
-// deadletters.go, fleet.go; keys.go is the whole bucket layout; store.go the
-// bucket I/O.
+// deadletters.go, fleet.go; gone.go (tombstones), erase.go (deleting jobs,
+// images and owners) and retention.go (the expiry sweep); keys.go is the
+// whole bucket layout; store.go the bucket I/O.
 //
 // # Layout
 //
@@ -24,6 +25,10 @@
 //	records/jobs/{job}/tasks/{task}/failed.json
 //	records/owners/{owner}/jobs/{newest-first}-{job}.json
 //	                                          a job's line in its owner's list
+//	records/owners/{owner}/retention.json     the owner's own retention
+//	records/gone/images/{image}.json          the tombstone of a deleted or expired image
+//	records/gone/jobs/{job}.json              the tombstone of a deleted or expired job
+//	records/gone/owners/{owner}.json          when the owner was erased
 //	records/deadletter/{task or event}.json   a parked request
 //	records/fleet.json                        the supervisor's last report
 //
@@ -48,6 +53,6 @@
 //
 // # Errors
 //
-// A missing image or job is a fault.NotFound; storage failures are
-// fault.Transient.
+// A missing image or job is a fault.NotFound, a [*GoneError] when its owner
+// deleted it or it expired; storage failures are fault.Transient.
 package records

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/pixmill/pixmill/events/fault"
@@ -57,10 +56,6 @@ func RetentionName(d time.Duration) string {
 	}
 	return d.String()
 }
-
-func goneImageKey(id string) string { return "records/gone/images/" + id + ".json" }
-func goneJobKey(id string) string   { return "records/gone/jobs/" + id + ".json" }
-func erasedKey(owner string) string { return "records/gone/owners/" + url.PathEscape(owner) + ".json" }
 
 // gone reads the tombstone at key and returns it as a GoneError of what
 // when it is owner's; else (none, or someone else's) the plain notFound

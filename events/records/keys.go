@@ -80,6 +80,17 @@ func deadLetterKey(key string) string { return "records/deadletter/" + key + ".j
 
 const fleetKey = "records/fleet.json"
 
+// Tombstones (gone.go), and the time an owner was erased.
+func goneImageKey(id string) string { return "records/gone/images/" + id + ".json" }
+func goneJobKey(id string) string   { return "records/gone/jobs/" + id + ".json" }
+func erasedKey(owner string) string { return "records/gone/owners/" + url.PathEscape(owner) + ".json" }
+
+// retentionKey is where an owner's own retention is kept, beside the
+// owner's list of jobs.
+func retentionKey(owner string) string {
+	return "records/owners/" + url.PathEscape(owner) + "/retention.json"
+}
+
 // ownerJobsPrefix is where an owner's list of jobs is kept: one small
 // record per job, named so that a listing gives the newest first.
 func ownerJobsPrefix(owner string) string {

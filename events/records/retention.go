@@ -57,12 +57,6 @@ func (r Retention) over(o Retention) Retention {
 	return r
 }
 
-// retentionKey is where an owner's own retention is kept, beside the
-// owner's list of jobs.
-func retentionKey(owner string) string {
-	return "records/owners/" + url.PathEscape(owner) + "/retention.json"
-}
-
 // PutRetention sets owner's own retention: each non-zero field replaces
 // the deployment's for that owner. A zero Retention removes it.
 func (s *Store) PutRetention(ctx context.Context, owner string, r Retention) error {

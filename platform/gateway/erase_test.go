@@ -287,8 +287,17 @@ func TestRetentionSweep(t *testing.T) {
 				t.Errorf("after %s alice's %s holds objects: %v, want %v", c.after, p, got, want)
 			}
 		}
-		if got := len(listAll(t, s.bucket, "records/jobs/"+ha.job+"/")); (got > 0) != c.jobLeft {
-			t.Errorf("after %s the job's records: %d objects", c.after, got)
+		for _, r := range []struct {
+			prefix string
+			left   bool
+		}{
+			{"records/jobs/" + ha.job + "/", c.jobLeft},
+			{"records/owners/" + url.PathEscape(alice.owner) + "/jobs/", c.jobLeft},
+			{"records/images/" + ha.image + ".json", c.imageLeft},
+		} {
+			if got := listAll(t, s.bucket, r.prefix); (len(got) > 0) != r.left {
+				t.Errorf("after %s the records under %s are %v, want some: %v", c.after, r.prefix, got, r.left)
+			}
 		}
 		if bobHas := s.ownersObjects(t, bob.owner); !slices.Equal(bobHas, bobHad) {
 			t.Errorf("after %s bob, whose own retention is longer, holds %v, held %v", c.after, bobHas, bobHad)

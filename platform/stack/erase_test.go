@@ -134,3 +134,34 @@ func TestQueuedTasksOfErasedOwnerWriteNothing(t *testing.T) {
 		t.Errorf("bob's deleted job reads %v, want a 404 saying it was deleted", err)
 	}
 }
+
+// TestRetentionFlags: --retain-originals and --retain-results take days or
+// a duration, and a bad value is refused naming the flag and the value.
+func TestRetentionFlags(t *testing.T) {
+	const day = 24 * time.Hour
+	for _, c := range []struct {
+		args    []string
+		want    records.Retention
+		every   time.Duration
+		errText string
+	}{
+		{args: nil, every: time.Hour},
+		{args: []string{"--retain-originals", "30d", "--retain-results", "7d"}, want: records.Retention{Originals: 30 * day, Results: 7 * day}, every: time.Hour},
+		{args: []string{"--retain-results", "36h", "--retention-sweep", "5m"}, want: records.Retention{Results: 36 * time.Hour}, every: 5 * time.Minute},
+		{args: []string{"--retain-originals", "30days"}, errText: `retain-originals: "30days" is not a number of days`},
+		{args: []string{"--retain-results", "-7d"}, errText: `retain-results: "-7d" is not a number of days`},
+		{args: []string{"--retention-sweep", "-1m"}, errText: "retention-sweep: -1m0s is negative"},
+	} {
+		cfg, err := parseUp(c.args, nil)
+		switch {
+		case c.errText != "":
+			if err == nil || !strings.Contains(err.Error(), c.errText) {
+				t.Errorf("%q: error %v, want one saying %q", c.args, err, c.errText)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", c.args, err)
+		case cfg.Retention != c.want || cfg.SweepEvery != c.every:
+			t.Errorf("%q: retention %+v every %s, want %+v every %s", c.args, cfg.Retention, cfg.SweepEvery, c.want, c.every)
+		}
+	}
+}
