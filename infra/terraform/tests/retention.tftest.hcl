@@ -24,13 +24,13 @@ run "defaults_keep_originals_and_expire_results_after_30_days" {
   assert {
     condition = length([
       for r in google_storage_bucket.data.lifecycle_rule : r
-      if r.action[0].type == "Delete" && r.condition[0].age == 30 && toset(r.condition[0].matches_prefix) == toset(["results/", "previews/"])
+      if r.action[0].type == "Delete" && r.condition[0].age == 30 && try(toset(r.condition[0].matches_prefix), null) == toset(["results/", "previews/"])
     ]) == 1
     error_message = "By default results/ and previews/ must be deleted 30 days after they were written."
   }
 
   assert {
-    condition     = length([for r in google_storage_bucket.data.lifecycle_rule : r if contains(r.condition[0].matches_prefix, "originals/")]) == 0
+    condition     = length([for r in google_storage_bucket.data.lifecycle_rule : r if try(contains(r.condition[0].matches_prefix, "originals/"), false)]) == 0
     error_message = "By default no rule may touch originals/."
   }
 }
@@ -46,7 +46,7 @@ run "originals_30_days_results_7_days" {
   assert {
     condition = length([
       for r in google_storage_bucket.data.lifecycle_rule : r
-      if r.action[0].type == "Delete" && r.condition[0].age == 30 && toset(r.condition[0].matches_prefix) == toset(["originals/"])
+      if r.action[0].type == "Delete" && r.condition[0].age == 30 && try(toset(r.condition[0].matches_prefix), null) == toset(["originals/"])
     ]) == 1
     error_message = "originals/ must be deleted 30 days after upload."
   }
@@ -54,7 +54,7 @@ run "originals_30_days_results_7_days" {
   assert {
     condition = length([
       for r in google_storage_bucket.data.lifecycle_rule : r
-      if r.action[0].type == "Delete" && r.condition[0].age == 7 && toset(r.condition[0].matches_prefix) == toset(["results/", "previews/"])
+      if r.action[0].type == "Delete" && r.condition[0].age == 7 && try(toset(r.condition[0].matches_prefix), null) == toset(["results/", "previews/"])
     ]) == 1
     error_message = "results/ and previews/ must be deleted 7 days after they were written."
   }
@@ -62,7 +62,7 @@ run "originals_30_days_results_7_days" {
   assert {
     condition = alltrue([
       for r in google_storage_bucket.data.lifecycle_rule :
-      alltrue([for p in r.condition[0].matches_prefix : !startswith(p, "records/")])
+      alltrue([for p in coalesce(r.condition[0].matches_prefix, []) : !startswith(p, "records/")])
     ])
     error_message = "No lifecycle rule may delete records/: the tombstones that say why a picture is gone live there."
   }
