@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -395,4 +396,48 @@ func TestDeletedJobWritesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDeleteRacingATaskLeavesNothing: a job deleted at any moment while its
+// task runs (before it starts, while it edits, after it wrote its result)
+// leaves nothing of the job in the bucket once both are done: the task's
+// check after its writes, or the deletion's listing after its tombstone,
+// removes what the other did not see.
+func TestDeleteRacingATaskLeavesNothing(t *testing.T) {
+	job := records.Job{ID: "job", Owner: "alice", Created: now, Tasks: []records.JobTask{{ID: "task", Output: events.Output{Key: outKey}}}}
+	const rounds = 40
+	kept := 0
+	for i := range rounds {
+		r := newRig(t)
+		ctx := events.WithAttempt(context.Background(), 1)
+		if err := r.bucket.WriteAll(ctx, origKey, photo(t, 40, 30), nil); err != nil {
+			t.Fatal(err)
+		}
+		store := records.NewStore(r.bucket)
+		done := make(chan error, 1)
+		go func() { done <- r.fn.Handle(ctx, requested(t, `{"op":"brightness","factor":1.2}`)) }()
+		// Let the task get a varying way along before the deletion.
+		for range i * i * 40 {
+			runtime.Gosched()
+		}
+		if err := store.DeleteJob(ctx, job, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := r.bucket.Exists(ctx, outKey); ok || err != nil {
+			t.Errorf("round %d: the result is left behind (%v)", i, err)
+		}
+		if st, err := store.TaskState(ctx, "job", "task"); st != records.Queued || err != nil {
+			t.Errorf("round %d: the task's records say %s (%v), want none", i, st, err)
+		}
+		rctx, cancel := context.WithTimeout(ctx, time.Millisecond)
+		if m, err := r.sub.Receive(rctx); err == nil {
+			m.Ack()
+			kept++ // finished before the deletion began
+		}
+		cancel()
+	}
+	t.Logf("%d of %d tasks finished before their job's deletion began; none left anything", kept, rounds)
 }
