@@ -227,3 +227,39 @@ func TestKeyStoreUnavailable(t *testing.T) {
 		t.Errorf("Authenticate with storage failing: %v, want a transient error that is not an *auth.Error", err)
 	}
 }
+
+// TestDeleteOwnersKeys: deleting an owner's keys deletes all of them and
+// no one else's; each then fails as an unknown key; deleting again finds
+// none.
+func TestDeleteOwnersKeys(t *testing.T) {
+	ctx := context.Background()
+	keys := auth.NewKeyStore(newBucket(t), nil)
+	var alice []string
+	for range 2 {
+		token, _, err := keys.Create(ctx, "alice", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice = append(alice, token)
+	}
+	bob, _, err := keys.Create(ctx, "bob", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{2, 0} {
+		if n, err := keys.DeleteOwner(ctx, "alice"); n != want || err != nil {
+			t.Fatalf("deletion %d: %d keys (%v), want %d", i+1, n, err, want)
+		}
+	}
+	for _, token := range alice {
+		if _, err := keys.Authenticate(ctx, token); err == nil || !strings.Contains(err.Error(), "not known") {
+			t.Errorf("alice's deleted key: %v, want not known", err)
+		}
+	}
+	if k, err := keys.Authenticate(ctx, bob); err != nil || k.Owner != "bob" {
+		t.Errorf("bob's key after alice's were deleted: %+v, %v", k, err)
+	}
+	if list, err := keys.List(ctx); err != nil || len(list) != 1 {
+		t.Errorf("keys left: %+v (%v), want bob's alone", list, err)
+	}
+}
