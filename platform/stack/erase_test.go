@@ -165,3 +165,56 @@ func TestRetentionFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiryOnARealStack: `pixmill up --retain-results 3s` sweeps every
+// 200ms; a job made there reads, once past its retention, as a 404 saying
+// it expired and under which retention, and its results are gone from the
+// bucket, while its originals, kept for good, are still there.
+func TestExpiryOnARealStack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	data := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p := stacktest.Up(t, data, "--workers", "1", "--retain-results", "3s", "--retention-sweep", "200ms")
+	c := client.New(p.URL, nil)
+	ids := stacktest.Upload(t, ctx, c, stacktest.Generated(t, 2, 31))
+	job, err := c.CreateJob(ctx, api.JobRequest{Images: ids, Ops: []json.RawMessage{stacktest.ThumbOp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last error
+	if err := stacktest.Eventually(ctx, 100*time.Millisecond, func() (bool, error) {
+		_, last = c.Job(ctx, job.ID)
+		return last != nil && strings.Contains(last.Error(), "under the 3s retention"), nil
+	}); err != nil {
+		t.Fatalf("the job never read as expired; last answer: %v", last)
+	}
+	if !strings.Contains(last.Error(), "404") || !strings.Contains(last.Error(), `expired on `+time.Now().UTC().Format(time.DateOnly)) {
+		t.Errorf("the expired job reads %v, want a 404 saying when it expired", last)
+	}
+	ep, err := stack.ReadEndpoints(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := blob.OpenBucket(ctx, ep.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bucket.Close()
+	local := records.OwnerPrefixes(records.LocalOwner)
+	// A task still running at the expiry removes its result itself once
+	// written; give it the time to.
+	if err := stacktest.Eventually(ctx, 100*time.Millisecond, func() (bool, error) {
+		objs, _, err := bucket.ListPage(ctx, blob.FirstPageToken, 1, &blob.ListOptions{Prefix: local[1] + job.ID + "/"})
+		return len(objs) == 0, err
+	}); err != nil {
+		t.Errorf("the expired job's results are still stored: %v", err)
+	}
+	for _, id := range ids {
+		if ok, err := bucket.Exists(ctx, records.ImageKey(records.LocalOwner, id)); !ok || err != nil {
+			t.Errorf("original %s, kept for good, is gone (%v)", id, err)
+		}
+	}
+}
