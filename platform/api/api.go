@@ -187,3 +187,18 @@ type Link struct {
 	URL     string    `json:"url"`
 	Expires time.Time `json:"expires"`
 }
+
+// Me is who the gateway takes the caller for (GET /v1/me), for the web app
+// to show who is signed in.
+type Me struct {
+	// Owner is the caller's owner id: everything they upload and run is
+	// kept under it.
+	Owner string `json:"owner"`
+	// Via says how the caller was identified: "key" (an API key), "oidc",
+	// "proxy", "iap", or "loopback" and "none" for the single owner of a
+	// gateway without sign-in.
+	Via string `json:"via"`
+	// Name is what to call the caller, when the proxy or the token gives
+	// one: an email address or a user name.
+	Name string `json:"name,omitempty"`
+}

@@ -20,6 +20,10 @@ type Identity struct {
 	Via string
 	// KeyID is the API key's id when Via is "key", for logs.
 	KeyID string
+	// Name is what to call the person, for showing them who is signed in:
+	// the proxy's email or user name, the token's email or name claim;
+	// empty when none is known. It is personal data: never log it.
+	Name string
 }
 
 // Deps are what an Authenticator reaches outside itself.
@@ -123,8 +127,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (Identity, error) {
 		case bearer && strings.HasPrefix(token, KeyPrefix):
 			return a.key(ctx, token)
 		case bearer && a.oidc != nil:
-			owner, err := a.oidc.owner(ctx, token, "token")
-			return Identity{Owner: owner, Via: string(ModeOIDC)}, err
+			id, err := a.oidc.identify(ctx, token, "token")
+			id.Via = string(ModeOIDC)
+			return id, err
 		case !trustedProxy:
 			return Identity{}, invalid(nil, "this gateway takes Authorization: Bearer %s with one of its API keys%s", KeyPrefix+"…", a.alsoTakes())
 		}
@@ -148,8 +153,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (Identity, error) {
 		// headers are not signed, and anyone who reaches the gateway
 		// around IAP can set them.
 		if raw := r.Header.Get(IAPHeader); raw != "" {
-			owner, err := a.iap.owner(ctx, raw, "IAP assertion")
-			return Identity{Owner: owner, Via: string(ModeIAP)}, err
+			id, err := a.iap.identify(ctx, raw, "IAP assertion")
+			id.Via = string(ModeIAP)
+			return id, err
 		}
 	}
 	return Identity{}, missing("sign in, or send Authorization: Bearer with an API key%s", a.alsoTakes())
@@ -193,5 +199,20 @@ func (a *Authenticator) proxyIdentity(r *http.Request) (Identity, error) {
 	if user == "" {
 		return Identity{}, missing("the authenticating proxy named no user in %s or %s", a.cfg.ProxyUserHeader, a.cfg.ProxyEmailHeader)
 	}
-	return Identity{Owner: OwnerID(a.cfg.ProxyIssuer, user), Via: string(ModeProxy)}, nil
+	return Identity{Owner: OwnerID(a.cfg.ProxyIssuer, user), Via: string(ModeProxy), Name: a.proxyName(r)}, nil
+}
+
+// ProxyPreferredUsernameHeader is where oauth2-proxy passes the user's
+// preferred_username claim (--pass-user-headers).
+const ProxyPreferredUsernameHeader = "X-Forwarded-Preferred-Username"
+
+// proxyName is what the trusted proxy calls the user: the email, the
+// preferred user name, or the user, whichever it sends first.
+func (a *Authenticator) proxyName(r *http.Request) string {
+	for _, h := range []string{a.cfg.ProxyEmailHeader, ProxyPreferredUsernameHeader, a.cfg.ProxyUserHeader} {
+		if v := strings.TrimSpace(r.Header.Get(h)); v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -77,4 +77,8 @@ func TestIAP(t *testing.T) {
 		{"alg none", assertion(authtest.Unsigned(t, good)), 401, "", challengeInvalid},
 		{"no assertion", nil, 401, "", challengeMissing},
 	})
+	// The assertion's email is the name the web app shows.
+	if got, want := identify(t, a, assertion(authtest.Sign(t, jose.ES256, iapKey, "iap-1", good))), (auth.Identity{Owner: alice, Via: "iap", Name: "alice@example.com"}); got != want {
+		t.Errorf("identity %+v, want %+v", got, want)
+	}
 }

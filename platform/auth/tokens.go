@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
@@ -50,18 +51,39 @@ func newIAPVerifier(ctx context.Context, hc *http.Client, jwksURL, audience stri
 	})}
 }
 
-// owner verifies raw and returns its owner. The owner is derived from the
-// configured issuer, which the token's iss has just been checked against.
-func (t *tokenVerifier) owner(ctx context.Context, raw, what string) (string, error) {
+// identify verifies raw and returns its owner and, when the token carries
+// one, a name. The owner is derived from the configured issuer, which the
+// token's iss has just been checked against.
+func (t *tokenVerifier) identify(ctx context.Context, raw, what string) (Identity, error) {
 	tok, err := t.v.Verify(ctx, raw)
 	var expired *oidc.TokenExpiredError
 	switch {
 	case errors.As(err, &expired):
-		return "", invalid(err, "the %s has expired", what)
+		return Identity{}, invalid(err, "the %s has expired", what)
 	case err != nil:
-		return "", invalid(err, "the %s is not valid here", what)
+		return Identity{}, invalid(err, "the %s is not valid here", what)
 	case tok.Subject == "":
-		return "", invalid(nil, "the %s names no subject", what)
+		return Identity{}, invalid(nil, "the %s names no subject", what)
 	}
-	return OwnerID(t.issuer, tok.Subject), nil
+	return Identity{Owner: OwnerID(t.issuer, tok.Subject), Name: tokenName(tok)}, nil
+}
+
+// tokenName is the token's email, or its name, or its preferred user name:
+// the first of those claims it carries as a string. A token whose claims
+// do not decode still identifies its owner; it only has no name.
+func tokenName(tok *oidc.IDToken) string {
+	var c struct {
+		Email             any `json:"email"`
+		Name              any `json:"name"`
+		PreferredUsername any `json:"preferred_username"`
+	}
+	if tok.Claims(&c) != nil {
+		return ""
+	}
+	for _, v := range []any{c.Email, c.Name, c.PreferredUsername} {
+		if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
+			return strings.TrimSpace(s)
+		}
+	}
+	return ""
 }

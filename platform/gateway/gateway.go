@@ -22,6 +22,7 @@
 //	GET  /v1/jobs/{id}/events                the job's progress as server-sent events
 //	DELETE /v1/me                            everything of the caller's, keys included
 //	POST /v1/links                           {"path":"/v1/jobs/ID/archive","expires_in":"1h"}: a signed link
+//	GET  /v1/me                              who the caller is taken for, and how they were identified
 //	GET  /v1/ops                             the op catalogue and output formats, for forms
 //	GET  /                                   the web app (and /assets/…)
 //	GET  /healthz
@@ -61,7 +62,11 @@ import (
 type Deps struct {
 	Bucket   *blob.Bucket
 	Requests *pubsub.Topic
-	// Owners identifies the caller (default: everyone is LocalOwner).
+	// Identify identifies the caller, and says how (auth.Authenticator.
+	// Authenticate). Without it Owners does, naming no mode.
+	Identify Identify
+	// Owners identifies the caller when Identify is not set (default:
+	// everyone is LocalOwner).
 	Owners Owners
 	// Now is the clock (default time.Now).
 	Now Clock
@@ -119,9 +124,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	if deps.Bucket == nil || deps.Requests == nil {
 		return nil, errors.New("gateway: a bucket and a requests topic are required")
 	}
-	if deps.Owners == nil {
-		deps.Owners = func(*http.Request) (string, error) { return LocalOwner, nil }
-	}
+	deps.Identify = identify(deps)
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
@@ -192,6 +195,7 @@ func (g *Gateway) ownedRoutes() []ownedRoute {
 		{"GET /v1/jobs/{id}/archive", g.getArchive, g.jobExists},
 		{"GET /v1/jobs/{id}/events", g.jobEvents, nil},
 		{"POST /v1/links", g.createLink, nil},
+		{"GET /v1/me", g.getMe, nil},
 		{"POST /v1/presets", g.savePreset, nil},
 		{"GET /v1/presets", g.listPresets, nil},
 		{"GET /v1/presets/{name}", g.getPreset, nil},
@@ -224,14 +228,15 @@ func (g *Gateway) OwnedRoutes() []string {
 
 func (g *Gateway) owned(h ownedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		owner, err := g.deps.Owners(r)
+		id, err := g.deps.Identify(r)
 		if err != nil {
 			if !auth.WriteUnauthorized(w, err) {
 				g.fail(w, r, err)
 			}
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, owner)), owner)
+		ctx := context.WithValue(context.WithValue(r.Context(), ownerKey{}, id.Owner), identityKey{}, id)
+		h(w, r.WithContext(ctx), id.Owner)
 	}
 }
 

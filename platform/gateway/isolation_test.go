@@ -118,6 +118,12 @@ var routeCases = map[string]routeCase{
 		},
 		owner: http.StatusCreated, other: http.StatusNotFound,
 	},
+	// Everyone is told who they are taken for.
+	"GET /v1/me": {
+		path:  func(holdings) string { return "/v1/me" },
+		body:  noBody,
+		owner: http.StatusOK, other: http.StatusOK,
+	},
 	// Presets: everyone saves and lists their own; a name another owner
 	// saved is unknown; deleting is idempotent, so any name answers 204.
 	"POST /v1/presets": {

@@ -64,7 +64,7 @@ func newSignedInOn(t *testing.T, m *mockoidc.MockOIDC, bucket *blob.Bucket, c *a
 	// A metrics handler too, so that every route a gateway can serve is
 	// served.
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "# no metrics\n") })
-	e := serve(t, Config{}, Deps{Bucket: bucket, Requests: topic, Owners: a.Owner, Links: a.Links(), Now: c.Now, Metrics: metrics})
+	e := serve(t, Config{}, Deps{Bucket: bucket, Requests: topic, Identify: a.Authenticate, Links: a.Links(), Now: c.Now, Metrics: metrics})
 	return &signedIn{env: e, oidc: m, keys: keys, clock: c}
 }
 

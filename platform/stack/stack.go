@@ -121,7 +121,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if authn.Mode() == auth.ModeNone {
 		log.Warn("--auth none: every caller is the one local owner, on every address this gateway listens on", "addr", cfg.Addr)
 	}
-	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Owners: authn.Owner, Links: authn.Links(), Pseudonyms: authn.Pseudonyms(), Changes: changes, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued, Keys: keys})
+	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Identify: authn.Authenticate, Links: authn.Links(), Pseudonyms: authn.Pseudonyms(), Changes: changes, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued, Keys: keys})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -101,6 +102,10 @@ func startProxy(t *testing.T, bin string, m *mockoidc.MockOIDC, upstream string)
 	return base
 }
 
+// credentialInURL matches what a URL must never carry: an API key, a JWT,
+// or a query parameter named after a credential.
+var credentialInURL = regexp.MustCompile(`pmk_|eyJ|[?&](token|access_token|id_token|key|api_key|auth)=`)
+
 // TestSignInThroughOAuth2Proxy: the gateway behind the real oauth2-proxy,
 // which signs people in at a real OpenID provider, in headless Chromium.
 // Alice signs in, uploads and runs a job; Bob signs in in another browser
@@ -122,6 +127,8 @@ func TestSignInThroughOAuth2Proxy(t *testing.T) {
 		t.Fatalf("the gateway without sign-in: %v %v, want 401", resp.Status, err)
 	}
 
+	// Each signs in, and the page says who is signed in, with a way out
+	// through the proxy.
 	signIn := func(subject string) context.Context {
 		m.QueueUser(&mockoidc.MockUser{Subject: subject, Email: subject + "@example.com", EmailVerified: true})
 		b := newBrowser(t, ctx, exe)
@@ -129,6 +136,12 @@ func TestSignInThroughOAuth2Proxy(t *testing.T) {
 			chromedp.Navigate(site+"/"),
 			chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"] #upload-view`)),
 		)
+		if who, want := text(t, b, "#who"), "Signed in as "+subject+"@example.com"; !strings.HasPrefix(who, want) {
+			t.Errorf("the page says %q, want %q", who, want)
+		}
+		if out := run(t, b, chromedp.Evaluate[string](`document.querySelector('#sign-out').hidden ? '' : document.querySelector('#sign-out').getAttribute('href')`)); out != "/oauth2/sign_out" {
+			t.Errorf("sign-out link %q, want oauth2-proxy's /oauth2/sign_out", out)
+		}
 		return b
 	}
 	fetchStatus := func(b context.Context, path string) int {
@@ -164,6 +177,22 @@ func TestSignInThroughOAuth2Proxy(t *testing.T) {
 		}
 	}
 
+	// Every request the page made, images and downloads included, went
+	// to its own origin with no credential in its URL: the proxy's cookie
+	// signed them. (Images not yet shown have no src.)
+	previews := 0
+	for _, u := range run(t, alice, chromedp.Evaluate[[]string](`performance.getEntriesByType('resource').map(e => e.name).concat([...document.images].map(i => i.src), [...document.links].map(a => a.href)).filter(u => u !== "")`)) {
+		if !strings.HasPrefix(u, site+"/") || credentialInURL.MatchString(u) {
+			t.Errorf("the page requested %s: want its own origin and no credential in the URL", u)
+		}
+		if strings.HasSuffix(u, "/preview") {
+			previews++
+		}
+	}
+	if previews == 0 {
+		t.Error("the page shows no previews: nothing was checked")
+	}
+
 	bob := signIn("bob")
 	poll(t, bob, 10*time.Second, `!document.querySelector('#jobs-empty').hidden && document.querySelectorAll('#jobs-list li').length === 0`)
 	if n := run(t, bob, chromedp.Evaluate[int](`fetch('/v1/jobs').then(r => r.json()).then(l => l.jobs.length)`, chromedp.EvalAwaitPromise)); n != 0 {
@@ -193,5 +222,33 @@ func TestSignInThroughOAuth2Proxy(t *testing.T) {
 	})
 	if err != nil || time.Now().Before(expires) {
 		t.Errorf("alice's link: %v; refused at %s, want from its expiry %s on", err, time.Now().Format(time.RFC3339), expires.Format(time.RFC3339))
+	}
+}
+
+// TestSignInNeededWithoutProxy: a gateway that takes OpenID tokens, opened
+// directly in a browser, which has none to send: the page says the visitor
+// is not signed in and how to sign in, instead of a form that cannot work.
+func TestSignInNeededWithoutProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end browser test")
+	}
+	exe := chromium(t)
+	m := authtest.Provider(t)
+	gw := stacktest.Up(t, t.TempDir(), "--auth", "oidc", "--oidc-issuer", m.Issuer(), "--oidc-audience", m.ClientID, "--workers", "0")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b := newBrowser(t, ctx, exe)
+	do(t, b,
+		chromedp.Navigate(gw.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="signed-out"] #sign-in`)),
+	)
+	page := pageText(b)
+	for _, want := range []string{"Sign in to continue", "You are not signed in", "oauth2-proxy", "pixmill --token"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page does not say %q:\n%s", want, page)
+		}
+	}
+	if visible := run(t, b, chromedp.Evaluate[bool](`!document.querySelector('#upload-view').hidden || !document.querySelector('#who').hidden`)); visible {
+		t.Error("the upload form or a signed-in name is shown to someone not signed in")
 	}
 }

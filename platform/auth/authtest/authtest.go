@@ -141,6 +141,11 @@ type Claims struct {
 	NotBefore int64    `json:"nbf,omitempty"`
 	IssuedAt  int64    `json:"iat,omitempty"`
 	Email     string   `json:"email,omitempty"`
+	Name      string   `json:"name,omitempty"`
+	// PreferredUsername is preferred_username: a number here, unlike the
+	// string the OpenID spec asks for, tells whether a claim of the wrong
+	// type is skipped.
+	PreferredUsername any `json:"preferred_username,omitempty"`
 }
 
 // Bearer is the header of a request that sends token.

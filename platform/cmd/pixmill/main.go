@@ -69,7 +69,7 @@ func main() {
 	case "submit":
 		err = runSubmit(ctx, args)
 	case "dlq":
-		err = runDLQ(ctx, args)
+		err = runDLQ(ctx, args, os.Stdout)
 	case "jobs":
 		err = runJobs(ctx, args, os.Stdout)
 	case "archive":

@@ -4,6 +4,11 @@
 //   POST /v1/jobs, GET /v1/jobs/{id}               submit, state (and its notice)
 //   GET  /v1/jobs/{id}/events                      live progress (server-sent events)
 //   GET  /v1/jobs/{id}/tasks/{task}/output, …/archive   results
+//   GET  /v1/me                                    who is signed in
+// It sends no credential of its own: behind oauth2-proxy or IAP the browser's
+// same-origin cookie signs every request, images included, and no key or
+// token ever goes into a URL. Without such a proxy in front of a gateway
+// that needs sign-in, the API answers 401, and the page says how to sign in.
 // The job id lives in the URL (#/jobs/ID), so a job's page survives a reload
 // and can be bookmarked.
 
@@ -971,7 +976,34 @@ function setUpDialogs() {
   }
 }
 
+// ---------------------------------------------------------------- sign-in
+
+// whoAmI shows who is signed in, and returns false when no one is: the
+// page then says how to sign in instead of showing a form that cannot work.
+async function whoAmI() {
+  let me;
+  try {
+    me = await api('/v1/me');
+  } catch (err) {
+    if (err.status !== 401) return true; // the views show their own errors
+    $('#sign-in-reason').textContent = `You are not signed in: ${err.message}`;
+    $('#sign-in').hidden = false;
+    $('#upload-view').hidden = true;
+    $('#job-view').hidden = true;
+    return false;
+  }
+  if (me.via === 'loopback' || me.via === 'none') return true; // one owner, no sign-in
+  $('#who-name').textContent = me.name || me.owner;
+  $('#sign-out').hidden = me.via !== 'proxy'; // oauth2-proxy's own route
+  $('#who').hidden = false;
+  return true;
+}
+
 async function main() {
+  if (!await whoAmI()) {
+    document.body.dataset.ready = 'signed-out';
+    return;
+  }
   setUpDrop();
   setUpDraw();
   setUpDialogs();
