@@ -102,7 +102,7 @@ bench: deps photos
 ## see docs/imaging-detection.md), into docs/bench/faces.txt
 bench-faces: deps photos
 	@mkdir -p docs/bench
-	set -o pipefail; $(GO) test -run '^$$' -bench '^Benchmark(Portrait|RedHeavy|Ops)$$/^(decode|redeye|whiten_teeth)' -benchtime 5x -count 3 ./functions/imaging/ | tee docs/bench/faces.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^Benchmark(Portrait|RedHeavy|RedeyeBudget|Ops)$$/^(decode|redeye|whiten_teeth|portrait|elephants|red-heavy)' -benchtime 5x -count 3 -timeout 60m ./functions/imaging/ | tee docs/bench/faces.txt
 
 ## image-check: build infra/container/Dockerfile with buildah (no Docker, no
 ## registry: local base images) and run the image: Edit on a JPEG, pixmill up's
