@@ -97,11 +97,12 @@ bench: deps photos
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee docs/bench/latest.txt
 
 ## bench-faces: only the red-eye and teeth benchmarks, beside decode+encode in
-## the same run (an 18 MP portrait and an 18 MP photograph, three runs each:
+## the same run (an 18 MP portrait, an 18 MP photograph and a red-heavy 18 MP
+## photograph, three runs each:
 ## see docs/imaging-detection.md), into docs/bench/faces.txt
 bench-faces: deps photos
 	@mkdir -p docs/bench
-	set -o pipefail; $(GO) test -run '^$$' -bench '^Benchmark(Portrait|Ops)$$/^(decode|redeye|whiten_teeth)' -benchtime 5x -count 3 ./functions/imaging/ | tee docs/bench/faces.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^Benchmark(Portrait|RedHeavy|RedeyeBudget|Ops)$$/^(decode|redeye|whiten_teeth|portrait|elephants|red-heavy)' -benchtime 5x -count 3 -timeout 60m ./functions/imaging/ | tee docs/bench/faces.txt
 
 ## image-check: build infra/container/Dockerfile with buildah (no Docker, no
 ## registry: local base images) and run the image: Edit on a JPEG, pixmill up's

@@ -39,6 +39,7 @@ func TestCatalogue(t *testing.T) {
 		"brightness: factor number 0..10 =1",
 		"contrast: factor number 0..10 =1",
 		"crop: x integer 0..100000; y integer 0..100000; width integer 1..100000 required; height integer 1..100000 required; gravity string centre|north|south|east|west|north-east|north-west|south-east|south-west|smart",
+		"enhance: strength number 0..1 =1",
 		"flip: direction string horizontal|vertical =horizontal",
 		"gamma: factor number 0.1..10 =1",
 		"recolor: hue number -360..360 =0; mode string none|grayscale|sepia =none; tint string/color; strength number 0..1 =0.5; duotone array of string/color [2..2]",

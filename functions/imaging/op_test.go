@@ -181,4 +181,4 @@ type badListDefault struct {
 }
 
 // knownOps is the list error messages give of every op.
-const knownOps = "blur, brightness, contrast, crop, flip, gamma, recolor, redeye, resize, rotate, saturation, sharpen, thumbnail, watermark, whiten_teeth"
+const knownOps = "blur, brightness, contrast, crop, enhance, flip, gamma, recolor, redeye, resize, rotate, saturation, sharpen, thumbnail, watermark, whiten_teeth"

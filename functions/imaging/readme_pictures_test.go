@@ -72,6 +72,14 @@ func TestReadmePictures(t *testing.T) {
 	small := []Op{&Thumbnail{Width: 2 * side, Fit: "fit"}}
 	detail := small // sharpening shows at full size, on a detail
 	if photo != nil {
+		// enhance on the photograph given a warm cast (b* +15) and a stop
+		// of underexposure, and on the photograph as it is.
+		faulty := degrade(toRGBA(decodeImage(t, photo)), func(r, g, b uint8) (uint8, uint8, uint8) {
+			return cast(0, 15)(underexpose(r, g, b))
+		})
+		fix := []Op{&Enhance{Strength: 1}, small[0]}
+		beforeAfter(t, dir, "enhance", side, encodePNG(t, faulty), small, fix)
+		beforeAfter(t, dir, "enhance-photo", side, photo, small, fix)
 		info, err := Probe(photo)
 		if err != nil {
 			t.Fatal(err)

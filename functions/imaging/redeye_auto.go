@@ -28,7 +28,7 @@ import (
 // The search works on a copy copySide pixels on its longer side: twice
 // the finest level it searches (the cascade's 20-pixel window at 3.5 %
 // is a 571-pixel picture), so that every level averages blocks of at
-// least 2×2 of the copy's picked pixels. See docs/imaging-detection.md
+// least 2×2 of the copy's sampled pixels. See docs/imaging-detection.md
 // for what it costs.
 const (
 	minFace    = 20.0 / 800
@@ -66,8 +66,8 @@ const (
 // on most photographs that leaves the cascades a small share of the
 // windows, or none.
 func findEyeBoxes(view *vips.ImageRef) ([]image.Rectangle, error) {
-	// The copy is taken by picking pixels (a tenth of the cost of a
-	// linear kernel on an 18 MP photo); the search averages its blocks.
+	// The copy is sampled, at a cost that grows with its own pixels
+	// (takeSearchCopy); the search averages its blocks.
 	sc, err := takeSearchCopy(view, copySide)
 	if err != nil || sc.red.empty() {
 		return nil, err

@@ -22,12 +22,20 @@ type searchCopy struct {
 	scale float64 // from the picture to the copy
 }
 
-// takeSearchCopy shrinks view, by picking pixels, so that its longest
-// side is at most side, and reads it as grey (luminance, as libvips
-// computes it) and as a map of the pixels that may be a red pupil's
-// (pupilRedLUT). The smallest pupil searched for, half the iris of a face
-// 3.5 % of the picture's longer side, is 1.8 pixels across in the copy,
-// so at least one of its pixels is always picked.
+// takeSearchCopy shrinks view, by sampling it, so that its longest side
+// is at most side, and reads it as grey (luminance, as libvips computes
+// it) and as a map of the pixels that may be a red pupil's (pupilRedLUT).
+// The smallest pupil searched for, half the iris of a face 3.5 % of the
+// picture's longer side, is 1.8 pixels across in the copy, so at least
+// one sample always falls on it.
+//
+// The samples are vips_similarity's: each copy pixel interpolated from
+// the 2×2 picture pixels around its spot, a cost that grows with the
+// copy's pixels and not with the picture's. vips_resize, even with the
+// nearest kernel, first shrinks the whole picture by blocks, reading
+// every pixel: on the 18 MP elephants photograph 120 to 160 ms of CPU
+// against 30 to 55 ms, which was most of red-eye's cost over decode and
+// encode on a smooth portrait.
 func takeSearchCopy(view *vips.ImageRef, side int) (*searchCopy, error) {
 	c, err := view.Copy()
 	if err != nil {
@@ -36,7 +44,7 @@ func takeSearchCopy(view *vips.ImageRef, side int) (*searchCopy, error) {
 	defer c.Close()
 	scale := min(1, float64(side)/float64(max(c.Width(), c.Height())))
 	if scale < 1 {
-		if err := c.Resize(scale, vips.KernelNearest); err != nil {
+		if err := c.Similarity(scale, 0, &vips.ColorRGBA{}, 0, 0, 0, 0); err != nil {
 			return nil, err
 		}
 	}
