@@ -187,3 +187,23 @@ type Link struct {
 	URL     string    `json:"url"`
 	Expires time.Time `json:"expires"`
 }
+
+// PreviewRequest asks for one uploaded image edited as a recipe says, made
+// small for a screen (POST /v1/previews): Ops (or a Preset), given in the
+// original's pixels as for a job, Format and Quality as for a job, and
+// Size, the longest side of the answer in pixels. Nothing is stored.
+type PreviewRequest struct {
+	Image   string            `json:"image"`
+	Ops     []json.RawMessage `json:"ops,omitempty"`
+	Preset  string            `json:"preset,omitempty"`
+	Format  string            `json:"format,omitempty"`
+	Quality int               `json:"quality,omitempty"`
+	Size    int               `json:"size,omitempty"`
+}
+
+// Defaults of a PreviewRequest: WebP, which every browser shows, at 640
+// pixels, a panel on a dense screen.
+const (
+	DefaultPreviewFormat = "webp"
+	DefaultPreviewSize   = 640
+)

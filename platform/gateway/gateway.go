@@ -183,6 +183,7 @@ func (g *Gateway) ownedRoutes() []ownedRoute {
 		{"GET /v1/presets", g.listPresets, nil},
 		{"GET /v1/presets/{name}", g.getPreset, nil},
 		{"DELETE /v1/presets/{name}", g.deletePreset, nil},
+		{"POST /v1/previews", g.createPreview, nil},
 	}
 }
 

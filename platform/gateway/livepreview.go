@@ -1,0 +1,133 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/pixmill/pixmill/events/fault"
+	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/platform/api"
+)
+
+// Live previews (POST /v1/previews) are made in the gateway's process,
+// synchronously, while the person edits: a picture of at most
+// api.DefaultPreviewSize pixels costs a few tens of milliseconds once the
+// original is decoded shrunk. They share previewSlots with the previews of
+// results, so at most half the gateway's CPUs make pictures at once and the
+// batch workers, which run in their own processes, keep theirs; a request
+// that waits longer than previewWait for a slot, or takes longer than
+// previewTimeout in all, is answered 503 with Retry-After and the person's
+// next change asks again.
+const (
+	previewWait    = 2 * time.Second
+	previewTimeout = 10 * time.Second
+	// maxPreviewBody bounds a preview request: one image id and a recipe.
+	maxPreviewBody = 64 << 10
+)
+
+// createPreview answers POST /v1/previews with the caller's picture edited
+// as the recipe says, shrunk to at most size pixels on its longer side.
+// Nothing is stored.
+func (g *Gateway) createPreview(w http.ResponseWriter, r *http.Request, owner string) {
+	res, err := g.livePreview(r, owner)
+	switch {
+	case errors.Is(err, errPreviewBusy), errors.Is(err, errPreviewSlow):
+		// The person's next change asks again; say so rather than hide
+		// the reason behind the generic 503 text.
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, api.Error{Error: err.Error()})
+		return
+	case err != nil:
+		g.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", res.ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(res.Bytes)))
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.Header().Set("X-Pixmill-Size", strconv.Itoa(res.Width)+"x"+strconv.Itoa(res.Height))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(res.Bytes)
+}
+
+var (
+	errPreviewBusy = errors.New("previews are busy: every preview slot was taken for " + previewWait.String() + ", please retry")
+	errPreviewSlow = errors.New("the preview took longer than " + previewTimeout.String() + " and was stopped; try a smaller size or fewer ops")
+)
+
+func (g *Gateway) livePreview(r *http.Request, owner string) (*imaging.Result, error) {
+	var req api.PreviewRequest
+	if err := decodeBody(http.MaxBytesReader(nil, r.Body, maxPreviewBody), &req, "preview request"); err != nil {
+		return nil, err
+	}
+	job, err := g.withPreset(r, owner, api.JobRequest{Ops: req.Ops, Preset: req.Preset, Format: req.Format, Quality: req.Quality})
+	if err != nil {
+		return nil, err
+	}
+	if job.Format == "" {
+		job.Format = api.DefaultPreviewFormat
+	}
+	size := req.Size
+	if size == 0 {
+		size = api.DefaultPreviewSize
+	}
+	if size < 16 || size > imaging.MaxPreviewSize {
+		return nil, fault.New(fault.InvalidArgument, "size: must be between 16 and %d pixels, got %d", imaging.MaxPreviewSize, size)
+	}
+	raws, needs, err := validateRecipe(job)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), previewTimeout)
+	defer cancel()
+	img, err := g.image(ctx, owner, req.Image)
+	if fault.KindOf(err) == fault.NotFound {
+		return nil, fault.New(fault.NotFound, "image %q not found", req.Image)
+	}
+	if err != nil {
+		return nil, err
+	}
+	keys, err := g.inputs(r, owner, needs)
+	if err != nil {
+		return nil, err
+	}
+	ops := make([]imaging.Op, len(raws))
+	for i, raw := range raws {
+		if ops[i], err = imaging.Parse(raw); err != nil {
+			return nil, fault.Wrap(fault.InvalidArgument, err, "ops[%d]: %s", i, fault.Message(err))
+		}
+		if n, ok := ops[i].(imaging.Needer); ok {
+			for _, id := range n.Needs() {
+				data, err := g.deps.Bucket.ReadAll(ctx, keys[id])
+				if err := fault.Storage(err, "reading %s", keys[id]); err != nil {
+					return nil, err
+				}
+				if err := n.Provide(id, data); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	src, err := g.deps.Bucket.ReadAll(ctx, img.Key)
+	if err := fault.Storage(err, "reading %s", img.Key); err != nil {
+		return nil, notFoundAs(err, "the original of image %q is no longer stored", req.Image)
+	}
+	wait, stop := context.WithTimeout(ctx, previewWait)
+	defer stop()
+	select {
+	case previewSlots <- struct{}{}:
+		defer func() { <-previewSlots }()
+	case <-wait.Done():
+		if r.Context().Err() != nil {
+			return nil, r.Context().Err()
+		}
+		return nil, errPreviewBusy
+	}
+	res, err := imaging.Preview(ctx, src, ops, imaging.Output{Format: job.Format, Quality: job.Quality, Strip: true}, size)
+	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
+		return nil, errPreviewSlow
+	}
+	return res, err
+}
