@@ -25,27 +25,71 @@ const MaxPreviewSize = 2048
 // 0.3-pixel sharpen), the minimum is used: at that size the difference is
 // below what a screen shows.
 func Preview(ctx context.Context, src []byte, ops []Op, out Output, size int) (*Result, error) {
-	if size < 16 || size > MaxPreviewSize {
-		return nil, fault.New(fault.InvalidArgument, "size must be between 16 and %d pixels, got %d", MaxPreviewSize, size)
-	}
 	info, err := Probe(src)
 	if err != nil {
 		return nil, err
 	}
-	for i, op := range ops {
-		if op == nil {
-			return nil, fault.New(fault.InvalidArgument, "op %d of %d is missing", i+1, len(ops))
-		}
-		if err := validateOp(op); err != nil {
-			return nil, err
-		}
+	return PreviewOf(ctx, src, info.Width, info.Height, ops, out, size)
+}
+
+// PreviewOf is Preview of a w×h original from src, which is the original
+// or a smaller copy of it, upright and of the same shape, whose longer side
+// is at least PreviewNeeds pixels (see [ProxySize]). Where src is too small
+// the preview comes out smaller than size.
+func PreviewOf(ctx context.Context, src []byte, w, h int, ops []Op, out Output, size int) (*Result, error) {
+	s, err := previewScale(w, h, ops, size)
+	if err != nil {
+		return nil, err
 	}
-	w, h := resultSize(info.Width, info.Height, ops)
-	s := float64(size) / float64(max(w, h))
 	if s >= 1 {
 		return Process(ctx, src, ops, out)
 	}
-	return Process(ctx, src, scaledOps(info.Width, info.Height, ops, s), out)
+	return Process(ctx, src, scaledOps(w, h, ops, s), out)
+}
+
+// PreviewNeeds is the longer side, in pixels, of the smallest copy of a w×h
+// original that PreviewOf can make the preview from; w or h itself when
+// only the original will do.
+func PreviewNeeds(w, h int, ops []Op, size int) (int, error) {
+	s, err := previewScale(w, h, ops, size)
+	if err != nil || s >= 1 {
+		return max(w, h), err
+	}
+	return int(math.Ceil(float64(max(w, h)) * s)), nil
+}
+
+// previewScale is the factor between the preview and the full result of
+// ops on a w×h original.
+func previewScale(w, h int, ops []Op, size int) (float64, error) {
+	if size < 16 || size > MaxPreviewSize {
+		return 0, fault.New(fault.InvalidArgument, "size must be between 16 and %d pixels, got %d", MaxPreviewSize, size)
+	}
+	if w < 1 || h < 1 {
+		return 0, fault.New(fault.InvalidArgument, "the original's size must be positive, got %dx%d", w, h)
+	}
+	for i, op := range ops {
+		if op == nil {
+			return 0, fault.New(fault.InvalidArgument, "op %d of %d is missing", i+1, len(ops))
+		}
+		if err := validateOp(op); err != nil {
+			return 0, err
+		}
+	}
+	rw, rh := resultSize(w, h, ops)
+	return float64(size) / float64(max(rw, rh)), nil
+}
+
+// ProxySize is the longer side of the copy of an original that a gateway
+// keeps for previews (see [Proxy]): any preview of up to MaxPreviewSize
+// pixels of an edit that keeps the whole picture can be made from it.
+const ProxySize = MaxPreviewSize
+
+// Proxy makes the copy of an original that previews are made from: upright,
+// in sRGB, at most ProxySize pixels on its longer side, a baseline JPEG of
+// high quality, which decodes in a fraction of the time of a large or
+// progressive original.
+func Proxy(ctx context.Context, src []byte) (*Result, error) {
+	return Process(ctx, src, []Op{&Thumbnail{Width: ProxySize, Height: ProxySize, Fit: "fit"}}, Output{Format: "jpeg", Quality: 92, Strip: true})
 }
 
 // resultSize is the size of the picture ops make of a w×h one, computed

@@ -114,6 +114,20 @@ func TestPreviewMatchesResult(t *testing.T) {
 				if d := abs(pre.Width*full.Height - pre.Height*full.Width); d > max(full.Width, full.Height)*2 {
 					t.Errorf("%s %s #%d: preview %dx%d has not the shape of the result %dx%d", pic, name, i, pre.Width, pre.Height, full.Width, full.Height)
 				}
+				// From a copy of half the original's size, as a gateway
+				// keeps of large pictures, where it is large enough.
+				if need, err := PreviewNeeds(info.Width, info.Height, ops, 512); err != nil || need <= max(info.Width, info.Height)/2 {
+					half := process(t, src, Output{Format: "jpeg", Quality: 92, Strip: true}, &Resize{Scale: 0.5, Kernel: "lanczos3"})
+					fromHalf, err := PreviewOf(context.Background(), half.Bytes, info.Width, info.Height, ops, out, 512)
+					if err != nil {
+						t.Fatalf("%s %s #%d from a copy: %v", pic, name, i, err)
+					}
+					if fromHalf.Width != pre.Width || fromHalf.Height != pre.Height {
+						t.Errorf("%s %s #%d: preview from a copy %dx%d, from the original %dx%d", pic, name, i, fromHalf.Width, fromHalf.Height, pre.Width, pre.Height)
+					} else if de := meanDeltaE(decodeImage(t, pre.Bytes), decodeImage(t, fromHalf.Bytes)); de >= 1 {
+						t.Errorf("%s %s #%d: preview from a copy differs by mean ΔE00 %.2f, want under 1", pic, name, i, de)
+					}
+				}
 				small := process(t, full.Bytes, out, &Resize{Width: pre.Width, Height: pre.Height, Kernel: "lanczos3"})
 				de := meanDeltaE(decodeImage(t, small.Bytes), decodeImage(t, pre.Bytes))
 				t.Logf("%s %-12s #%d: %dx%d → %dx%d preview, mean ΔE00 %.2f", pic, name, i, info.Width, info.Height, pre.Width, pre.Height, de)

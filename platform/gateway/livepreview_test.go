@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/platform/api"
 )
 
@@ -93,6 +94,27 @@ func TestLivePreview(t *testing.T) {
 	}
 	if after := countObjects(t, e); after != before {
 		t.Errorf("previews stored something: %d objects before, %d after", before, after)
+	}
+
+	// A picture larger than the proxy: the first preview keeps one proxy,
+	// under the owner's previews, and the next ones read it.
+	status, up = e.upload(t, "ann", file{"large.jpg", jpegBytes(t, 3000, 2000, color.RGBA{30, 90, 200, 255})})
+	if status != http.StatusCreated {
+		t.Fatalf("upload: %d", status)
+	}
+	large := up.Images[0].ID
+	before = countObjects(t, e)
+	for i := range 3 {
+		st, h, body := post("ann", map[string]any{"image": large, "ops": []any{map[string]any{"op": "crop", "x": 300, "y": 200, "width": 2400, "height": 1600}}, "size": 300})
+		if st != http.StatusOK || h.Get("X-Pixmill-Size") != "300x200" {
+			t.Fatalf("preview %d of the large picture: %d %s %s", i, st, h.Get("X-Pixmill-Size"), body)
+		}
+	}
+	if ok, err := e.bucket.Exists(t.Context(), records.ProxyKey("ann", large)); !ok || err != nil {
+		t.Errorf("no proxy at %s (%v)", records.ProxyKey("ann", large), err)
+	}
+	if after := countObjects(t, e); after != before+1 {
+		t.Errorf("three previews of a large picture: %d objects before, %d after, want one more (the proxy)", before, after)
 	}
 }
 
