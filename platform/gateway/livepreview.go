@@ -80,7 +80,8 @@ func (g *Gateway) livePreview(r *http.Request, owner string) (*imaging.Result, e
 	if size < 16 || size > imaging.MaxPreviewSize {
 		return nil, fault.New(fault.InvalidArgument, "size: must be between 16 and %d pixels, got %d", imaging.MaxPreviewSize, size)
 	}
-	raws, needs, err := validateRecipe(job)
+	// No ops is the picture as it is, made small: the "before".
+	raws, needs, err := validateSettings(job)
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,10 @@ func TestLivePreview(t *testing.T) {
 		t.Errorf("crop preview is %dx%d, want 200x100", b.Dx(), b.Dy())
 	}
 
+	// No ops: the picture as it is, made small (the web app's "before").
+	if st, h, body := post("ann", map[string]any{"image": id, "size": 160}); st != http.StatusOK || h.Get("X-Pixmill-Size") != "160x120" {
+		t.Errorf("preview without ops: %d %s %s", st, h.Get("X-Pixmill-Size"), body)
+	}
 	// A preset names the recipe.
 	if st, _, body := post("ann", map[string]any{"image": id, "preset": "black-and-white", "size": 100}); st != http.StatusOK {
 		t.Errorf("preview of a built-in preset: %d %s", st, body)
@@ -81,7 +85,7 @@ func TestLivePreview(t *testing.T) {
 	}{
 		{"another owner's image", "bob", map[string]any{"image": id, "ops": []any{map[string]any{"op": "flip"}}}, http.StatusNotFound, "not found"},
 		{"unknown op", "ann", map[string]any{"image": id, "ops": []any{map[string]any{"op": "sparkle"}}}, http.StatusBadRequest, `unknown op \"sparkle\"`},
-		{"no ops", "ann", map[string]any{"image": id}, http.StatusBadRequest, "ops: at least one op"},
+		{"unknown preset", "ann", map[string]any{"image": id, "preset": "nope"}, http.StatusBadRequest, `no preset \"nope\"`},
 		{"size too large", "ann", map[string]any{"image": id, "ops": []any{map[string]any{"op": "flip"}}, "size": 5000}, http.StatusBadRequest, "size: must be between 16 and 2048"},
 		{"crop outside the picture", "ann", map[string]any{"image": id, "ops": []any{map[string]any{"op": "crop", "x": 1500, "width": 400, "height": 100}}}, http.StatusUnprocessableEntity, "does not fit"},
 		{"unknown field", "ann", map[string]any{"image": id, "ops": []any{map[string]any{"op": "flip"}}, "colour": "red"}, http.StatusBadRequest, "colour"},
