@@ -39,6 +39,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -88,7 +89,9 @@ type Gateway struct {
 	jobs   *recordCache[records.Job]
 	images *recordCache[records.Image]
 	feeds  *feeds
-	mux    *http.ServeMux
+	// pictures bounds the CPU spent making previews.
+	pictures *pictureBudget
+	mux      *http.ServeMux
 	// routes are the patterns mux serves, in the order registered.
 	routes []string
 	// links routes the paths a signed link may open (links.go).
@@ -128,6 +131,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	}
 	deps.Log = slog.New(deps.Pseudonyms.Redact(deps.Log.Handler()))
 	g := &Gateway{cfg: cfg, deps: deps, store: records.NewStore(deps.Bucket), mux: http.NewServeMux(), log: deps.Log, closing: make(chan struct{}), jobs: newJobCache(), images: newImageCache()}
+	g.pictures = newPictureBudget(cfg.PreviewCPU*float64(runtime.NumCPU()), deps.Now)
 	g.feeds = &feeds{store: g.store, now: deps.Now, log: deps.Log, notice: g.notice, told: deps.Changes != nil, resync: cfg.ProgressResync, wait: waitTick, m: map[string]*feed{}}
 	if deps.Changes != nil {
 		deps.Changes.listen(g.feeds.taskChanged)

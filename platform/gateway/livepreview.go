@@ -19,14 +19,14 @@ import (
 // Live previews (POST /v1/previews) are made in the gateway's process,
 // synchronously, while the person edits: a picture of at most
 // api.DefaultPreviewSize pixels costs a few tens of milliseconds once the
-// original is decoded shrunk. They share previewSlots with the previews of
-// results, so at most half the gateway's CPUs make pictures at once and the
-// batch workers, which run in their own processes, keep theirs; a request
-// that waits longer than previewWait for a slot, or takes longer than
-// previewTimeout in all, is answered 503 with Retry-After and the person's
-// next change asks again.
+// original is decoded shrunk (from its proxy, after the first). They share
+// the gateway's pictureBudget with the previews of results, a share of the
+// machine's CPUs (Config.PreviewCPU), so that the batch workers keep the
+// rest; a request that waits longer than previewWait for its turn, or takes
+// longer than previewTimeout in all, is answered 503 with Retry-After and
+// the web app asks again.
 const (
-	previewWait    = 2 * time.Second
+	previewWait    = 5 * time.Second
 	previewTimeout = 10 * time.Second
 	// maxPreviewBody bounds a preview request: one image id and a recipe.
 	maxPreviewBody = 64 << 10
@@ -119,22 +119,15 @@ func (g *Gateway) livePreview(r *http.Request, owner string) (*imaging.Result, e
 	if err != nil {
 		return nil, err
 	}
-	wait, stop := context.WithTimeout(ctx, previewWait)
-	defer stop()
-	select {
-	case previewSlots <- struct{}{}:
-		defer func() { <-previewSlots }()
-	case <-wait.Done():
-		if r.Context().Err() != nil {
-			return nil, r.Context().Err()
-		}
-		return nil, errPreviewBusy
-	}
 	src, err := g.previewSource(ctx, owner, img, need)
 	if err != nil {
 		return nil, err
 	}
-	res, err := imaging.PreviewOf(ctx, src, img.Width, img.Height, ops, imaging.Output{Format: job.Format, Quality: job.Quality, Strip: true}, size)
+	var res *imaging.Result
+	err = g.pictures.do(ctx, previewWait, true, func() (err error) {
+		res, err = imaging.PreviewOf(ctx, src, img.Width, img.Height, ops, imaging.Output{Format: job.Format, Quality: job.Quality, Strip: true}, size)
+		return err
+	})
 	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
 		return nil, errPreviewSlow
 	}
@@ -146,7 +139,9 @@ func (g *Gateway) livePreview(r *http.Request, owner string) (*imaging.Result, e
 // is larger than it and it is large enough for this preview (need pixels
 // on its longer side); else the original. Decoding an 18 MP original costs
 // seconds on a busy machine and the proxy a tenth of that, and a person
-// moving a slider asks for many previews of one picture.
+// moving a slider asks for many previews of one picture. Making the proxy
+// takes a slot of the budget but no rest after it: it happens once a
+// picture, and the person would wait on it.
 func (g *Gateway) previewSource(ctx context.Context, owner string, img records.Image, need int) ([]byte, error) {
 	long := max(img.Width, img.Height)
 	if long <= imaging.ProxySize || need > min(long, imaging.ProxySize) {
@@ -164,7 +159,11 @@ func (g *Gateway) previewSource(ctx context.Context, owner string, img records.I
 	if err != nil {
 		return nil, err
 	}
-	p, err := imaging.Proxy(ctx, src)
+	var p *imaging.Result
+	err = g.pictures.do(ctx, previewWait, false, func() (err error) {
+		p, err = imaging.Proxy(ctx, src)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

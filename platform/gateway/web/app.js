@@ -595,7 +595,10 @@ async function previewImage(which, body) {
   if (!res.ok) {
     let msg = `the server answered ${res.status}`;
     try { msg = (await res.json()).error || msg; } catch { /* not JSON */ }
-    throw new Error(msg);
+    const err = new Error(msg);
+    err.status = res.status;
+    err.retryAfter = Number(res.headers.get('Retry-After')) || 0;
+    throw err;
   }
   const url = URL.createObjectURL(await res.blob());
   if (previewURLs[which]) URL.revokeObjectURL(previewURLs[which]);
@@ -644,6 +647,12 @@ async function updatePreview() {
     state.textContent = '';
   } catch (err) {
     if (seq !== previewSeq) return;
+    if (err.status === 503 && err.retryAfter) {
+      // Previews are busy (their share of the CPUs is in use): ask again.
+      state.textContent = 'waiting for a turn…';
+      previewTimer = setTimeout(updatePreview, err.retryAfter * 1000);
+      return;
+    }
     errBox.textContent = `No preview: ${err.message}`;
     state.textContent = '';
   }
