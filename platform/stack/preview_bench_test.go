@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,7 +26,9 @@ import (
 // debounce), alternating between an 18 MP photo and a smaller one, each
 // edited with thumbnail + recolor + watermark. It reports both rates and
 // their ratio (the bound: previews lower the batch's throughput by
-// at most 10 %, a ratio of at least 0.9), and the previews' median time.
+// at most 10 %, a ratio of at least 0.9), the previews made and those
+// answered "busy" (the gateway's --preview-cpu share was in use for longer
+// than a request waits; the web app asks again), and their median time.
 func BenchmarkBatchWithPreviews(b *testing.B) {
 	const tasks = 500
 	all := stacktest.Photos(b)
@@ -54,7 +57,7 @@ func BenchmarkBatchWithPreviews(b *testing.B) {
 		alone := batch()
 
 		stop := make(chan struct{})
-		var made atomic.Int64
+		var made, busy atomic.Int64
 		var took []time.Duration
 		done := make(chan struct{})
 		go func() {
@@ -68,6 +71,10 @@ func BenchmarkBatchWithPreviews(b *testing.B) {
 				case <-tick.C:
 				}
 				d, err := preview(ctx, p.URL, edited[i%2], i)
+				if errors.Is(err, errBusy) {
+					busy.Add(1) // the web app asks again later
+					continue
+				}
 				if err != nil {
 					b.Error(err)
 					return
@@ -86,6 +93,7 @@ func BenchmarkBatchWithPreviews(b *testing.B) {
 		b.ReportMetric(with, "with-previews-tasks/s")
 		b.ReportMetric(with/alone, "ratio")
 		b.ReportMetric(float64(made.Load()), "previews")
+		b.ReportMetric(float64(busy.Load()), "previews-busy")
 		if len(took) > 0 {
 			b.ReportMetric(ms(median(took)), "preview-median-ms")
 		}
@@ -112,11 +120,18 @@ func preview(ctx context.Context, url, image string, i int) (time.Duration, erro
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
 		return 0, err
 	}
+	if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "" {
+		return 0, errBusy
+	}
 	if resp.StatusCode != http.StatusOK {
 		return 0, fmt.Errorf("preview: %s", resp.Status)
 	}
 	return time.Since(start), nil
 }
+
+// errBusy is a preview answered 503 with Retry-After: the previews' share
+// of the CPUs was in use for longer than a request waits.
+var errBusy = errors.New("previews busy")
 
 func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
