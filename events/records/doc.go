@@ -18,6 +18,7 @@
 //	originals/{owner}/{image}                 an uploaded picture
 //	results/{owner}/{job}/{task}.{ext}        a task's result
 //	previews/{owner}/{job}/{task}.webp        its small copy, for the web app
+//	previews/{owner}/images/{image}.jpg       an original's copy for live previews
 //	records/images/{image}.json               written once, at upload
 //	records/jobs/{job}/job.json               written once, when the job is created
 //	records/jobs/{job}/tasks/{task}/started-{attempt}.json

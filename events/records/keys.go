@@ -45,6 +45,13 @@ func PreviewKey(owner, job, task string) string {
 	return "previews/" + url.PathEscape(owner) + "/" + job + "/" + task + ".webp"
 }
 
+// ProxyKey is where the copy of an original that live previews are made
+// from is kept once made (imaging.Proxy): beside the previews of results,
+// under a segment no job id can be.
+func ProxyKey(owner, image string) string {
+	return "previews/" + url.PathEscape(owner) + "/images/" + image + ".jpg"
+}
+
 // legacyLayout is how many segments followed each kind before keys had
 // owners (originals/{image}, results/{job}/{task}.{ext}): one fewer than now,
 // so an old key is never taken for an owner's. Records name such keys, and

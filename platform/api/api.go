@@ -202,3 +202,23 @@ type Me struct {
 	// one: an email address or a user name.
 	Name string `json:"name,omitempty"`
 }
+
+// PreviewRequest asks for one uploaded image edited as a recipe says, made
+// small for a screen (POST /v1/previews): Ops (or a Preset), given in the
+// original's pixels as for a job, Format and Quality as for a job, and
+// Size, the longest side of the answer in pixels. Nothing is stored.
+type PreviewRequest struct {
+	Image   string            `json:"image"`
+	Ops     []json.RawMessage `json:"ops,omitempty"`
+	Preset  string            `json:"preset,omitempty"`
+	Format  string            `json:"format,omitempty"`
+	Quality int               `json:"quality,omitempty"`
+	Size    int               `json:"size,omitempty"`
+}
+
+// Defaults of a PreviewRequest: WebP, which every browser shows, at 640
+// pixels, a panel on a dense screen.
+const (
+	DefaultPreviewFormat = "webp"
+	DefaultPreviewSize   = 640
+)

@@ -38,6 +38,11 @@ type Config struct {
 	// job's records although a Changes tells it what changed (default
 	// 5s): the records written by other processes show within that time.
 	ProgressResync time.Duration
+	// PreviewCPU is the share of the machine's CPUs the gateway may spend
+	// making previews (default 0.08: previews slow the batch workers on the
+	// same machine by at most that much). A gateway with a machine of its
+	// own, as on Knative or Cloud Run, can take 1.
+	PreviewCPU float64
 }
 
 // Defaults.
@@ -49,6 +54,7 @@ const (
 	DefaultMaxFrames       = 100
 	DefaultEnqueueTimeout  = time.Minute
 	DefaultProgressResync  = 5 * time.Second
+	DefaultPreviewCPU      = 0.08
 )
 
 // DefaultFormats are the upload formats accepted unless configured.
@@ -93,6 +99,12 @@ func (c *Config) setDefaults() error {
 		c.ProgressResync = DefaultProgressResync
 	case c.ProgressResync < 0:
 		errs = append(errs, fmt.Errorf("gateway: progress resync must be positive, got %s", c.ProgressResync))
+	}
+	switch {
+	case c.PreviewCPU == 0:
+		c.PreviewCPU = DefaultPreviewCPU
+	case c.PreviewCPU < 0 || c.PreviewCPU > 1:
+		errs = append(errs, fmt.Errorf("gateway: preview CPU must be a share between 0 and 1, got %g", c.PreviewCPU))
 	}
 	return errors.Join(errs...)
 }

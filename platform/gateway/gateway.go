@@ -45,6 +45,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -101,7 +102,9 @@ type Gateway struct {
 	jobs   *recordCache[records.Job]
 	images *recordCache[records.Image]
 	feeds  *feeds
-	mux    *http.ServeMux
+	// pictures bounds the CPU spent making previews.
+	pictures *pictureBudget
+	mux      *http.ServeMux
 	// routes are the patterns mux serves, in the order registered.
 	routes []string
 	// links routes the paths a signed link may open (links.go).
@@ -142,6 +145,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	}
 	deps.Log = slog.New(deps.Pseudonyms.Redact(deps.Log.Handler()))
 	g := &Gateway{cfg: cfg, deps: deps, store: records.NewStore(deps.Bucket), mux: http.NewServeMux(), log: deps.Log, closing: make(chan struct{}), jobs: newJobCache(), images: newImageCache()}
+	g.pictures = newPictureBudget(cfg.PreviewCPU*float64(runtime.NumCPU()), deps.Now)
 	g.feeds = &feeds{store: g.store, now: deps.Now, log: deps.Log, notice: g.notice, told: deps.Changes != nil, resync: cfg.ProgressResync, wait: waitTick, m: map[string]*feed{}}
 	if deps.Changes != nil {
 		deps.Changes.listen(g.feeds.taskChanged)
@@ -201,6 +205,7 @@ func (g *Gateway) ownedRoutes() []ownedRoute {
 		{"GET /v1/presets/{name}", g.getPreset, nil},
 		{"DELETE /v1/presets/{name}", g.deletePreset, nil},
 		{"DELETE /v1/me", g.eraseOwner, nil},
+		{"POST /v1/previews", g.createPreview, nil},
 	}
 }
 

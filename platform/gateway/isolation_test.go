@@ -148,6 +148,14 @@ var routeCases = map[string]routeCase{
 		body:  noBody,
 		owner: http.StatusNoContent, other: http.StatusNoContent,
 	},
+	// A live preview of one's own picture; another's is unknown.
+	"POST /v1/previews": {
+		path: func(holdings) string { return "/v1/previews" },
+		body: func(_ testing.TB, h holdings) (string, []byte) {
+			return jsonBody(map[string]any{"image": h.image, "ops": []any{map[string]any{"op": "flip"}}, "size": 32})
+		},
+		owner: http.StatusOK, other: http.StatusNotFound,
+	},
 }
 
 // publicRoutes are the routes anyone may read, each with a path to call:

@@ -154,6 +154,11 @@ func validateRecipe(req api.JobRequest) ([]json.RawMessage, map[int][]string, er
 	if len(req.Ops) == 0 {
 		return nil, nil, fault.New(fault.InvalidArgument, "ops: at least one op is required")
 	}
+	return validateSettings(req)
+}
+
+// validateSettings is validateRecipe where no ops is a valid answer.
+func validateSettings(req api.JobRequest) ([]json.RawMessage, map[int][]string, error) {
 	ops := make([]json.RawMessage, len(req.Ops))
 	needs := map[int][]string{}
 	for i, raw := range req.Ops {

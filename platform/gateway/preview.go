@@ -3,10 +3,10 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"path"
-	"runtime"
 	"strings"
 
 	"gocloud.dev/blob"
@@ -35,10 +35,6 @@ var previewOps = func() []imaging.Op {
 // previewOutput is WebP, which every browser shows and which keeps
 // transparency, at a quality made for looking, not for keeping.
 var previewOutput = imaging.Output{Format: "webp", Quality: 75, Strip: true}
-
-// previewSlots bounds the previews made at once: each is libvips work in the
-// gateway's process, which should stay free to answer.
-var previewSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 
 // getPreview serves a small picture of a task's result: made from the result
 // the first time it is asked for, then kept in the bucket beside it. A page
@@ -72,17 +68,18 @@ func (g *Gateway) getPreview(w http.ResponseWriter, r *http.Request, owner strin
 // dst. Two requests for the same preview at once both make it and write the
 // same bytes.
 func (g *Gateway) makePreview(ctx context.Context, src, dst string) error {
-	select {
-	case previewSlots <- struct{}{}:
-		defer func() { <-previewSlots }()
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 	data, err := g.deps.Bucket.ReadAll(ctx, src)
 	if err := fault.Storage(err, "reading %s", src); err != nil {
 		return notFoundAs(err, "the result is no longer stored")
 	}
-	p, err := imaging.Process(ctx, data, previewOps, previewOutput)
+	var p *imaging.Result
+	err = g.pictures.do(ctx, previewWait, true, func() (err error) {
+		p, err = imaging.Process(ctx, data, previewOps, previewOutput)
+		return err
+	})
+	if errors.Is(err, errPreviewBusy) {
+		return fault.Wrap(fault.Transient, err, "previews are busy")
+	}
 	if err != nil {
 		return err
 	}

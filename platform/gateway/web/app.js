@@ -2,6 +2,8 @@
 //   POST /v1/images, GET /v1/images/{id}          upload, originals
 //   GET  /v1/ops                                   the edit form, built from the catalogue
 //   POST /v1/jobs, GET /v1/jobs/{id}               submit, state (and its notice)
+//   POST /v1/previews                              the live before/after of one photo
+//   GET/POST /v1/presets                           saved recipes
 //   GET  /v1/jobs/{id}/events                      live progress (server-sent events)
 //   GET  /v1/jobs/{id}/tasks/{task}/output, …/archive   results
 //   GET  /v1/me                                    who is signed in
@@ -173,9 +175,10 @@ function refreshUploads() {
   summary.dataset.rejected = bad;
   summary.dataset.busy = busy;
   const start = $('#start');
-  start.disabled = ok === 0 || busy > 0 || ops.length === 0;
+  start.disabled = ok === 0 || busy > 0 || (ops.length === 0 && !$('#preset').value);
   start.textContent = ok ? `Start editing ${ok} photo${ok === 1 ? '' : 's'}` : 'Start';
   refreshDrawPhotos();
+  refreshLivePhotos();
 }
 
 function setUpDrop() {
@@ -492,6 +495,19 @@ function collectOps() {
   });
 }
 
+// A recipe as the API takes it: a preset's name, or the ops and output
+// settings of the panel.
+function recipe() {
+  const preset = $('#preset').value;
+  if (preset) return { preset };
+  const body = { ops: collectOps() };
+  const format = $('#format').value;
+  if (format) body.format = format;
+  const quality = $('#quality').value;
+  if (quality) body.quality = Number(quality);
+  return body;
+}
+
 async function startJob(e) {
   e.preventDefault();
   const errBox = $('#job-error');
@@ -500,17 +516,13 @@ async function startJob(e) {
   if (!form.reportValidity()) return;
   let body;
   try {
-    body = { images: accepted().map((u) => u.image.id), ops: collectOps() };
+    body = { images: accepted().map((u) => u.image.id), ...recipe() };
   } catch (err) {
     errBox.textContent = err.message;
     if (err.control) err.control.focus();
     return;
   }
-  const format = $('#format').value;
-  if (format) body.format = format;
-  const quality = $('#quality').value;
-  if (quality) body.quality = Number(quality);
-  if ($('#keep-metadata').checked) body.metadata = 'keep';
+  if ($('#keep-metadata').checked && !body.preset) body.metadata = 'keep';
   const start = $('#start');
   start.disabled = true;
   try {
@@ -519,6 +531,138 @@ async function startJob(e) {
   } catch (err) {
     errBox.textContent = `The job was not started: ${err.message}`;
     refreshUploads();
+  }
+}
+
+// -------------------------------------------------------------- presets
+
+async function loadPresets(select) {
+  const list = await api('/v1/presets');
+  const box = $('#preset');
+  box.replaceChildren(el('option', { value: '', text: 'none: the edits above' }),
+    ...list.presets.map((p) => el('option', { value: p.name, text: p.builtin ? `${p.name} (built in)` : p.name })));
+  if (select) box.value = select;
+}
+
+async function savePreset() {
+  const status = $('#preset-status');
+  const name = $('#preset-name');
+  status.textContent = '';
+  if (!name.reportValidity() || !name.value) { name.focus(); return; }
+  let body;
+  try {
+    body = { name: name.value, ops: collectOps() };
+  } catch (err) {
+    status.textContent = err.message;
+    return;
+  }
+  const format = $('#format').value;
+  if (format) body.format = format;
+  const quality = $('#quality').value;
+  if (quality) body.quality = Number(quality);
+  if ($('#keep-metadata').checked) body.metadata = 'keep';
+  try {
+    const saved = await api('/v1/presets', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    await loadPresets($('#preset').value);
+    status.textContent = `Saved as ${saved.name}.`;
+  } catch (err) {
+    status.textContent = `Not saved: ${err.message}`;
+  }
+}
+
+function presetChosen() {
+  const using = $('#preset').value !== '';
+  $('#ops').classList.toggle('inactive', using);
+  refreshUploads();
+  schedulePreview();
+}
+
+// ---------------------------------------------------------- live preview
+
+const PREVIEW_SIZE = 480;
+const PREVIEW_DEBOUNCE_MS = 300;
+let previewTimer = null;
+let previewSeq = 0;
+const previewURLs = { before: null, after: null };
+
+function refreshLivePhotos() {
+  const select = $('#live-photo');
+  const current = select.value;
+  const photos = accepted();
+  select.replaceChildren(...photos.map((u) => el('option', { value: u.image.id, text: u.image.name })));
+  if (photos.some((u) => u.image.id === current)) select.value = current;
+  $('#live').hidden = photos.length === 0;
+  if (select.value !== current) { showBefore(); schedulePreview(); }
+}
+
+// previewImage asks for a preview and shows it in img, through a blob URL:
+// the request carries the page's own credentials (cookies), never a key in
+// a URL.
+async function previewImage(which, body) {
+  const res = await fetch('/v1/previews', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) {
+    let msg = `the server answered ${res.status}`;
+    try { msg = (await res.json()).error || msg; } catch { /* not JSON */ }
+    const err = new Error(msg);
+    err.status = res.status;
+    err.retryAfter = Number(res.headers.get('Retry-After')) || 0;
+    throw err;
+  }
+  const url = URL.createObjectURL(await res.blob());
+  if (previewURLs[which]) URL.revokeObjectURL(previewURLs[which]);
+  previewURLs[which] = url;
+  return url;
+}
+
+async function showBefore() {
+  const image = $('#live-photo').value;
+  if (!image) return;
+  try {
+    $('#live-before').src = await previewImage('before', { image, ops: [], size: PREVIEW_SIZE });
+  } catch (err) {
+    $('#live-error').textContent = `The photo could not be shown: ${err.message}`;
+  }
+}
+
+function schedulePreview() {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(updatePreview, PREVIEW_DEBOUNCE_MS);
+}
+
+async function updatePreview() {
+  const image = $('#live-photo').value;
+  const live = $('#live');
+  if (!image) return;
+  const seq = ++previewSeq;
+  const state = $('#live-state');
+  const errBox = $('#live-error');
+  let body;
+  try {
+    body = { image, ...recipe(), size: PREVIEW_SIZE };
+  } catch (err) {
+    errBox.textContent = err.message;
+    return;
+  }
+  if (!body.preset && body.ops.length === 0) body.ops = [];
+  state.textContent = 'updating…';
+  try {
+    const url = await previewImage('after', body);
+    if (seq !== previewSeq) return; // a newer one is on its way
+    const img = $('#live-after');
+    img.onload = () => { live.dataset.version = String(seq); };
+    img.src = url;
+    errBox.textContent = '';
+    state.textContent = '';
+  } catch (err) {
+    if (seq !== previewSeq) return;
+    if (err.status === 503 && err.retryAfter) {
+      // Previews are busy (their share of the CPUs is in use): ask again.
+      state.textContent = 'waiting for a turn…';
+      previewTimer = setTimeout(updatePreview, err.retryAfter * 1000);
+      return;
+    }
+    errBox.textContent = `No preview: ${err.message}`;
+    state.textContent = '';
   }
 }
 
@@ -1014,6 +1158,13 @@ async function main() {
   window.addEventListener('hashchange', route);
   route();
   await loadCatalogue();
+  $('#preset-save').addEventListener('click', savePreset);
+  $('#preset').addEventListener('change', presetChosen);
+  $('#live-photo').addEventListener('change', () => { showBefore(); schedulePreview(); });
+  // Any change to the edits, their order or the output asks for a preview.
+  const form = $('#edit-form');
+  for (const type of ['input', 'change', 'click']) form.addEventListener(type, (e) => { if (!e.target.closest('#live, .presets')) schedulePreview(); });
+  try { await loadPresets(); } catch (err) { $('#preset-status').textContent = `Presets could not be loaded: ${err.message}`; }
   document.body.dataset.ready = 'true';
 }
 
