@@ -27,6 +27,10 @@ import (
 // Function handles response events.
 type Function struct {
 	Store *records.Store
+	// Stored, if set, is told the owner and size of each result recorded,
+	// for the owner's quota of stored bytes. A duplicated delivery tells
+	// it twice; the quota's periodic recount corrects that.
+	Stored func(owner string, bytes int64)
 }
 
 // Handle records what e reports.
@@ -43,7 +47,13 @@ func (f *Function) Handle(ctx context.Context, e cloudevents.Event) error {
 		if err := events.Decode(e, &d); err != nil {
 			return fault.Wrap(fault.InvalidArgument, err, "results: the response event is malformed")
 		}
-		return f.Store.MarkCompleted(ctx, d, e.Time())
+		if err := f.Store.MarkCompleted(ctx, d, e.Time()); err != nil {
+			return err
+		}
+		if f.Stored != nil {
+			f.Stored(d.Owner, d.Result.Bytes)
+		}
+		return nil
 	case events.TypeTaskFailed:
 		var d events.TaskFailed
 		if err := events.Decode(e, &d); err != nil {

@@ -12,6 +12,9 @@ import (
 // show to the person who sent the request.
 type Error struct {
 	Error string `json:"error"`
+	// Quota is set when the request was refused for going over one of the
+	// owner's quotas (413 or 429): which, its limit and the use.
+	Quota *QuotaExceeded `json:"quota,omitempty"`
 }
 
 // Image is the server's answer for one uploaded file: either an accepted

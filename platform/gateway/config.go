@@ -8,6 +8,7 @@ import (
 
 	"github.com/pixmill/pixmill/events/imagetype"
 	"github.com/pixmill/pixmill/events/records"
+	"github.com/pixmill/pixmill/platform/quota"
 )
 
 // Config holds the gateway's limits. Zero values take the defaults.
@@ -38,6 +39,10 @@ type Config struct {
 	// job's records although a Changes tells it what changed (default
 	// 5s): the records written by other processes show within that time.
 	ProgressResync time.Duration
+	// Quotas are the owners' quotas (package quota); zero limits are none.
+	Quotas quota.Config
+	// RateLimits bound how fast requests come; zero rates are no limit.
+	RateLimits RateLimits
 }
 
 // Defaults.
@@ -94,6 +99,7 @@ func (c *Config) setDefaults() error {
 	case c.ProgressResync < 0:
 		errs = append(errs, fmt.Errorf("gateway: progress resync must be positive, got %s", c.ProgressResync))
 	}
+	errs = append(errs, c.RateLimits.validate())
 	return errors.Join(errs...)
 }
 

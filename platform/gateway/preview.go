@@ -55,7 +55,7 @@ func (g *Gateway) getPreview(w http.ResponseWriter, r *http.Request, owner strin
 	case err != nil:
 		err = fault.Wrap(fault.Transient, err, "looking for the preview %s", key)
 	case !ok:
-		err = g.makePreview(r.Context(), res.Key, key)
+		err = g.makePreview(r.Context(), owner, res.Key, key)
 	}
 	if err != nil {
 		g.fail(w, r, err)
@@ -65,9 +65,10 @@ func (g *Gateway) getPreview(w http.ResponseWriter, r *http.Request, owner strin
 }
 
 // makePreview reads the result at src, makes its preview and stores it at
-// dst. Two requests for the same preview at once both make it and write the
-// same bytes.
-func (g *Gateway) makePreview(ctx context.Context, src, dst string) error {
+// dst, counting its bytes as owner's. Two requests for the same preview at
+// once both make it and write the same bytes (and count them twice, until
+// the next recount).
+func (g *Gateway) makePreview(ctx context.Context, owner, src, dst string) error {
 	select {
 	case previewSlots <- struct{}{}:
 		defer func() { <-previewSlots }()
@@ -85,5 +86,6 @@ func (g *Gateway) makePreview(ctx context.Context, src, dst string) error {
 	if err := g.deps.Bucket.WriteAll(ctx, dst, p.Bytes, &blob.WriterOptions{ContentType: p.ContentType}); err != nil {
 		return fault.Wrap(fault.Transient, err, "storing the preview %s", dst)
 	}
+	g.quotas.AddStored(owner, int64(len(p.Bytes)))
 	return nil
 }
