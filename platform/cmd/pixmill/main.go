@@ -7,6 +7,7 @@
 //	pixmill submit    upload pictures, run edits, wait and download
 //	pixmill ops       list the edit ops and their fields
 //	pixmill dlq       list or redrive dead-lettered requests
+//	pixmill usage     what you use of your quotas, and their limits
 //
 // Run `pixmill COMMAND -h` for a command's flags.
 package main
@@ -37,6 +38,7 @@ Usage:
   pixmill ops                        list the edit ops and their fields
   pixmill dlq list|redrive           show or resend requests parked on the dead-letter topic
   pixmill keys create|list|revoke    make, list or revoke API keys for scripts
+  pixmill usage                      what you use of your quotas, and their limits
 
 Run "pixmill COMMAND -h" for the flags of a command.
 `
@@ -73,6 +75,8 @@ func main() {
 		err = runOps(os.Stdout)
 	case "keys":
 		err = runKeys(ctx, args, os.Stdout, os.Stderr)
+	case "usage":
+		err = runUsage(ctx, args, os.Stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 		return
