@@ -121,6 +121,12 @@ var routeCases = map[string]routeCase{
 		body:  noBody,
 		owner: http.StatusNoContent, other: http.StatusNoContent,
 	},
+	// Everyone sees their own use and limits.
+	"GET /v1/me": {
+		path:  func(holdings) string { return "/v1/me" },
+		body:  noBody,
+		owner: http.StatusOK, other: http.StatusOK,
+	},
 }
 
 // publicRoutes are the routes anyone may read, each with a path to call:
