@@ -19,17 +19,8 @@ func (t *Tracker) StartJob(ctx context.Context, owner, id string, photos int) er
 	if lim.ConcurrentJobs > 0 && int64(len(a.open)) >= lim.ConcurrentJobs {
 		// Only at the limit are the running jobs looked at: a read and a
 		// listing a job, at most ConcurrentJobs of them.
-		for j, writing := range a.open {
-			if writing {
-				continue
-			}
-			ended, err := t.ended(ctx, owner, j)
-			if err != nil {
-				return err
-			}
-			if ended {
-				delete(a.open, j)
-			}
+		if err := t.refresh(ctx, owner, a); err != nil {
+			return err
 		}
 		if n := int64(len(a.open)); n >= lim.ConcurrentJobs {
 			return &Exceeded{Quota: ConcurrentJobs, Limit: lim.ConcurrentJobs, Used: n, Requested: 1, RetryAfter: jobRetry}
@@ -58,4 +49,21 @@ func (t *Tracker) Stored(owner, id string, ok bool) {
 	} else {
 		delete(a.open, id)
 	}
+}
+
+// refresh forgets the jobs of a that have ended. a is locked.
+func (t *Tracker) refresh(ctx context.Context, owner string, a *account) error {
+	for j, writing := range a.open {
+		if writing {
+			continue
+		}
+		ended, err := t.ended(ctx, owner, j)
+		if err != nil {
+			return err
+		}
+		if ended {
+			delete(a.open, j)
+		}
+	}
+	return nil
 }

@@ -193,13 +193,17 @@ func (a *account) prune(now time.Time) {
 	a.uploads = a.uploads[i:]
 }
 
-// Usage returns owner's use and limits.
+// Usage returns owner's use and limits. It reads the state of each job
+// not known to have ended, so that the count is that of now.
 func (t *Tracker) Usage(ctx context.Context, owner string) (Usage, Limits, error) {
 	a, err := t.lock(ctx, owner)
 	if err != nil {
 		return Usage{}, Limits{}, err
 	}
 	defer a.mu.Unlock()
+	if err := t.refresh(ctx, owner, a); err != nil {
+		return Usage{}, Limits{}, err
+	}
 	return Usage{StoredBytes: a.stored + a.reserved, UploadsLastHour: int64(len(a.uploads)), ConcurrentJobs: int64(len(a.open))}, t.Limits(owner), nil
 }
 
