@@ -4,6 +4,7 @@
 //   POST /v1/jobs, GET /v1/jobs/{id}               submit, state (and its notice)
 //   GET  /v1/jobs/{id}/events                      live progress (server-sent events)
 //   GET  /v1/jobs/{id}/tasks/{task}/output, …/archive   results
+//   GET  /v1/me                                    use of the quotas, in the header
 // The job id lives in the URL (#/jobs/ID), so a job's page survives a reload
 // and can be bookmarked.
 
@@ -47,6 +48,33 @@ async function api(path, opts = {}) {
   }
   return body;
 }
+
+// ---------------------------------------------------------------- usage
+
+// loadUsage shows the caller's use of each quota that counts use against
+// its limit (GET /v1/me), in the header; a quota without a limit shows the
+// use alone.
+let usageTimer = null;
+async function loadUsage() {
+  clearTimeout(usageTimer);
+  let me;
+  try { me = await api('/v1/me'); } catch { return; }
+  const list = $('#usage');
+  const items = [
+    ['Storage', me.usage.stored_bytes, me.limits.stored_bytes, humanBytes],
+    ['Uploads this hour', me.usage.uploads_last_hour, me.limits.uploads_per_hour, String],
+    ['Running jobs', me.usage.concurrent_jobs, me.limits.concurrent_jobs, String],
+  ];
+  list.replaceChildren(...items.map(([name, used, limit, fmt]) => {
+    const text = limit ? `${name}: ${fmt(used)} of ${fmt(limit)}` : `${name}: ${fmt(used)}`;
+    const li = el('li', { class: limit && used >= limit ? 'full' : '' }, el('span', { text }));
+    if (limit) li.append(el('meter', { min: 0, max: limit, value: Math.min(used, limit), 'aria-hidden': 'true' }));
+    return li;
+  }));
+  list.hidden = false;
+}
+// Bursts of uploads ask once, when they settle.
+const usageSoon = () => { clearTimeout(usageTimer); usageTimer = setTimeout(loadUsage, 500); };
 
 // ---------------------------------------------------------------- uploads
 
@@ -121,6 +149,7 @@ function send(u) {
     if (state === 'rejected') $('#upload-list').prepend(u.row.li);
     pump();
     refreshUploads();
+    usageSoon();
   };
   xhr.onload = () => {
     const body = xhr.response || {};
@@ -952,6 +981,8 @@ async function main() {
   $('#jobs-more').addEventListener('click', () => listJobs(false));
   window.addEventListener('hashchange', route);
   route();
+  window.addEventListener('hashchange', usageSoon);
+  loadUsage();
   await loadCatalogue();
   document.body.dataset.ready = 'true';
 }
