@@ -23,11 +23,15 @@ type Usage struct {
 	ConcurrentJobs int64
 }
 
-// seedJobs is how many of an owner's newest jobs the first count reads to
-// find those not yet ended; older jobs are taken to have ended, which
-// holds unless an owner keeps more than this many jobs running across a
-// restart of the gateway.
-const seedJobs = 100
+// seedJobs and seedAge bound the jobs the first count of an owner reads to
+// find those not yet ended: the newest 100, of the last day. Older jobs are
+// taken to have ended, which holds unless an owner keeps more than this
+// many jobs, or one for more than a day, running across a restart of the
+// gateway; each read costs a listing of the job's records.
+const (
+	seedJobs = 100
+	seedAge  = 24 * time.Hour
+)
 
 // jobRetry is the Retry-After of a refused job: how long a job takes to
 // end is not known, and polling every half minute costs little.
@@ -128,6 +132,9 @@ func (t *Tracker) count(ctx context.Context, owner string, a *account, first boo
 			return err
 		}
 		for _, j := range jobs {
+			if now.Sub(j.Created) > seedAge {
+				break
+			}
 			ended, err := t.ended(ctx, owner, j.ID)
 			if err != nil {
 				return err
