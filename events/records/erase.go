@@ -20,8 +20,8 @@ func (s *Store) DeleteImage(ctx context.Context, img Image, at time.Time) error 
 	return s.dropImage(ctx, img.Owner, img.ID, img.Key, Gone{ID: img.ID, Owner: img.Owner, At: at})
 }
 
-// dropImage writes the tombstone g, then removes the original at key and
-// the image's record.
+// dropImage writes the tombstone g, then removes the original at key, the
+// copy live previews are made from, and the image's record.
 func (s *Store) dropImage(ctx context.Context, owner, id, key string, g Gone) error {
 	if err := s.putGone(ctx, goneImageKey(id), g); err != nil {
 		return err
@@ -30,6 +30,9 @@ func (s *Store) dropImage(ctx context.Context, owner, id, key string, g Gone) er
 		if err := s.remove(ctx, key); err != nil {
 			return err
 		}
+	}
+	if err := s.remove(ctx, ProxyKey(owner, id)); err != nil {
+		return err
 	}
 	return s.remove(ctx, imageRecordKey(id))
 }

@@ -60,6 +60,7 @@ func previewCases(t *testing.T) map[string][][]Op {
 		},
 		"redeye":       {{&Redeye{Regions: eyes}}, {&Redeye{}}},
 		"whiten_teeth": {{&WhitenTeeth{Region: mouth, Strength: 0.6}}},
+		"enhance":      {{&Enhance{Strength: 1}}, {&Enhance{Strength: 0.5}}},
 		// A chain, with geometry changing on the way.
 		"chain": {{&Crop{X: 200, Y: 100, Width: 1700, Height: 1800}, &Thumbnail{Width: 1500, Fit: "fit"}, &Recolor{Mode: "sepia", Strength: 0.4}, &Watermark{Text: "chain", FontSize: 90, Scale: 0.25, Color: "#ffffff", Opacity: 0.5, Gravity: "north-west"}}},
 	}

@@ -34,6 +34,10 @@ import (
 // Function handles response events.
 type Function struct {
 	Store *records.Store
+	// Stored, if set, is told the owner and size of each result recorded,
+	// for the owner's quota of stored bytes. A duplicated delivery tells
+	// it twice; the quota's periodic recount corrects that.
+	Stored func(owner string, bytes int64)
 }
 
 // Handle records what e reports.
@@ -50,7 +54,11 @@ func (f *Function) Handle(ctx context.Context, e cloudevents.Event) error {
 		if err := events.Decode(e, &d); err != nil {
 			return fault.Wrap(fault.InvalidArgument, err, "results: the response event is malformed")
 		}
-		return f.kept(ctx, d.Owner, d.Job, d.Task, e, d.Result.Key, f.Store.MarkCompleted(ctx, d, e.Time()))
+		err := f.Store.MarkCompleted(ctx, d, e.Time())
+		if err == nil && f.Stored != nil {
+			f.Stored(d.Owner, d.Result.Bytes)
+		}
+		return f.kept(ctx, d.Owner, d.Job, d.Task, e, d.Result.Key, err)
 	case events.TypeTaskFailed:
 		var d events.TaskFailed
 		if err := events.Decode(e, &d); err != nil {

@@ -12,6 +12,9 @@ import (
 // show to the person who sent the request.
 type Error struct {
 	Error string `json:"error"`
+	// Quota is set when the request was refused for going over one of the
+	// owner's quotas (413 or 429): which, its limit and the use.
+	Quota *QuotaExceeded `json:"quota,omitempty"`
 }
 
 // Image is the server's answer for one uploaded file: either an accepted
@@ -189,7 +192,7 @@ type Link struct {
 }
 
 // Me is who the gateway takes the caller for (GET /v1/me), for the web app
-// to show who is signed in.
+// to show who is signed in, with the caller's use of its quotas.
 type Me struct {
 	// Owner is the caller's owner id: everything they upload and run is
 	// kept under it.
@@ -201,6 +204,10 @@ type Me struct {
 	// Name is what to call the caller, when the proxy or the token gives
 	// one: an email address or a user name.
 	Name string `json:"name,omitempty"`
+	// Usage and Limits are what the caller uses of its quotas, and their
+	// limits (0: none).
+	Usage  Usage  `json:"usage"`
+	Limits Limits `json:"limits"`
 }
 
 // PreviewRequest asks for one uploaded image edited as a recipe says, made

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pixmill/pixmill/events/imagetype"
 	"github.com/pixmill/pixmill/events/records"
+	"github.com/pixmill/pixmill/platform/quota"
 )
 
 // Config holds the gateway's limits. Zero values take the defaults.
@@ -43,6 +44,10 @@ type Config struct {
 	// same machine by at most that much). A gateway with a machine of its
 	// own, as on Knative or Cloud Run, can take 1.
 	PreviewCPU float64
+	// Quotas are the owners' quotas (package quota); zero limits are none.
+	Quotas quota.Config
+	// RateLimits bound how fast requests come; zero rates are no limit.
+	RateLimits RateLimits
 }
 
 // Defaults.
@@ -106,6 +111,7 @@ func (c *Config) setDefaults() error {
 	case c.PreviewCPU < 0 || c.PreviewCPU > 1:
 		errs = append(errs, fmt.Errorf("gateway: preview CPU must be a share between 0 and 1, got %g", c.PreviewCPU))
 	}
+	errs = append(errs, c.RateLimits.validate())
 	return errors.Join(errs...)
 }
 

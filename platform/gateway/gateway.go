@@ -22,7 +22,7 @@
 //	GET  /v1/jobs/{id}/events                the job's progress as server-sent events
 //	DELETE /v1/me                            everything of the caller's, keys included
 //	POST /v1/links                           {"path":"/v1/jobs/ID/archive","expires_in":"1h"}: a signed link
-//	GET  /v1/me                              who the caller is taken for, and how they were identified
+//	GET  /v1/me                              who the caller is taken for, their use of their quotas and the limits
 //	GET  /v1/ops                             the op catalogue and output formats, for forms
 //	GET  /                                   the web app (and /assets/…)
 //	GET  /healthz
@@ -36,7 +36,11 @@
 // or for what its owner deleted or what expired (the body says which, and
 // when),
 // 413 for a limit, 422 for a picture that cannot be processed, 503 when
-// storage or the queue is unavailable: the table in package fault.
+// storage or the queue is unavailable: the table in package fault. A
+// request over one of the owner's quotas (package quota) is 413 when it
+// can never fit as it is and 429 with Retry-After when waiting helps, and
+// its body names the quota, its limit and the use ("quota"); a request
+// over the rate limits (RateLimits) is 429 with Retry-After.
 package gateway
 
 import (
@@ -57,6 +61,7 @@ import (
 	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/platform/api"
 	"github.com/pixmill/pixmill/platform/auth"
+	"github.com/pixmill/pixmill/platform/quota"
 )
 
 // Deps are the gateway's connections to the rest of the platform.
@@ -83,6 +88,10 @@ type Deps struct {
 	// Links, if set, signs the links POST /v1/links hands out; the Owners
 	// function verifies them. Without it that route answers 501.
 	Links *auth.Links
+	// Quotas, if set, keeps the owners' use against Config.Quotas; stack
+	// shares it with the results handler, which counts the results'
+	// bytes. Without it the gateway makes its own.
+	Quotas *quota.Tracker
 	// Pseudonyms names owners in the log, which never holds an owner id:
 	// Log's handler is wrapped to replace any with its pseudonym (default:
 	// pseudonyms of this process).
@@ -110,6 +119,11 @@ type Gateway struct {
 	// links routes the paths a signed link may open (links.go).
 	links *http.ServeMux
 	log   *slog.Logger
+	// quotas keeps each owner's use; byOwner and byAddress are the rate
+	// limits (ratelimit.go), nil when off.
+	quotas    *quota.Tracker
+	byOwner   *limiters
+	byAddress *limiters
 
 	fleetMu   sync.Mutex
 	fleet     records.FleetStatus
@@ -144,8 +158,18 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		deps.Pseudonyms = auth.NewPseudonyms(nil)
 	}
 	deps.Log = slog.New(deps.Pseudonyms.Redact(deps.Log.Handler()))
+	if deps.Quotas == nil {
+		q, err := quota.New(cfg.Quotas, deps.Bucket, deps.Now)
+		if err != nil {
+			return nil, err
+		}
+		deps.Quotas = q
+	}
 	g := &Gateway{cfg: cfg, deps: deps, store: records.NewStore(deps.Bucket), mux: http.NewServeMux(), log: deps.Log, closing: make(chan struct{}), jobs: newJobCache(), images: newImageCache()}
 	g.pictures = newPictureBudget(cfg.PreviewCPU*float64(runtime.NumCPU()), deps.Now)
+	g.quotas = deps.Quotas
+	g.byOwner = newLimiters("owner", cfg.RateLimits.OwnerRate, cfg.RateLimits.OwnerBurst, deps.Now)
+	g.byAddress = newLimiters("address", cfg.RateLimits.AddressRate, cfg.RateLimits.AddressBurst, deps.Now)
 	g.feeds = &feeds{store: g.store, now: deps.Now, log: deps.Log, notice: g.notice, told: deps.Changes != nil, resync: cfg.ProgressResync, wait: waitTick, m: map[string]*feed{}}
 	if deps.Changes != nil {
 		deps.Changes.listen(g.feeds.taskChanged)
@@ -154,7 +178,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		g.handle(rt.pattern, g.owned(rt.handler))
 	}
 	g.links = g.linkable()
-	g.handle("GET /v1/ops", http.HandlerFunc(g.getOps))
+	g.handle("GET /v1/ops", g.limitAddress(http.HandlerFunc(g.getOps)))
 	g.webRoutes()
 	if deps.Metrics != nil {
 		g.handle("GET /metrics", deps.Metrics)
@@ -203,6 +227,7 @@ func (g *Gateway) ownedRoutes() []ownedRoute {
 		{"POST /v1/presets", g.savePreset, nil},
 		{"GET /v1/presets", g.listPresets, nil},
 		{"GET /v1/presets/{name}", g.getPreset, nil},
+		{"GET /v1/me", g.getMe, nil},
 		{"DELETE /v1/presets/{name}", g.deletePreset, nil},
 		{"DELETE /v1/me", g.eraseOwner, nil},
 		{"POST /v1/previews", g.createPreview, nil},
@@ -235,9 +260,15 @@ func (g *Gateway) owned(h ownedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := g.deps.Identify(r)
 		if err != nil {
+			if !g.byAddress.allow(w, clientAddress(r)) {
+				return
+			}
 			if !auth.WriteUnauthorized(w, err) {
 				g.fail(w, r, err)
 			}
+			return
+		}
+		if !g.byOwner.allow(w, id.Owner) {
 			return
 		}
 		ctx := context.WithValue(context.WithValue(r.Context(), ownerKey{}, id.Owner), identityKey{}, id)
@@ -258,6 +289,11 @@ func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := fault.HTTPStatus(err)
 	msg := fault.Message(err)
 	if errors.Is(err, context.Canceled) {
+		return
+	}
+	var over *quota.Exceeded
+	if errors.As(err, &over) {
+		writeExceeded(w, over)
 		return
 	}
 	if status >= 500 {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
 
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/events/fault"
@@ -18,11 +20,18 @@ import (
 	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/platform/api"
+	"github.com/pixmill/pixmill/platform/quota"
 )
 
 // uploadImages stores each "file" part that is an accepted picture. A bad
 // file gets its own error entry and the others go on; the status is 4xx only
 // when nothing was accepted: 413 if every rejection was a size limit, else 400.
+//
+// The batch is all or nothing against the owner's quotas: each accepted
+// file reserves its bytes and upload before it is written, and the image
+// records, which make the pictures exist, are written only once the whole
+// batch fits. A file over a quota answers for the whole request (413 or
+// 429, quota.Exceeded) and the pictures already written are deleted.
 func (g *Gateway) uploadImages(w http.ResponseWriter, r *http.Request, owner string) {
 	r.Body = http.MaxBytesReader(w, r.Body, g.cfg.MaxRequestBytes)
 	mr, err := r.MultipartReader()
@@ -30,6 +39,13 @@ func (g *Gateway) uploadImages(w http.ResponseWriter, r *http.Request, owner str
 		writeJSON(w, http.StatusBadRequest, api.Error{Error: "expected a multipart/form-data body with one or more parts named \"file\""})
 		return
 	}
+	batch, err := g.quotas.Begin(r.Context(), owner)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	up := &upload{batch: batch}
+	defer g.undo(r, up)
 	var body api.UploadResult
 	accepted, limited := 0, 0
 	for {
@@ -47,10 +63,12 @@ func (g *Gateway) uploadImages(w http.ResponseWriter, r *http.Request, owner str
 			continue
 		}
 		entry := api.Image{Name: displayName(part.FileName())}
-		rejected, err := g.storeUpload(r, owner, part, &entry)
+		rejected, err := g.storeUpload(r, owner, up, part, &entry)
 		_ = part.Close()
 		if err != nil {
-			if fault.KindOf(err) == fault.Transient && !isBodyError(err) {
+			if !isBodyError(err) {
+				// Over a quota, or storage failed: the request fails
+				// whole, and what it wrote is deleted.
 				g.fail(w, r, err)
 				return
 			}
@@ -73,6 +91,10 @@ func (g *Gateway) uploadImages(w http.ResponseWriter, r *http.Request, owner str
 		}
 		body.Images = append(body.Images, entry)
 	}
+	if err := g.record(r, up); err != nil {
+		g.fail(w, r, err)
+		return
+	}
 	switch {
 	case accepted > 0:
 		writeJSON(w, http.StatusCreated, body)
@@ -90,10 +112,45 @@ func (g *Gateway) uploadImages(w http.ResponseWriter, r *http.Request, owner str
 	}
 }
 
-// storeUpload reads one file, checks it and stores it. rejected says why the
-// file was turned away; err is a failure of the request itself (its body or
-// storage), after which no other file can be handled.
-func (g *Gateway) storeUpload(r *http.Request, owner string, part io.Reader, entry *api.Image) (rejected, err error) {
+// upload is what one upload request has written: the pictures whose
+// objects are stored and whose records are not yet, and its reservations.
+type upload struct {
+	batch   *quota.Batch
+	pending []records.Image
+}
+
+// record writes the records of the pictures written, which makes them
+// exist, and counts their bytes as stored.
+func (g *Gateway) record(r *http.Request, up *upload) error {
+	for len(up.pending) > 0 {
+		img := up.pending[0]
+		if err := g.store.PutImage(r.Context(), img); err != nil {
+			return err
+		}
+		g.images.put(img.ID, img)
+		up.pending = up.pending[1:]
+	}
+	up.batch.Commit()
+	return nil
+}
+
+// undo deletes the pictures of a failed upload that have no record, and
+// gives back its reservations; after record it has nothing to do.
+func (g *Gateway) undo(r *http.Request, up *upload) {
+	ctx := context.WithoutCancel(r.Context())
+	for _, img := range up.pending {
+		if err := g.deps.Bucket.Delete(ctx, img.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+			g.log.Error("deleting the original of a refused upload", "key", img.Key, "err", err, g.ownerAttr(img.Owner))
+		}
+	}
+	up.batch.Release()
+}
+
+// storeUpload reads one file, checks it, reserves room for it and stores its
+// bytes; its record is written with the batch's (record). rejected says why
+// the file was turned away; err is a failure of the request itself (its
+// body, storage, a quota), after which no other file can be handled.
+func (g *Gateway) storeUpload(r *http.Request, owner string, up *upload, part io.Reader, entry *api.Image) (rejected, err error) {
 	data, err := io.ReadAll(io.LimitReader(part, g.cfg.MaxFileBytes+1))
 	if err != nil {
 		return nil, bodyError{err}
@@ -126,14 +183,15 @@ func (g *Gateway) storeUpload(r *http.Request, owner string, part io.Reader, ent
 		Width: info.Width, Height: info.Height, Bytes: int64(len(data)), Created: g.deps.Now().UTC(),
 	}
 	img.Key = records.ImageKey(owner, img.ID)
-	ctx := r.Context()
-	if err := g.deps.Bucket.WriteAll(ctx, img.Key, data, &blob.WriterOptions{ContentType: imagetype.ContentType(info.Format)}); err != nil {
-		return nil, fault.Wrap(fault.Transient, err, "storing the original")
-	}
-	if err := g.store.PutImage(ctx, img); err != nil {
+	if err := up.batch.Reserve(img.Bytes); err != nil {
 		return nil, err
 	}
-	g.images.put(img.ID, img)
+	if err := g.deps.Bucket.WriteAll(r.Context(), img.Key, data, &blob.WriterOptions{ContentType: imagetype.ContentType(info.Format)}); err != nil {
+		// A write that failed may have left an object: undo deletes it.
+		up.pending = append(up.pending, img)
+		return nil, fault.Wrap(fault.Transient, err, "storing the original")
+	}
+	up.pending = append(up.pending, img)
 	entry.ID, entry.Format, entry.Width, entry.Height, entry.Bytes = img.ID, img.Format, img.Width, img.Height, img.Bytes
 	return nil, nil
 }

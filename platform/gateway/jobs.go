@@ -58,10 +58,16 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 		task.Output = events.Output{Key: records.OutputKey(owner, job.ID, task.ID, outputExt(format)), Format: format, Quality: req.Quality, Metadata: job.Metadata}
 		job.Tasks = append(job.Tasks, task)
 	}
-	if err := g.store.PutJob(ctx, job); err != nil {
+	if err := g.quotas.StartJob(ctx, owner, job.ID, len(job.Tasks)); err != nil {
 		g.fail(w, r, err)
 		return
 	}
+	if err := g.store.PutJob(ctx, job); err != nil {
+		g.quotas.Stored(owner, job.ID, false)
+		g.fail(w, r, err)
+		return
+	}
+	g.quotas.Stored(owner, job.ID, true)
 	g.jobs.put(job.ID, job)
 	if err := g.enqueue(r, job, imgs); err != nil {
 		g.fail(w, r, err)

@@ -171,6 +171,7 @@ func (g *Gateway) previewSource(ctx context.Context, owner string, img records.I
 	if err := g.deps.Bucket.WriteAll(ctx, key, p.Bytes, &blob.WriterOptions{ContentType: p.ContentType}); err != nil {
 		return nil, fault.Wrap(fault.Transient, err, "storing %s", key)
 	}
+	g.quotas.AddStored(owner, int64(len(p.Bytes)))
 	return p.Bytes, nil
 }
 

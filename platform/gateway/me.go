@@ -14,11 +14,17 @@ type Identify func(r *http.Request) (auth.Identity, error)
 // identityKey holds the caller's auth.Identity in a request's context.
 type identityKey struct{}
 
-// getMe answers GET /v1/me: who the caller is taken for. The name is
-// personal data: it is answered to its owner and never logged.
+// getMe answers GET /v1/me: who the caller is taken for, and their use of
+// their quotas. The name is personal data: it is answered to its owner and
+// never logged.
 func (g *Gateway) getMe(w http.ResponseWriter, r *http.Request, owner string) {
 	id, _ := r.Context().Value(identityKey{}).(auth.Identity)
-	writeJSON(w, http.StatusOK, api.Me{Owner: owner, Via: id.Via, Name: id.Name})
+	u, l, err := g.usage(r.Context(), owner)
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.Me{Owner: owner, Via: id.Via, Name: id.Name, Usage: u, Limits: l})
 }
 
 // identify is deps.Identify, or, without it, deps.Owners, which knows

@@ -51,7 +51,7 @@ func (g *Gateway) getPreview(w http.ResponseWriter, r *http.Request, owner strin
 	case err != nil:
 		err = fault.Wrap(fault.Transient, err, "looking for the preview %s", key)
 	case !ok:
-		if err = g.makePreview(r.Context(), res.Key, key); err == nil {
+		if err = g.makePreview(r.Context(), owner, res.Key, key); err == nil {
 			// A deletion of the job while the preview was made would
 			// not have seen it.
 			err = g.stillWanted(r.Context(), owner, j.ID, j.Created, key)
@@ -65,9 +65,10 @@ func (g *Gateway) getPreview(w http.ResponseWriter, r *http.Request, owner strin
 }
 
 // makePreview reads the result at src, makes its preview and stores it at
-// dst. Two requests for the same preview at once both make it and write the
-// same bytes.
-func (g *Gateway) makePreview(ctx context.Context, src, dst string) error {
+// dst, counting its bytes as owner's. Two requests for the same preview at
+// once both make it and write the same bytes (and count them twice, until
+// the next recount).
+func (g *Gateway) makePreview(ctx context.Context, owner, src, dst string) error {
 	data, err := g.deps.Bucket.ReadAll(ctx, src)
 	if err := fault.Storage(err, "reading %s", src); err != nil {
 		return notFoundAs(err, "the result is no longer stored")
@@ -86,5 +87,6 @@ func (g *Gateway) makePreview(ctx context.Context, src, dst string) error {
 	if err := g.deps.Bucket.WriteAll(ctx, dst, p.Bytes, &blob.WriterOptions{ContentType: p.ContentType}); err != nil {
 		return fault.Wrap(fault.Transient, err, "storing the preview %s", dst)
 	}
+	g.quotas.AddStored(owner, int64(len(p.Bytes)))
 	return nil
 }

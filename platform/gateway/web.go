@@ -72,15 +72,15 @@ const webPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 
 // webRoutes adds the web app at / and its files under /assets/.
 func (g *Gateway) webRoutes() {
-	g.handle("GET /{$}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveAsset(w, r, "index.html") }))
-	g.handle("GET /assets/{file}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	g.handle("GET /{$}", g.limitAddress(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveAsset(w, r, "index.html") })))
+	g.handle("GET /assets/{file}", g.limitAddress(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("file")
 		if name == "index.html" {
 			http.NotFound(w, r)
 			return
 		}
 		serveAsset(w, r, name)
-	}))
+	})))
 }
 
 // serveAsset answers with an embedded file. Browsers revalidate on every

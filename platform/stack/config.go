@@ -171,6 +171,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.IntVar(&c.Limits.MaxFrames, "max-frames", gateway.DefaultMaxFrames, "most frames accepted in an animation")
 	fs.Float64Var(&c.Limits.PreviewCPU, "preview-cpu", gateway.DefaultPreviewCPU, "share of the machine's CPUs the gateway may spend on previews, so that people editing cannot slow the batch (0 to 1; 1 where the gateway has a machine of its own)")
 	fs.DurationVar(&c.Limits.EnqueueTimeout, "enqueue-timeout", gateway.DefaultEnqueueTimeout, "how long publishing a job's requests may take when the broker does not take them; the tasks not queued by then fail with \"could not be queued\"")
+	c.bindQuotaFlags(fs)
 	c.RestartBackoffMax = 10 * time.Second
 	fs.Func("restart-backoff-max", "longest wait before restarting a worker that keeps crashing (default 10s)", durationFlag(&c.RestartBackoffMax, "restart-backoff-max", 10*time.Millisecond))
 	fs.Func("retain-originals", "delete originals this long after upload, e.g. 30d or 36h, unless an owner's own retention (pixmill retention) says otherwise (default: keep)", retentionFlag(&c.Retention.Originals, "retain-originals"))

@@ -39,6 +39,7 @@ import (
 	"github.com/pixmill/pixmill/platform/fleet"
 	"github.com/pixmill/pixmill/platform/gateway"
 	"github.com/pixmill/pixmill/platform/metrics"
+	"github.com/pixmill/pixmill/platform/quota"
 	"github.com/pixmill/pixmill/platform/runner"
 )
 
@@ -96,9 +97,15 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// The results handler here tells the gateway's progress feeds which
 	// tasks it recorded, so that they read those alone.
 	changes := gateway.NewChanges()
+	// The results handler here counts the results' bytes in the owners'
+	// use, which the gateway checks against their quotas.
+	quotas, err := quota.New(cfg.Limits.Quotas, bucket, time.Now)
+	if err != nil {
+		return err
+	}
 	work := &processing{}
 	if !cfg.Queues.gatewayOnly() {
-		work, err = startProcessing(ctx, cfg, bucket, obs, changes, log)
+		work, err = startProcessing(ctx, cfg, bucket, obs, changes, quotas, log)
 		if err != nil {
 			return err
 		}
@@ -121,7 +128,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if authn.Mode() == auth.ModeNone {
 		log.Warn("--auth none: every caller is the one local owner, on every address this gateway listens on", "addr", cfg.Addr)
 	}
-	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Identify: authn.Authenticate, Links: authn.Links(), Pseudonyms: authn.Pseudonyms(), Changes: changes, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued, Keys: keys})
+	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Identify: authn.Authenticate, Links: authn.Links(), Pseudonyms: authn.Pseudonyms(), Changes: changes, Quotas: quotas, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued, Keys: keys})
 	if err != nil {
 		return err
 	}
@@ -183,7 +190,7 @@ type processing struct {
 
 // startProcessing opens the subscriptions and topics processing needs and
 // makes its parts; close releases them.
-func startProcessing(ctx context.Context, cfg Config, bucket *blob.Bucket, obs *observing, changes *gateway.Changes, log *slog.Logger) (p *processing, err error) {
+func startProcessing(ctx context.Context, cfg Config, bucket *blob.Bucket, obs *observing, changes *gateway.Changes, quotas *quota.Tracker, log *slog.Logger) (p *processing, err error) {
 	p = &processing{store: records.NewStore(bucket), slots: cfg.fleetSlots()}
 	p.store.OnTaskChange(changes.TaskChanged)
 	defer func() {
@@ -203,7 +210,7 @@ func startProcessing(ctx context.Context, cfg Config, bucket *blob.Bucket, obs *
 	if deadletter != nil {
 		p.closers = append(p.closers, func() { shutdownTopic(deadletter) })
 	}
-	resultsFn := &results.Function{Store: p.store}
+	resultsFn := &results.Function{Store: p.store, Stored: quotas.AddStored}
 	resultsLog := log.With("component", "results")
 	p.results, err = runner.New(responses, runner.Call(resultsFn.Handle), runner.Config{
 		Concurrency: 16,

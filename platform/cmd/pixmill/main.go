@@ -9,6 +9,7 @@
 //	pixmill dlq       list or redrive dead-lettered requests
 //	pixmill delete    delete an image, a job, or everything of yours
 //	pixmill retention set one owner's own retention
+//	pixmill usage     what you use of your quotas, and their limits
 //
 // Run `pixmill COMMAND -h` for a command's flags.
 package main
@@ -42,6 +43,7 @@ Usage:
   pixmill delete image|job ID        delete one of your originals, or a job's results
   pixmill delete me --yes            erase everything of yours, API keys included
   pixmill retention --owner OWNER    set one owner's own retention (--originals, --results)
+  pixmill usage                      what you use of your quotas, and their limits
 
 Run "pixmill COMMAND -h" for the flags of a command.
 `
@@ -82,6 +84,8 @@ func main() {
 		err = runDelete(ctx, args, os.Stdout, os.Stderr)
 	case "retention":
 		err = runRetention(ctx, args, os.Stdout, os.Stderr)
+	case "usage":
+		err = runUsage(ctx, args, os.Stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 		return

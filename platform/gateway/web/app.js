@@ -6,7 +6,7 @@
 //   GET/POST /v1/presets                           saved recipes
 //   GET  /v1/jobs/{id}/events                      live progress (server-sent events)
 //   GET  /v1/jobs/{id}/tasks/{task}/output, …/archive   results
-//   GET  /v1/me                                    who is signed in
+//   GET  /v1/me                                    who is signed in, and the use of the quotas
 // It sends no credential of its own: behind oauth2-proxy or IAP the browser's
 // same-origin cookie signs every request, images included, and no key or
 // token ever goes into a URL. Without such a proxy in front of a gateway
@@ -54,6 +54,33 @@ async function api(path, opts = {}) {
   }
   return body;
 }
+
+// ---------------------------------------------------------------- usage
+
+// loadUsage shows the caller's use of each quota that counts use against
+// its limit (GET /v1/me), in the header; a quota without a limit shows the
+// use alone.
+let usageTimer = null;
+async function loadUsage() {
+  clearTimeout(usageTimer);
+  let me;
+  try { me = await api('/v1/me'); } catch { return; }
+  const list = $('#usage');
+  const items = [
+    ['Storage', me.usage.stored_bytes, me.limits.stored_bytes, humanBytes],
+    ['Uploads this hour', me.usage.uploads_last_hour, me.limits.uploads_per_hour, String],
+    ['Running jobs', me.usage.concurrent_jobs, me.limits.concurrent_jobs, String],
+  ];
+  list.replaceChildren(...items.map(([name, used, limit, fmt]) => {
+    const text = limit ? `${name}: ${fmt(used)} of ${fmt(limit)}` : `${name}: ${fmt(used)}`;
+    const li = el('li', { class: limit && used >= limit ? 'full' : '' }, el('span', { text }));
+    if (limit) li.append(el('meter', { min: 0, max: limit, value: Math.min(used, limit), 'aria-hidden': 'true' }));
+    return li;
+  }));
+  list.hidden = false;
+}
+// Bursts of uploads ask once, when they settle.
+const usageSoon = () => { clearTimeout(usageTimer); usageTimer = setTimeout(loadUsage, 500); };
 
 // ---------------------------------------------------------------- uploads
 
@@ -131,6 +158,7 @@ function send(u) {
     if (state === 'rejected') $('#upload-list').prepend(u.row.li);
     pump();
     refreshUploads();
+    usageSoon();
   };
   xhr.onload = () => {
     const body = xhr.response || {};
@@ -1157,6 +1185,8 @@ async function main() {
   $('#jobs-more').addEventListener('click', () => listJobs(false));
   window.addEventListener('hashchange', route);
   route();
+  window.addEventListener('hashchange', usageSoon);
+  loadUsage();
   await loadCatalogue();
   $('#preset-save').addEventListener('click', savePreset);
   $('#preset').addEventListener('change', presetChosen);
