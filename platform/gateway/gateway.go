@@ -65,6 +65,10 @@ type Deps struct {
 	Metrics http.Handler
 	// Queued, if set, is told the task id of each request published.
 	Queued func(task string)
+	// Dispatch, if set, takes each job's tasks and sends them to Requests
+	// itself, sharing the fleet among owners (package dispatch); without
+	// it the gateway sends every task at once, one FIFO for everyone.
+	Dispatch Dispatcher
 	// Changes, if set, is told of the task records written in this
 	// process, so that the job's progress feeds read what changed instead
 	// of listing the job every tick (feed.go).
@@ -76,6 +80,13 @@ type Deps struct {
 	// Log's handler is wrapped to replace any with its pseudonym (default:
 	// pseudonyms of this process).
 	Pseudonyms *auth.Pseudonyms
+}
+
+// Dispatcher holds a stored job's tasks and sends them to the requests
+// topic in its own time; originals are the tasks' pictures' keys, in order.
+// Once Submit returns nil the job's tasks are sure to be sent.
+type Dispatcher interface {
+	Submit(ctx context.Context, j records.Job, originals []string) error
 }
 
 // Gateway serves the HTTP API.

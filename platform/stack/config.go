@@ -108,6 +108,8 @@ type Config struct {
 	Limits gateway.Config
 	// Auth is how the gateway identifies callers (package auth).
 	Auth auth.Config
+	// FairShare is how the fleet is shared among owners.
+	FairShare FairShare
 	// RestartBackoffMax bounds the wait before a crashed worker is started
 	// again; the wait doubles while workers keep crashing soon after start.
 	RestartBackoffMax time.Duration
@@ -137,6 +139,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	c.Workers = -1
 	fs.Func("workers", "pin the fleet at this many worker processes, turning the autoscaler off (env "+EnvWorkers+"; default: autoscale)", intFlag(&c.Workers, "workers", 0))
 	c.Scaling.bindFlags(fs, getenv, &c.envErr)
+	c.FairShare.bindFlags(fs, getenv, &c.envErr)
 	if v := getenv(EnvWorkers); v != "" {
 		c.envErr = errors.Join(c.envErr, intFlag(&c.Workers, EnvWorkers, 0)(v))
 	}
