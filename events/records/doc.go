@@ -9,7 +9,8 @@
 // One file per record kind: images.go, jobs.go (and each owner's list),
 // tasks.go (with ended.go, the cache of ended tasks, and views.go, the reads
 // of part of a job: a page, or the tasks a reader was told changed),
-// deadletters.go, fleet.go; keys.go is the whole bucket layout; store.go the
+// deadletters.go, fleet.go, dispatch.go (the fair-share dispatcher's
+// cursors); keys.go is the whole bucket layout; store.go the
 // bucket I/O.
 //
 // # Layout
@@ -24,6 +25,9 @@
 //	records/jobs/{job}/tasks/{task}/failed.json
 //	records/owners/{owner}/jobs/{newest-first}-{job}.json
 //	                                          a job's line in its owner's list
+//	records/owners/{owner}/dispatch/{job}.json
+//	                                          a job's fair-share cursor, while
+//	                                          its tasks are being sent (dispatch.go)
 //	records/deadletter/{task or event}.json   a parked request
 //	records/fleet.json                        the supervisor's last report
 //

@@ -1,7 +1,8 @@
 // Package gateway is pixmill's HTTP API: upload originals, submit jobs, follow
 // their progress and download results. It writes originals to the bucket,
 // job records through package records, and one task.requested event per
-// picture to the requests topic. It edits no pictures: an upload is checked
+// picture to the requests topic — at once, or through a Dispatcher that
+// shares the fleet among owners (package dispatch). It edits no pictures: an upload is checked
 // from its header, and the only pixels it decodes are those of a result's
 // small preview, made once on request, in a few bounded slots. So it stays
 // up and accepting work while processing is down. The request and response

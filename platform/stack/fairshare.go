@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -29,7 +30,8 @@ type FairShare struct {
 	// Window is the tasks in flight at most, all owners together; 0 turns
 	// fair share off (every task is sent at submission, one FIFO for
 	// everyone); negative (the default) is twice the fleet's most tasks
-	// at once: max workers × concurrency × 2.
+	// at once, max workers × concurrency × 2, or DefaultRemoteWindow when
+	// the workers run elsewhere.
 	Window int
 	// Weights are owners' shares by owner id; unlisted owners weigh 1.
 	Weights map[string]int
@@ -56,17 +58,26 @@ func (f *FairShare) bindFlags(fs *flag.FlagSet, getenv func(string) string, envE
 	set(EnvFairWindow, intFlag(&f.Window, EnvFairWindow, 0))
 	set(EnvFairWeights, weights)
 	set(EnvFairReconcile, durationFlag(&f.Reconcile, EnvFairReconcile, 10*time.Millisecond))
-	fs.Func("fair-window", "tasks sent to the requests queue and not yet ended, all owners together; free slots go to owners by weighted round-robin, so one owner's big job never starves another's; 0 turns fair share off (env "+EnvFairWindow+"; default: max workers × concurrency × 2)", intFlag(&f.Window, "fair-window", 0))
+	fs.Func("fair-window", "tasks sent to the requests queue and not yet ended, all owners together; free slots go to owners by weighted round-robin, so one owner's big job never starves another's; 0 turns fair share off (env "+EnvFairWindow+"; default: max workers × concurrency × 2, or "+strconv.Itoa(DefaultRemoteWindow)+" when the workers run elsewhere)", intFlag(&f.Window, "fair-window", 0))
 	fs.Func("fair-weights", "owners' shares of the fleet, OWNER=N,… with OWNER a name given to pixmill keys create or an owner id; unlisted owners weigh 1 (env "+EnvFairWeights+")", weights)
 	fs.Func("fair-reconcile", fmt.Sprintf("how often tasks in flight for longer are read back from the records, in case their end was not told (env %s, default %s)", EnvFairReconcile, dispatch.DefaultReconcile), durationFlag(&f.Reconcile, "fair-reconcile", 10*time.Millisecond))
 }
 
+// DefaultRemoteWindow is the window of a gateway whose workers run
+// elsewhere (--workers 0, or the gateway alone), whose number up cannot
+// know: enough for a few machines of workers; set --fair-window to twice
+// their tasks at once to fit them.
+const DefaultRemoteWindow = 64
+
 // fairWindow is the window up dispatches under, 0 for none.
 func (c *Config) fairWindow() int {
-	if c.FairShare.Window >= 0 {
+	switch {
+	case c.FairShare.Window >= 0:
 		return c.FairShare.Window
+	case c.Queues.gatewayOnly() || c.fleetSlots() < 1:
+		return DefaultRemoteWindow
 	}
-	return 2 * max(c.fleetSlots(), 1) * c.Concurrency
+	return 2 * c.fleetSlots() * c.Concurrency
 }
 
 // startDispatch makes the dispatcher when fair share is on (nil otherwise)
