@@ -356,6 +356,11 @@ func (d *Dispatcher) resume(ctx context.Context) error {
 		var held []int
 		now := d.deps.Now()
 		d.mu.Lock()
+		if _, known := d.jobs[j.ID]; known {
+			// Submitted while this was being read.
+			d.mu.Unlock()
+			continue
+		}
 		for i, t := range j.Tasks {
 			switch {
 			case ended[t.ID]:
