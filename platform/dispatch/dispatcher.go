@@ -247,12 +247,19 @@ func (d *Dispatcher) removeFinished(ctx context.Context) {
 	}
 }
 
+// sendTimeout bounds one attempt at a send: a broker that neither takes
+// nor refuses a request (a connection lost mid-publish) must not hold the
+// dispatcher for good.
+const sendTimeout = 30 * time.Second
+
 // sendRetrying sends the request of r's task at index, trying again with
 // backoff while the broker refuses, until ctx ends.
 func (d *Dispatcher) sendRetrying(ctx context.Context, r *run, index int) {
 	wait := 100 * time.Millisecond
 	for {
-		err := d.send(ctx, r, index)
+		sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+		err := d.send(sctx, r, index)
+		cancel()
 		if err == nil {
 			d.deps.Sent(r.job.Tasks[index].ID)
 			return

@@ -163,7 +163,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.Int64Var(&c.Limits.MaxFileBytes, "max-upload-bytes", gateway.DefaultMaxFileBytes, "largest accepted upload, per file")
 	fs.Int64Var(&c.Limits.MaxPixels, "max-pixels", gateway.DefaultMaxPixels, "largest accepted width×height, read from the header before decoding")
 	fs.IntVar(&c.Limits.MaxFrames, "max-frames", gateway.DefaultMaxFrames, "most frames accepted in an animation")
-	fs.DurationVar(&c.Limits.EnqueueTimeout, "enqueue-timeout", gateway.DefaultEnqueueTimeout, "how long publishing a job's requests may take when the broker does not take them; the tasks not queued by then fail with \"could not be queued\"")
+	fs.DurationVar(&c.Limits.EnqueueTimeout, "enqueue-timeout", gateway.DefaultEnqueueTimeout, "how long publishing a job's requests may take when the broker does not take them; the tasks not queued by then fail with \"could not be queued\"; with fair share on, the dispatcher keeps trying instead")
 	c.RestartBackoffMax = 10 * time.Second
 	fs.Func("restart-backoff-max", "longest wait before restarting a worker that keeps crashing (default 10s)", durationFlag(&c.RestartBackoffMax, "restart-backoff-max", 10*time.Millisecond))
 	c.Auth.BindFlags(fs, getenv)
