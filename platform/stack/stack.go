@@ -7,7 +7,9 @@
 // JetStream server embedded in the process, durable under the data directory
 // and listening on a free loopback port; with no bucket URL, it uses a file
 // bucket under the data directory. A restart on the same directory keeps
-// uploads, jobs and queued requests. With a requests topic and no
+// uploads, jobs and queued requests. The gateway's jobs go to the requests
+// topic through a fair-share dispatcher (package dispatch; fairshare.go),
+// which resumes where it stopped on the same bucket. With a requests topic and no
 // subscriptions, up is a gateway alone, for functions that consume the
 // requests elsewhere, as Knative Services behind a Broker do (see Queues).
 package stack
