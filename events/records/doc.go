@@ -9,9 +9,10 @@
 // One file per record kind: images.go, jobs.go (and each owner's list),
 // tasks.go (with ended.go, the cache of ended tasks, and views.go, the reads
 // of part of a job: a page, or the tasks a reader was told changed),
-// deadletters.go, fleet.go; gone.go (tombstones), erase.go (deleting jobs,
-// images and owners) and retention.go (the expiry sweep); keys.go is the
-// whole bucket layout; store.go the bucket I/O.
+// deadletters.go, fleet.go, dispatch.go (the fair-share dispatcher's
+// cursors); gone.go (tombstones), erase.go (deleting jobs, images and
+// owners) and retention.go (the expiry sweep); keys.go is the whole bucket
+// layout; store.go the bucket I/O.
 //
 // # Layout
 //
@@ -30,6 +31,9 @@
 //	records/gone/images/{image}.json          the tombstone of a deleted or expired image
 //	records/gone/jobs/{job}.json              the tombstone of a deleted or expired job
 //	records/gone/owners/{owner}.json          when the owner was erased
+//	records/owners/{owner}/dispatch/{job}.json
+//	                                          a job's fair-share cursor, while
+//	                                          its tasks are being sent (dispatch.go)
 //	records/deadletter/{task or event}.json   a parked request
 //	records/fleet.json                        the supervisor's last report
 //

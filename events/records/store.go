@@ -16,6 +16,7 @@ type Store struct {
 	bucket  *blob.Bucket
 	ended   endedCache
 	changed func(job, task string)
+	onEnd   func(job, task string)
 }
 
 // OnTaskChange asks s to call f after each task record it writes (a task
@@ -24,6 +25,12 @@ type Store struct {
 // listing whole jobs. f must be quick; it is called on the writer's
 // goroutine. Set it before the Store is used.
 func (s *Store) OnTaskChange(f func(job, task string)) { s.changed = f }
+
+// OnTaskEnd asks s to call f after each record it writes that ends a task
+// (succeeded, or failed for good), with the task's job and id: how the
+// fair-share dispatcher in the same process frees the task's slot at once.
+// f must be quick. Set it before the Store is used.
+func (s *Store) OnTaskEnd(f func(job, task string)) { s.onEnd = f }
 
 // putTask writes a task record and tells the OnTaskChange hook.
 func (s *Store) putTask(ctx context.Context, job, task, fact string, v any) error {

@@ -41,12 +41,26 @@ func (s *Store) MarkStarted(ctx context.Context, e events.TaskStarted, at time.T
 
 // MarkCompleted records a task's result.
 func (s *Store) MarkCompleted(ctx context.Context, e events.TaskCompleted, at time.Time) error {
-	return s.putTask(ctx, e.Job, e.Task, "succeeded", succeeded{Attempt: e.Attempt, Result: e.Result, At: at.UTC()})
+	if err := s.putTask(ctx, e.Job, e.Task, "succeeded", succeeded{Attempt: e.Attempt, Result: e.Result, At: at.UTC()}); err != nil {
+		return err
+	}
+	s.taskEnded(e.Job, e.Task)
+	return nil
 }
 
 // MarkFailed records that a task ended without a result.
 func (s *Store) MarkFailed(ctx context.Context, e events.TaskFailed, at time.Time) error {
-	return s.putTask(ctx, e.Job, e.Task, "failed", failed{Attempt: e.Attempt, Kind: e.Kind, Reason: e.Reason, DeadLettered: e.DeadLettered, At: at.UTC()})
+	if err := s.putTask(ctx, e.Job, e.Task, "failed", failed{Attempt: e.Attempt, Kind: e.Kind, Reason: e.Reason, DeadLettered: e.DeadLettered, At: at.UTC()}); err != nil {
+		return err
+	}
+	s.taskEnded(e.Job, e.Task)
+	return nil
+}
+
+func (s *Store) taskEnded(job, task string) {
+	if s.onEnd != nil {
+		s.onEnd(job, task)
+	}
 }
 
 // State is the state of a task or a job.

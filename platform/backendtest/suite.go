@@ -36,6 +36,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("EndToEnd", func(t *testing.T) { endToEnd(t, b) })
 	t.Run("KilledWorkerIsRedelivered", func(t *testing.T) { killedWorker(t, b) })
 	t.Run("PoisonIsDeadLettered", func(t *testing.T) { poison(t, b) })
+	t.Run("FairShare", func(t *testing.T) { fairShare(t, b) })
 }
 
 var (
@@ -62,7 +63,7 @@ type stack struct {
 	data string
 }
 
-func up(t *testing.T, b Backend, workers int) *stack {
+func up(t *testing.T, b Backend, workers int, extra ...string) *stack {
 	t.Helper()
 	p := Params{ID: strings.ToLower(events.NewID()[:12]), MaxAttempts: MaxAttempts}
 	u := b.Setup(t, p)
@@ -72,6 +73,7 @@ func up(t *testing.T, b Backend, workers int) *stack {
 	}
 	data := t.TempDir()
 	args := append([]string{"--workers", fmt.Sprint(workers), "--max-attempts", fmt.Sprint(MaxAttempts), "--ack-wait", b.AckWait.String()}, u.args()...)
+	args = append(args, extra...)
 	proc := stacktest.Up(t, data, args...)
 	return &stack{Proc: proc, c: client.New(proc.URL, nil), data: data}
 }
@@ -105,6 +107,35 @@ func endToEnd(t *testing.T, b Backend) {
 	t.Logf("%s: %d pictures uploaded in %s, processed in %s (%.1f/s), downloaded and measured in %s",
 		b.Name, len(pics), uploaded.Round(time.Millisecond), processed.Round(time.Millisecond),
 		float64(len(pics))/processed.Seconds(), time.Since(start).Round(time.Millisecond))
+}
+
+// FairTasks is the size of owner A's job in the fair-share scenario: enough
+// that without fair share B's one task would wait well past the 3 s it is
+// given, at the pace of two workers on tiny pictures.
+const FairTasks = 300
+
+// fairShare is platform/stack's TestFairShare on the backend: owner A
+// submits FairTasks pictures, owner B one 2 s later; B's task finishes
+// within 3 s of its submission and both jobs succeed.
+func fairShare(t *testing.T, b Backend) {
+	s := up(t, b, 2, "--auth", "keys")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	key := func(name string) string {
+		out, err := stacktest.Command(t, "keys", "create", "--owner", name, "--data", s.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(out)
+	}
+	a := client.New(s.URL, nil, client.WithToken(key("ann")))
+	bc := client.New(s.URL, nil, client.WithToken(key("ben")))
+	r := stacktest.FairRun(t, ctx, a, bc, FairTasks, 2*time.Second)
+	t.Logf("%s: A's %d tasks in %s (%.1f/s); B's one task done %s after its submission",
+		b.Name, r.ATasks, r.AElapsed.Round(time.Millisecond), r.AThroughput(), r.BLatency.Round(time.Millisecond))
+	if r.BLatency > 3*time.Second {
+		t.Errorf("B's task finished %s after its submission, want within 3s", r.BLatency.Round(time.Millisecond))
+	}
 }
 
 // killedWorker kills every worker while one holds a task; the broker hands

@@ -1,7 +1,8 @@
 // Package gateway is pixmill's HTTP API: upload originals, submit jobs, follow
 // their progress and download results. It writes originals to the bucket,
 // job records through package records, and one task.requested event per
-// picture to the requests topic. It edits no pictures: an upload is checked
+// picture to the requests topic — at once, or through a Dispatcher that
+// shares the fleet among owners (package dispatch). It edits no pictures: an upload is checked
 // from its header, and the only pixels it decodes are those of a result's
 // small preview, made once on request, in a few bounded slots. So it stays
 // up and accepting work while processing is down. The request and response
@@ -81,6 +82,10 @@ type Deps struct {
 	Metrics http.Handler
 	// Queued, if set, is told the task id of each request published.
 	Queued func(task string)
+	// Dispatch, if set, takes each job's tasks and sends them to Requests
+	// itself, sharing the fleet among owners (package dispatch); without
+	// it the gateway sends every task at once, one FIFO for everyone.
+	Dispatch Dispatcher
 	// Changes, if set, is told of the task records written in this
 	// process, so that the job's progress feeds read what changed instead
 	// of listing the job every tick (feed.go).
@@ -99,6 +104,13 @@ type Deps struct {
 	// Keys holds the API keys, which DELETE /v1/me deletes with the rest
 	// of an owner's (default: those in Bucket, where pixmill keeps them).
 	Keys *auth.KeyStore
+}
+
+// Dispatcher holds a stored job's tasks and sends them to the requests
+// topic in its own time; originals are the tasks' pictures' keys, in order.
+// Once Submit returns nil the job's tasks are sure to be sent.
+type Dispatcher interface {
+	Submit(ctx context.Context, j records.Job, originals []string) error
 }
 
 // Gateway serves the HTTP API.

@@ -69,7 +69,11 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 	}
 	g.quotas.Stored(owner, job.ID, true)
 	g.jobs.put(job.ID, job)
-	if err := g.enqueue(r, job, imgs); err != nil {
+	send := g.enqueue
+	if g.deps.Dispatch != nil {
+		send = g.dispatch
+	}
+	if err := send(r, job, imgs); err != nil {
 		g.fail(w, r, err)
 		return
 	}
@@ -264,19 +268,41 @@ func (g *Gateway) enqueue(r *http.Request, job records.Job, imgs []records.Image
 				g.deps.Queued(t.ID)
 				return nil
 			}
-			failed := events.TaskFailed{Job: job.ID, Task: t.ID, Owner: job.Owner, Attempt: 1, Kind: string(fault.Transient), Reason: "the task could not be queued; submit it again"}
-			// The failure is recorded even when the deadline or the
-			// caller's going away is what stopped the send.
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			defer cancel()
-			if ferr := g.store.MarkFailed(fctx, failed, g.deps.Now()); ferr != nil {
-				g.log.Error("recording an unqueued task", "job", job.ID, "task", t.ID, g.ownerAttr(job.Owner), "err", ferr)
-			}
-			g.deps.Changes.TaskChanged(job.ID, t.ID)
+			g.failUnqueued(ctx, job, t.ID)
 			return fault.Wrap(fault.Transient, err, "queueing task %s", t.ID)
 		})
 	}
 	return eg.Wait()
+}
+
+// dispatch hands job to the dispatcher; if it cannot take the job, every
+// task is recorded as failed, so its owner is told instead of waiting.
+func (g *Gateway) dispatch(r *http.Request, job records.Job, imgs []records.Image) error {
+	originals := make([]string, len(imgs))
+	for i, img := range imgs {
+		originals[i] = img.Key
+	}
+	err := g.deps.Dispatch.Submit(r.Context(), job, originals)
+	if err == nil {
+		return nil
+	}
+	for _, t := range job.Tasks {
+		g.failUnqueued(r.Context(), job, t.ID)
+	}
+	return err
+}
+
+// failUnqueued records that task of job could not be queued. It is recorded
+// even when the deadline or the caller's going away is what stopped the
+// send.
+func (g *Gateway) failUnqueued(ctx context.Context, job records.Job, task string) {
+	failed := events.TaskFailed{Job: job.ID, Task: task, Owner: job.Owner, Attempt: 1, Kind: string(fault.Transient), Reason: "the task could not be queued; submit it again"}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if ferr := g.store.MarkFailed(fctx, failed, g.deps.Now()); ferr != nil {
+		g.log.Error("recording an unqueued task", "job", job.ID, "task", task, g.ownerAttr(job.Owner), "err", ferr)
+	}
+	g.deps.Changes.TaskChanged(job.ID, task)
 }
 
 func (g *Gateway) loadJob(r *http.Request, owner string) (records.Job, error) {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"gocloud.dev/pubsub"
 
@@ -135,6 +136,8 @@ func (c *Config) slotEnv(slot int) []string {
 type observing struct {
 	metrics *metrics.Up
 	signal  autoscaler.Signal
+	// held is what the fair-share dispatcher holds back, once there is one.
+	held atomic.Pointer[heldBy]
 	// queued is the gateway's hook for each request it publishes.
 	queued func(task string)
 	close  func()
@@ -160,8 +163,8 @@ func startObserving(ctx context.Context, cfg Config, log *slog.Logger) (*observi
 	if _, ok := sig.(*autoscaler.Outstanding); ok && cfg.Autoscaled() {
 		log.Warn("the requests broker cannot report its backlog; the autoscaler counts what this gateway sends, and cannot see requests queued by others until a worker takes them (keep --min-workers 1 if that happens)", "requests_subscription", redactURL(cfg.Queues.RequestsSubscription))
 	}
-	o.signal = sig
-	o.metrics.WatchBacklog(sig)
+	o.signal = withHeld{sig: sig, held: &o.held}
+	o.metrics.WatchBacklog(o.signal)
 	o.close = func() {
 		closeSig()
 		_ = stopTracing(context.Background())

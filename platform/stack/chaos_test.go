@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
+	"io"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
+	"gocloud.dev/blob"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pixmill/pixmill/functions/imaging"
@@ -29,7 +32,8 @@ import (
 )
 
 // TestChaos runs PIXMILL_CHAOS_TASKS tasks (default 200; `make chaos` runs
-// 1,000) over the real photos while a random worker process is killed with
+// 1,000) over the real photos, submitted by two owners in turn so that the
+// fair-share dispatcher is always choosing between them, while a random worker process is killed with
 // SIGKILL every 250 ms and the embedded broker is restarted once. Nothing may
 // be lost: every task succeeds, exactly once in its record, every output
 // decodes at the expected size, and no request is left in the queue.
@@ -52,20 +56,33 @@ func TestChaos(t *testing.T) {
 	}
 	photos := stacktest.Photos(t)
 	data := t.TempDir()
-	p := stacktest.Up(t, data, "--workers", "6", "--ack-wait", "1s", "--max-attempts", "200", "--restart-backoff-max", "200ms")
-	c := client.New(p.URL, nil)
+	p := stacktest.Up(t, data, "--auth", "keys", "--workers", "6", "--ack-wait", "1s", "--max-attempts", "200", "--restart-backoff-max", "200ms")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 
-	ids := stacktest.Upload(t, ctx, c, photos)
+	// Two owners, each with the photos uploaded; jobs go to them in turn.
+	owners := []*client.Client{
+		client.New(p.URL, nil, client.WithToken(newKey(t, data, "ann"))),
+		client.New(p.URL, nil, client.WithToken(newKey(t, data, "ben"))),
+	}
+	ownerIDs := make([][]string, len(owners))
+	for i, c := range owners {
+		ownerIDs[i] = stacktest.Upload(t, ctx, c, photos)
+	}
 	ops := []json.RawMessage{stacktest.ThumbOp, json.RawMessage(`{"op":"brightness","factor":1.1}`)}
-	var jobs []string
-	for submitted := 0; submitted < want; submitted += len(ids) {
-		job, err := c.CreateJob(ctx, api.JobRequest{Images: ids[:min(len(ids), want-submitted)], Ops: ops})
+	type submitted struct {
+		c  *client.Client
+		id string
+	}
+	var jobs []submitted
+	for n, i := 0, 0; n < want; i++ {
+		c, ids := owners[i%2], ownerIDs[i%2]
+		job, err := c.CreateJob(ctx, api.JobRequest{Images: ids[:min(len(ids), want-n)], Ops: ops})
 		if err != nil {
 			t.Fatal(err)
 		}
-		jobs = append(jobs, job.ID)
+		jobs = append(jobs, submitted{c, job.ID})
+		n += len(job.Tasks)
 	}
 
 	// The chaos: a kill every 250 ms, one broker restart once the run is
@@ -101,26 +118,29 @@ func TestChaos(t *testing.T) {
 
 	var finished []api.Job
 	start := time.Now()
-	for _, id := range jobs {
-		finished = append(finished, stacktest.WaitFinal(t, ctx, c, id))
+	for _, j := range jobs {
+		finished = append(finished, stacktest.WaitFinal(t, ctx, j.c, j.id))
 	}
 	stopChaos()
 	wg.Wait()
 	elapsed := time.Since(start)
 
 	sizes := map[string][2]int{}
-	for i, id := range ids {
-		info, err := imaging.Probe(photos[i].Data)
-		if err != nil {
-			t.Fatal(err)
+	for _, ids := range ownerIDs {
+		for i, id := range ids {
+			info, err := imaging.Probe(photos[i].Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, h := stacktest.FitInside(info.Width, info.Height, 256)
+			sizes[id] = [2]int{w, h}
 		}
-		w, h := stacktest.FitInside(info.Width, info.Height, 256)
-		sizes[id] = [2]int{w, h}
 	}
 	var succeeded, redelivered, lost int
 	var eg errgroup.Group
 	eg.SetLimit(8)
-	for _, job := range finished {
+	for n, job := range finished {
+		c := jobs[n].c
 		for _, task := range job.Tasks {
 			if task.State != api.TaskSucceeded {
 				lost++
@@ -154,19 +174,51 @@ func TestChaos(t *testing.T) {
 	}
 	deadLettered := strings.Count(strings.TrimSpace(parked), "\n") // lines after the header
 	backlog := queueBacklog(t, ctx, data)
+	results := countResults(t, ctx, data)
 
-	report := fmt.Sprintf("chaos: submitted=%d succeeded=%d redelivered=%d dead-lettered=%d lost=%d kills=%d broker-restarts=1 time=%s backlog=%+v",
-		want, succeeded, redelivered, deadLettered, lost, kills, elapsed.Round(time.Millisecond), backlog)
+	report := fmt.Sprintf("chaos: owners=2 submitted=%d succeeded=%d results=%d redelivered=%d dead-lettered=%d lost=%d kills=%d broker-restarts=1 time=%s backlog=%+v",
+		want, succeeded, results, redelivered, deadLettered, lost, kills, elapsed.Round(time.Millisecond), backlog)
 	t.Log(report)
 	fmt.Println(report)
 	if succeeded != want || lost != 0 || deadLettered != 0 {
 		t.Errorf("want all %d tasks succeeded and none dead-lettered", want)
+	}
+	if results != want {
+		t.Errorf("%d results stored, want one per task: %d", results, want)
 	}
 	if backlog.Pending != 0 || backlog.InFlight != 0 {
 		t.Errorf("requests left in the queue: %+v", backlog)
 	}
 	if kills < 4 {
 		t.Errorf("only %d workers were killed: the run did not test much", kills)
+	}
+}
+
+// countResults counts the result pictures in the bucket of the stack
+// running on data: one per task, since a task processed twice writes its
+// one output key again.
+func countResults(t *testing.T, ctx context.Context, data string) int {
+	t.Helper()
+	ep, err := stack.ReadEndpoints(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := blob.OpenBucket(ctx, ep.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bucket.Close()
+	n := 0
+	it := bucket.List(&blob.ListOptions{Prefix: "results/"})
+	for {
+		_, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return n
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
 	}
 }
 

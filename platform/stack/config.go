@@ -109,6 +109,8 @@ type Config struct {
 	Limits gateway.Config
 	// Auth is how the gateway identifies callers (package auth).
 	Auth auth.Config
+	// FairShare is how the fleet is shared among owners.
+	FairShare FairShare
 	// RestartBackoffMax bounds the wait before a crashed worker is started
 	// again; the wait doubles while workers keep crashing soon after start.
 	RestartBackoffMax time.Duration
@@ -146,6 +148,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	c.Workers = -1
 	fs.Func("workers", "pin the fleet at this many worker processes, turning the autoscaler off (env "+EnvWorkers+"; default: autoscale)", intFlag(&c.Workers, "workers", 0))
 	c.Scaling.bindFlags(fs, getenv, &c.envErr)
+	c.FairShare.bindFlags(fs, getenv, &c.envErr)
 	if v := getenv(EnvWorkers); v != "" {
 		c.envErr = errors.Join(c.envErr, intFlag(&c.Workers, EnvWorkers, 0)(v))
 	}
@@ -170,7 +173,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.Int64Var(&c.Limits.MaxPixels, "max-pixels", gateway.DefaultMaxPixels, "largest accepted width×height, read from the header before decoding")
 	fs.IntVar(&c.Limits.MaxFrames, "max-frames", gateway.DefaultMaxFrames, "most frames accepted in an animation")
 	fs.Float64Var(&c.Limits.PreviewCPU, "preview-cpu", gateway.DefaultPreviewCPU, "share of the machine's CPUs the gateway may spend on previews, so that people editing cannot slow the batch (0 to 1; 1 where the gateway has a machine of its own)")
-	fs.DurationVar(&c.Limits.EnqueueTimeout, "enqueue-timeout", gateway.DefaultEnqueueTimeout, "how long publishing a job's requests may take when the broker does not take them; the tasks not queued by then fail with \"could not be queued\"")
+	fs.DurationVar(&c.Limits.EnqueueTimeout, "enqueue-timeout", gateway.DefaultEnqueueTimeout, "how long publishing a job's requests may take when the broker does not take them; the tasks not queued by then fail with \"could not be queued\"; with fair share on, the dispatcher keeps trying instead")
 	c.bindQuotaFlags(fs)
 	c.RestartBackoffMax = 10 * time.Second
 	fs.Func("restart-backoff-max", "longest wait before restarting a worker that keeps crashing (default 10s)", durationFlag(&c.RestartBackoffMax, "restart-backoff-max", 10*time.Millisecond))

@@ -7,7 +7,9 @@
 // JetStream server embedded in the process, durable under the data directory
 // and listening on a free loopback port; with no bucket URL, it uses a file
 // bucket under the data directory. A restart on the same directory keeps
-// uploads, jobs and queued requests. With a requests topic and no
+// uploads, jobs and queued requests. The gateway's jobs go to the requests
+// topic through a fair-share dispatcher (package dispatch; fairshare.go),
+// which resumes where it stopped on the same bucket. With a requests topic and no
 // subscriptions, up is a gateway alone, for functions that consume the
 // requests elsewhere, as Knative Services behind a Broker do (see Queues).
 package stack
@@ -111,6 +113,16 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		defer work.close()
 	}
+	// The dispatcher is told of ended tasks by the Store the results
+	// handler writes through, when it runs here.
+	store := work.store
+	if store == nil {
+		store = records.NewStore(bucket)
+	}
+	disp, err := startDispatch(cfg, requests, store, obs, log.With("component", "dispatch"))
+	if err != nil {
+		return err
+	}
 
 	if len(cfg.Auth.LinkKeys) == 0 {
 		// Links still work on one gateway without a configured key;
@@ -128,7 +140,11 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if authn.Mode() == auth.ModeNone {
 		log.Warn("--auth none: every caller is the one local owner, on every address this gateway listens on", "addr", cfg.Addr)
 	}
-	gw, err := gateway.New(cfg.Limits, gateway.Deps{Bucket: bucket, Requests: requests, Identify: authn.Authenticate, Links: authn.Links(), Pseudonyms: authn.Pseudonyms(), Changes: changes, Quotas: quotas, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued, Keys: keys})
+	deps := gateway.Deps{Bucket: bucket, Requests: requests, Identify: authn.Authenticate, Links: authn.Links(), Pseudonyms: authn.Pseudonyms(), Changes: changes, Quotas: quotas, Log: log.With("component", "gateway"), Metrics: obs.metrics.Handler(), Queued: obs.queued, Keys: keys}
+	if disp != nil {
+		deps.Dispatch = disp
+	}
+	gw, err := gateway.New(cfg.Limits, deps)
 	if err != nil {
 		return err
 	}
@@ -145,13 +161,19 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	errs := make(chan error, 8)
 	fleetCtx, stopFleet := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFleet()
 	resultsCtx, stopResults := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopResults()
 	wg.Add(1)
 	go func() { defer wg.Done(); errs <- ignoreClosed(srv.Serve(ln)) }()
+	dispCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopDispatch()
+	if disp != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- disp.Run(dispCtx) }()
+	}
 	work.start(fleetCtx, resultsCtx, &wg, errs, log)
 	if cfg.Queues.gatewayOnly() {
 		log.Info("pixmill is up", "url", "http://"+ln.Addr().String(), "data", data, "gateway_only", true, "requests_topic", redactURL(cfg.Queues.RequestsTopic), "bucket", cfg.Bucket)
@@ -168,6 +190,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
+	stopDispatch()
 	stopFleet()
 	stopResults()
 	wg.Wait()
