@@ -239,7 +239,6 @@ func (g *Gateway) ownedRoutes() []ownedRoute {
 		{"POST /v1/presets", g.savePreset, nil},
 		{"GET /v1/presets", g.listPresets, nil},
 		{"GET /v1/presets/{name}", g.getPreset, nil},
-		{"GET /v1/me", g.getMe, nil},
 		{"DELETE /v1/presets/{name}", g.deletePreset, nil},
 		{"DELETE /v1/me", g.eraseOwner, nil},
 		{"POST /v1/previews", g.createPreview, nil},

@@ -368,10 +368,11 @@ func TestMeShowsUseAndLimits(t *testing.T) {
 		want  api.Me
 	}{
 		{"ann", api.Me{
+			Owner: "ann",
 			Usage:  api.Usage{StoredBytes: ownerBytes(t, e.bucket, "ann") + 1000, UploadsLastHour: 3, ConcurrentJobs: 1},
 			Limits: api.Limits{StoredBytes: 1 << 30, UploadsPerHour: 500, PhotosPerJob: 100, ConcurrentJobs: 4},
 		}},
-		{"ben", api.Me{Limits: api.Limits{StoredBytes: 0, UploadsPerHour: 500, PhotosPerJob: 100, ConcurrentJobs: 1}}},
+		{"ben", api.Me{Owner: "ben", Limits: api.Limits{StoredBytes: 0, UploadsPerHour: 500, PhotosPerJob: 100, ConcurrentJobs: 1}}},
 	}
 	for _, tt := range tests {
 		var got api.Me
