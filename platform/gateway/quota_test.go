@@ -368,7 +368,7 @@ func TestMeShowsUseAndLimits(t *testing.T) {
 		want  api.Me
 	}{
 		{"ann", api.Me{
-			Owner: "ann",
+			Owner:  "ann",
 			Usage:  api.Usage{StoredBytes: ownerBytes(t, e.bucket, "ann") + 1000, UploadsLastHour: 3, ConcurrentJobs: 1},
 			Limits: api.Limits{StoredBytes: 1 << 30, UploadsPerHour: 500, PhotosPerJob: 100, ConcurrentJobs: 4},
 		}},
