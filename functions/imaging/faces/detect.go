@@ -3,6 +3,7 @@ package faces
 import (
 	"image"
 	"math"
+	"sync"
 )
 
 // Detection is a face or an eye found, in the coordinates of the picture
@@ -81,11 +82,16 @@ func detect(g *image.Gray, name string, s Search, p policy) ([]Detection, error)
 		first = minSide
 	}
 	w, h := g.Rect.Dx(), g.Rect.Dy()
+	// The tables are taken from a pool and given back at the end: a search
+	// allocates none of its own once the pool holds a set as large.
+	buf := buffers.Get().(*tables)
+	defer buffers.Put(buf)
 	// The pyramid's levels are averaged from the picture's sums; only the
 	// levels need squares, for the windows' contrast.
-	base := newIntegral(g, false, w+1)
+	base := buf.base.of(g, w+1)
 	// Every level is laid out with the largest level's stride, so that the
-	// cascade's offsets are worked out once.
+	// cascade's offsets are worked out once, and built into the same
+	// tables, which the first level sizes.
 	var lv *level
 	stride := 0
 	var hits []image.Rectangle
@@ -114,15 +120,50 @@ func detect(g *image.Gray, name string, s Search, p policy) ([]Detection, error)
 		}
 		if lv == nil {
 			stride = sw + 1
-			lv = c.layOut(stride)
+			lv = buf.layOut(c, stride)
 		}
 		// Only the rows those windows cover are built.
-		level := base.shrink(sw, sh, y0, y1+c.Height-1, stride)
-		for _, pt := range c.scan(level, lv, func(x, y int) bool { return keep == nil || keep(x, y+y0) }) {
+		level := base.shrink(&buf.level, &buf.xs, sw, sh, y0, y1+c.Height-1, stride)
+		buf.found = c.scan(level, lv, func(x, y int) bool { return keep == nil || keep(x, y+y0) }, buf.found[:0])
+		for _, pt := range buf.found {
 			hits = append(hits, window(pt.X, pt.Y+y0))
 		}
 	}
 	return group(hits, p.minVotes), nil
+}
+
+// tables are the buffers a search builds its integral images in, kept in
+// buffers between searches: the picture's sums, one level's sums and
+// squares (every level in turn), the level's block edges and the windows
+// found on it.
+type tables struct {
+	base, level integral
+	xs          []int
+	found       []image.Point
+	// laid is the cascade last laid out, for its stride: a search of a
+	// picture of the same size as the one before lays it out again only
+	// if it is another cascade.
+	laid *level
+}
+
+// layOut returns c laid out for stride, the one it laid out last if that
+// was the same.
+func (t *tables) layOut(c *cascade, stride int) *level {
+	if lv := t.laid; lv == nil || lv.c != c || lv.stride != stride {
+		t.laid = c.layOut(stride)
+	}
+	return t.laid
+}
+
+var buffers = sync.Pool{New: func() any { return new(tables) }}
+
+// grow returns buf with room for n values, reallocated only when it has
+// less; what it holds is left as it was.
+func grow[T any](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	return buf[:n]
 }
 
 // Windows move two pixels of a level at a time, a tenth of the window:
@@ -160,26 +201,24 @@ type integral struct {
 	stride int
 }
 
-// newIntegral returns g's integral, its rows stride apart (at least
-// g's width + 1), with squares if asked.
-func newIntegral(g *image.Gray, squares bool, stride int) *integral {
+// of makes it g's integral, its rows stride apart (at least g's width +
+// 1), without squares, in its own tables (grown if need be), and returns
+// it.
+func (it *integral) of(g *image.Gray, stride int) *integral {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
-	it := &integral{w: w, h: h, stride: stride, sum: make([]int32, stride*(h+1))}
-	if squares {
-		it.sq = make([]float64, stride*(h+1))
-	}
+	it.w, it.h, it.stride = w, h, stride
+	it.sum = grow(it.sum, stride*(h+1))
+	it.sq = nil
+	clear(it.sum[:w+1])
 	for y := range h {
 		row := g.Pix[y*g.Stride : y*g.Stride+w]
+		above := it.sum[y*stride : y*stride+w+1]
+		out := it.sum[(y+1)*stride : (y+1)*stride+w+1]
+		out[0] = 0
 		var s int32
-		var q float64
 		for x, v := range row {
 			s += int32(v)
-			i := (y+1)*it.stride + x + 1
-			it.sum[i] = it.sum[i-it.stride] + s
-			if squares {
-				q += float64(v) * float64(v)
-				it.sq[i] = it.sq[i-it.stride] + q
-			}
+			out[x+1] = above[x+1] + s
 		}
 	}
 	return it
@@ -191,26 +230,48 @@ func (it *integral) rectSum(x0, y0, x1, y1 int) int32 {
 	return it.sum[y1*s+x1] - it.sum[y0*s+x1] - it.sum[y1*s+x0] + it.sum[y0*s+x0]
 }
 
-// shrink returns the integral, with squares and rows stride apart, of
+// shrink makes out the integral, with squares and rows stride apart, of
 // rows y0 ≤ y < y1 of the picture shrunk to sw×sh, each pixel the mean of
 // the block of the original it covers (blocks at whole pixels, so some
-// are one pixel wider than others).
-func (it *integral) shrink(sw, sh, y0, y1, stride int) *integral {
-	g := image.NewGray(image.Rect(0, 0, sw, y1-y0))
-	xs := make([]int, sw+1)
-	for x := range xs {
-		xs[x] = x * it.w / sw
+// are one pixel wider than others), and returns it. The shrunk pixels are
+// summed as they are worked out, with no picture of their own; out's
+// tables and *xs are reused, grown if need be.
+func (it *integral) shrink(out *integral, xs *[]int, sw, sh, y0, y1, stride int) *integral {
+	h := y1 - y0
+	out.w, out.h, out.stride = sw, h, stride
+	out.sum = grow(out.sum, stride*(h+1))
+	out.sq = grow(out.sq, stride*(h+1))
+	clear(out.sum[:sw+1])
+	clear(out.sq[:sw+1])
+	*xs = grow(*xs, sw+1)
+	edges := *xs
+	for x := range edges {
+		edges[x] = x * it.w / sw
 	}
+	s := it.stride
 	for y := y0; y < y1; y++ {
 		top, bottom := y*it.h/sh, (y+1)*it.h/sh
-		row := g.Pix[(y-y0)*g.Stride:]
+		rt, rb := it.sum[top*s:top*s+it.w+1], it.sum[bottom*s:bottom*s+it.w+1]
+		i := (y - y0 + 1) * stride
+		sumAbove, sum := out.sum[i-stride:i-stride+sw+1], out.sum[i:i+sw+1]
+		sqAbove, sq := out.sq[i-stride:i-stride+sw+1], out.sq[i:i+sw+1]
+		sum[0], sq[0] = 0, 0
+		rows := int32(bottom - top)
+		var rs int32
+		var rq float64
+		x0 := edges[0]
 		for x := range sw {
-			x0, x1 := xs[x], xs[x+1]
-			n := int32((x1 - x0) * (bottom - top))
-			row[x] = uint8((it.rectSum(x0, top, x1, bottom) + n/2) / n)
+			x1 := edges[x+1]
+			n := int32(x1-x0) * rows
+			v := uint8((rb[x1] - rt[x1] - rb[x0] + rt[x0] + n/2) / n)
+			x0 = x1
+			rs += int32(v)
+			sum[x+1] = sumAbove[x+1] + rs
+			rq += float64(v) * float64(v)
+			sq[x+1] = sqAbove[x+1] + rq
 		}
 	}
-	return newIntegral(g, true, stride)
+	return out
 }
 
 // levelNode is a tree node laid out for one level of the pyramid: its
@@ -239,6 +300,8 @@ type levelStage struct {
 
 // level is the whole cascade laid out for one integral's stride.
 type level struct {
+	c      *cascade
+	stride int
 	nodes  []levelNode
 	leaves []float32
 	trees  []levelTree
@@ -246,7 +309,7 @@ type level struct {
 }
 
 func (c *cascade) layOut(stride int) *level {
-	lv := &level{}
+	lv := &level{c: c, stride: stride}
 	for _, st := range c.Stages {
 		lv.stages = append(lv.stages, levelStage{trees: int32(len(lv.trees)), n: int32(len(st.Trees)), threshold: st.Threshold})
 		for _, t := range st.Trees {
@@ -270,14 +333,13 @@ func (c *cascade) layOut(stride int) *level {
 	return lv
 }
 
-// scan returns the top-left corners of the windows of the level that pass
-// every stage of lv (laid out for it.stride), trying every step-th
-// position that keep (if not nil) keeps.
-func (c *cascade) scan(it *integral, lv *level, keep func(x, y int) bool) []image.Point {
+// scan appends to found the top-left corners of the windows of the level
+// that pass every stage of lv (laid out for it.stride), trying every
+// step-th position that keep (if not nil) keeps, and returns it.
+func (c *cascade) scan(it *integral, lv *level, keep func(x, y int) bool, found []image.Point) []image.Point {
 	s := it.stride
 	// The contrast is measured over the window less a one-pixel border.
 	area := float64((c.Width - 2) * (c.Height - 2))
-	var found []image.Point
 	for y := 0; y+c.Height <= it.h; y += step {
 		for x := 0; x+c.Width <= it.w; x += step {
 			if keep != nil && !keep(x, y) {
