@@ -321,6 +321,7 @@ func TestEveryOpAfterShrinkOnLoad(t *testing.T) {
 		&Redeye{},
 		&Redeye{Regions: []Box{{X: 10, Y: 10, Width: 50, Height: 50}}},
 		&WhitenTeeth{Region: Box{X: 10, Y: 10, Width: 100, Height: 50}, Strength: 0.5},
+		&Enhance{Strength: 1},
 		&Blur{Sigma: 3},
 		&Sharpen{Sigma: 1, Amount: 1},
 		&Watermark{Text: "pixmill", Color: "#ffffff", Opacity: 0.5, Gravity: "centre", Scale: 0.25},

@@ -75,7 +75,11 @@ var testOnlyOps = map[string]bool{"crash": true, "sleep": true}
 // the full-size result shrunk to the preview's size, mean ΔE00 under 2.
 func TestPreviewMatchesResult(t *testing.T) {
 	portrait, _ := redPupils(t, scaledPortrait(t, readSkimage(t, "astronaut.png"), 4, Output{Format: "png"}), astronautIrises, 4, 0.8)
-	pictures := map[string][]byte{"astronaut-4x.png": portrait}
+	// As a phone would write it. (Under the race detector a 2048-pixel
+	// PNG source once failed to load in libvips with "bad seek", which no
+	// run without it has shown; see the note of issue 16.)
+	portrait = process(t, portrait, Output{Format: "jpeg", Quality: 95}).Bytes
+	pictures := map[string][]byte{"astronaut-4x.jpg": portrait}
 	if dir := os.Getenv("PIXMILL_PHOTOS"); dir != "" {
 		if b, err := os.ReadFile(filepath.Join(dir, "GreenMeadow.jpg")); err == nil {
 			pictures["GreenMeadow.jpg"] = b
@@ -98,9 +102,12 @@ func TestPreviewMatchesResult(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A copy of half the original's size, as a gateway keeps of
+		// large pictures.
+		half := process(t, src, Output{Format: "jpeg", Quality: 92, Strip: true}, &Resize{Scale: 0.5, Kernel: "lanczos3"})
 		for _, name := range names {
 			for i, ops := range cases[name] {
-				if pic != "astronaut-4x.png" && (name == "crop" || name == "redeye" || name == "whiten_teeth" || name == "chain") {
+				if pic != "astronaut-4x.jpg" && (name == "crop" || name == "redeye" || name == "whiten_teeth" || name == "chain") {
 					continue // their boxes are the portrait's
 				}
 				full := process(t, src, out, ops...)
@@ -115,10 +122,8 @@ func TestPreviewMatchesResult(t *testing.T) {
 				if d := abs(pre.Width*full.Height - pre.Height*full.Width); d > max(full.Width, full.Height)*2 {
 					t.Errorf("%s %s #%d: preview %dx%d has not the shape of the result %dx%d", pic, name, i, pre.Width, pre.Height, full.Width, full.Height)
 				}
-				// From a copy of half the original's size, as a gateway
-				// keeps of large pictures, where it is large enough.
+				// From the half-size copy, where it is large enough.
 				if need, err := PreviewNeeds(info.Width, info.Height, ops, 512); err != nil || need <= max(info.Width, info.Height)/2 {
-					half := process(t, src, Output{Format: "jpeg", Quality: 92, Strip: true}, &Resize{Scale: 0.5, Kernel: "lanczos3"})
 					fromHalf, err := PreviewOf(context.Background(), half.Bytes, info.Width, info.Height, ops, out, 512)
 					if err != nil {
 						t.Fatalf("%s %s #%d from a copy: %v", pic, name, i, err)
@@ -168,15 +173,22 @@ func focus(ops []Op) []Box {
 // meanDeltaE is the mean CIEDE2000 difference of two pictures of one size.
 func meanDeltaE(a, b image.Image) float64 { return meanDeltaEIn(a, b, a.Bounds()) }
 
-// meanDeltaEIn is meanDeltaE inside r.
+// meanDeltaEIn is meanDeltaE inside r. Over a large area it samples every
+// other pixel of every other row, which the race detector makes worth it.
 func meanDeltaEIn(a, b image.Image, r image.Rectangle) float64 {
+	step := 1
+	if r.Dx()*r.Dy() > 20_000 {
+		step = 2
+	}
 	var sum float64
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y += step {
+		for x := r.Min.X; x < r.Max.X; x += step {
 			sum += deltaE00(a.At(x, y), b.At(x, y))
+			n++
 		}
 	}
-	return sum / float64(r.Dx()*r.Dy())
+	return sum / float64(n)
 }
 
 // TestPreviewRefusesBadSizes: a size outside 16 to MaxPreviewSize is the

@@ -1,0 +1,5 @@
+//go:build !race
+
+package faces
+
+const raceEnabled = false
