@@ -23,7 +23,7 @@ func BenchmarkFairShareAlone(b *testing.B) {
 	pics := stacktest.Tiny(b, tasks)
 	for b.Loop() {
 		fifo := aloneRate(b, pics, "--fair-window", "0")
-		fair := aloneRate(b, pics)
+		fair := aloneRate(b, pics, "--fair-window", "4")
 		b.ReportMetric(fifo, "fifo-tasks/s")
 		b.ReportMetric(fair, "fair-tasks/s")
 		b.ReportMetric(fair/fifo, "fair/fifo")

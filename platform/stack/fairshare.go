@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -40,7 +39,12 @@ type FairShare struct {
 }
 
 func (f *FairShare) bindFlags(fs *flag.FlagSet, getenv func(string) string, envErr *error) {
-	f.Window = -1
+	// Off until the window counts only the tasks waiting in the queue:
+	// counting the running ones too, a worker killed mid-task keeps its
+	// slot until its lease ends, and under repeated crashes (make chaos)
+	// the window fills with such tasks and the fleet starves. Turn it on
+	// with --fair-window N (twice the fleet's tasks at once).
+	f.Window = 0
 	f.Reconcile = dispatch.DefaultReconcile
 	f.Weights = map[string]int{}
 	weights := func(s string) error {
@@ -58,7 +62,7 @@ func (f *FairShare) bindFlags(fs *flag.FlagSet, getenv func(string) string, envE
 	set(EnvFairWindow, intFlag(&f.Window, EnvFairWindow, 0))
 	set(EnvFairWeights, weights)
 	set(EnvFairReconcile, durationFlag(&f.Reconcile, EnvFairReconcile, 10*time.Millisecond))
-	fs.Func("fair-window", "tasks sent to the requests queue and not yet ended, all owners together; free slots go to owners by weighted round-robin, so one owner's big job never starves another's; 0 turns fair share off (env "+EnvFairWindow+"; default: max workers × concurrency × 2, or "+strconv.Itoa(DefaultRemoteWindow)+" when the workers run elsewhere)", intFlag(&f.Window, "fair-window", 0))
+	fs.Func("fair-window", "tasks sent to the requests queue and not yet ended, all owners together; free slots go to owners by weighted round-robin, so one owner's big job never starves another's; 0, the default for now, turns fair share off; twice the fleet's tasks at once is the size to give (env "+EnvFairWindow+")", intFlag(&f.Window, "fair-window", 0))
 	fs.Func("fair-weights", "owners' shares of the fleet, OWNER=N,… with OWNER a name given to pixmill keys create or an owner id; unlisted owners weigh 1 (env "+EnvFairWeights+")", weights)
 	fs.Func("fair-reconcile", fmt.Sprintf("how often tasks in flight for longer are read back from the records, in case their end was not told (env %s, default %s)", EnvFairReconcile, dispatch.DefaultReconcile), durationFlag(&f.Reconcile, "fair-reconcile", 10*time.Millisecond))
 }
