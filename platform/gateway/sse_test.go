@@ -2,8 +2,11 @@ package gateway
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -163,6 +166,10 @@ func connect(t testing.TB, base, job, lastID string) *stream {
 	s := &stream{events: make(chan sseEvent, 100), cancel: cancel, resp: resp}
 	t.Cleanup(s.close)
 	if resp.StatusCode != http.StatusOK {
+		// No events will come: say why at the first next.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		s.err = fmt.Errorf("status %s: %s", resp.Status, bytes.TrimSpace(body))
+		close(s.events)
 		return s
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
