@@ -44,6 +44,9 @@ type Dispatcher struct {
 	waiting int
 	// finished are jobs sent and ended whose cursor is to be removed.
 	finished []*run
+	// unwritten counts the tasks sent since the cursors were last written
+	// (pump's goroutine only).
+	unwritten int
 }
 
 // run is a job being dispatched.
@@ -52,9 +55,10 @@ type run struct {
 	// originals are the bucket keys of the tasks' pictures; nil for a
 	// job resumed after a restart, whose image records are read as sent.
 	originals []string
-	// written is how many tasks the stored cursor covers; outstanding
-	// how many are in flight.
-	written, outstanding int
+	// written is how many tasks the stored cursor covers, sent how many
+	// have been sent (pump's goroutine only); outstanding how many are
+	// in flight.
+	written, sent, outstanding int
 }
 
 // flight is a task sent and not known to have ended.
@@ -195,10 +199,16 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		d.pump(ctx)
 		select {
 		case <-ctx.Done():
+			// Leave the cursors current, so that the next start sends
+			// nothing twice.
+			stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+			d.writeCursors(stop, false)
+			cancel()
 			return nil
 		case <-d.wake:
 		case <-tick.C:
 			d.reconcile(ctx)
+			d.writeCursors(ctx, false)
 		}
 	}
 }
@@ -241,14 +251,39 @@ func (d *Dispatcher) pump(ctx context.Context) {
 // acknowledgements overlap.
 const parallelSends = 128
 
-// advance writes the cursors of the jobs picks were taken from: each job's
-// tasks are picked in order, so the last pick of a job is its new cursor.
+// advance notes how far each job of picks was sent — each job's tasks are
+// picked in order, so its last pick is its new cursor — and writes the
+// cursors of the jobs now sent to the end. The others are written once a
+// window of tasks has been sent since the last write (writeCursors), or at
+// the next reconcile tick: one cursor write per window of tasks rather
+// than one per task, at the price of sending again, after a crash, at
+// most a window of tasks or a reconcile interval's worth, which is
+// harmless (a task sent twice has one result).
 func (d *Dispatcher) advance(ctx context.Context, picks []Pick, runs []*run) {
-	last := map[*run]int{}
 	for i, p := range picks {
-		last[runs[i]] = p.Index + 1
+		r := runs[i]
+		r.sent = max(r.sent, p.Index+1)
 	}
-	for r, next := range last {
+	d.unwritten += len(picks)
+	d.writeCursors(ctx, d.unwritten < d.cfg.Window)
+}
+
+// writeCursors writes the cursor of every job sent further than its stored
+// cursor covers, or, with ended, only of those sent to the end.
+func (d *Dispatcher) writeCursors(ctx context.Context, ended bool) {
+	d.mu.Lock()
+	var due []*run
+	for _, r := range d.jobs {
+		if r.sent > r.written && (!ended || r.sent == len(r.job.Tasks)) {
+			due = append(due, r)
+		}
+	}
+	d.mu.Unlock()
+	if !ended {
+		d.unwritten = 0
+	}
+	for _, r := range due {
+		next := r.sent
 		c := records.Cursor{Job: r.job.ID, Owner: r.job.Owner, Next: next, At: d.deps.Now().UTC()}
 		if err := d.deps.Store.PutCursor(ctx, c); err != nil {
 			// Not fatal: a restart sends again what the stored cursor
@@ -404,7 +439,7 @@ func (d *Dispatcher) resume(ctx context.Context) error {
 		if err != nil {
 			return fault.Wrap(fault.Transient, err, "dispatch: resuming job %s", c.Job)
 		}
-		r := &run{job: j, written: c.Next}
+		r := &run{job: j, written: c.Next, sent: c.Next}
 		var held []int
 		now := d.deps.Now()
 		d.mu.Lock()
@@ -427,7 +462,7 @@ func (d *Dispatcher) resume(ctx context.Context) error {
 			}
 		}
 		if len(held) == 0 {
-			r.written = len(j.Tasks)
+			r.written, r.sent = len(j.Tasks), len(j.Tasks)
 		}
 		d.jobs[j.ID] = r
 		d.sched.Add(j.Owner, j.ID, held)

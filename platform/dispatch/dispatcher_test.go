@@ -307,3 +307,91 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestDispatcherCursorLag: cursors are written once a window of tasks has
+// been sent, not after each send, so a crash sends again at most a window
+// of tasks; a job sent to the end, and a dispatcher that stops, leave the
+// cursor current.
+func TestDispatcherCursorLag(t *testing.T) {
+	const window, tasks = 3, 12
+	b := newBench(t)
+	d, err := New(Config{Window: window, Reconcile: time.Hour}, Deps{Requests: b.topic, Store: b.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.store.OnTaskEnd(d.Release)
+	stop := start(t, d)
+	j, o := b.job(t, "ann", "a", tasks)
+	if err := d.Submit(context.Background(), j, o); err != nil {
+		t.Fatal(err)
+	}
+	names := namesOf(j)
+	cursor := func() int {
+		var next int
+		waitFor(t, "the cursor read", func() bool {
+			cs, err := b.store.Cursors(context.Background())
+			if err == nil && len(cs) == 1 {
+				next = cs[0].Next
+			}
+			return err == nil && len(cs) == 1
+		})
+		return next
+	}
+	sent, writes, last := 0, 0, -1
+	for i := 0; i < tasks-1; i++ {
+		for sent < min(i+window, tasks) {
+			b.receive(t, names)
+			sent++
+		}
+		waitFor(t, "the sends counted", func() bool { return d.InFlight() == sent-i })
+		c := cursor()
+		if c > sent || sent-c > window {
+			t.Errorf("after %d sent the cursor is at %d: want within %d behind", sent, c, window)
+		}
+		if c != last {
+			writes++
+			last = c
+		}
+		complete(t, b.store, j, i)
+	}
+	waitFor(t, "the cursor at the end once every task is sent", func() bool { return cursor() == tasks })
+	writes++
+	if writes >= tasks-window {
+		t.Errorf("the cursor moved %d times for %d sends: want about one move a window", writes, tasks)
+	}
+	complete(t, b.store, j, tasks-1)
+	waitFor(t, "the job's cursor removed", func() bool {
+		cs, err := b.store.Cursors(context.Background())
+		return err == nil && len(cs) == 0
+	})
+	stop()
+
+	// A dispatcher stopped mid-job writes how far it got.
+	j2, o2 := b.job(t, "ann", "b", tasks)
+	d2, err := New(Config{Window: window, Reconcile: time.Hour}, Deps{Requests: b.topic, Store: b.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.store.OnTaskEnd(d2.Release)
+	stop2 := start(t, d2)
+	if err := d2.Submit(context.Background(), j2, o2); err != nil {
+		t.Fatal(err)
+	}
+	names = namesOf(j2)
+	for range window {
+		b.receive(t, names)
+	}
+	complete(t, b.store, j2, 0)
+	b.receive(t, names)
+	waitFor(t, "four sent", func() bool { return d2.InFlight() == window })
+	stop2()
+	waitFor(t, "the cursor written on stop", func() bool {
+		cs, err := b.store.Cursors(context.Background())
+		for _, c := range cs {
+			if c.Job == j2.ID {
+				return err == nil && c.Next == window+1
+			}
+		}
+		return false
+	})
+}

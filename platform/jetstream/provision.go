@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	natsjs "github.com/nats-io/nats.go/jetstream"
@@ -34,18 +35,47 @@ type StreamOptions struct {
 
 	// Replicas is the number of copies in a cluster; 0 means 1.
 	Replicas int
+
+	// Anchor keeps one message in a work queue that no consumer reads,
+	// on a subject of its own (AnchorSubject), so that the stream is never
+	// empty. NATS's file store replaces its write block whenever a stream
+	// empties: a file created, a tombstone written, a file deleted. A
+	// queue drained after each message — the responses, which the results
+	// handler takes as they come — pays that on every message; anchored,
+	// only when a block fills. Consumers must filter on their own subject
+	// (pixmill's do), and the anchor counts in the stream's message total,
+	// not in any consumer's backlog. Ignored with Fanout.
+	Anchor bool
 }
 
+// AnchorSubject is the subject of the anchor of stream name (see
+// StreamOptions.Anchor).
+func AnchorSubject(name string) string { return "pixmill-anchor." + name }
+
 // EnsureStream creates the file-backed stream name on subjects, or updates
-// it to opts if it exists. A platform calls it at start-up for each of its
-// topics. Changes the server cannot apply in place (retention, storage) fail.
+// it to opts if it exists, and stores its anchor if opts ask for one and it
+// has none. A platform calls it at start-up for each of its topics. Changes
+// the server cannot apply in place (retention, storage) fail.
 func EnsureStream(ctx context.Context, js natsjs.JetStream, name string, subjects []string, opts *StreamOptions) (natsjs.Stream, error) {
-	s, err := js.CreateOrUpdateStream(ctx, StreamConfig(name, subjects, opts))
+	cfg := StreamConfig(name, subjects, opts)
+	s, err := js.CreateOrUpdateStream(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: ensure stream %q on %q: %w", name, subjects, err)
 	}
+	if anchored(opts) {
+		subj := AnchorSubject(name)
+		_, err := s.GetLastMsgForSubject(ctx, subj)
+		if errors.Is(err, natsjs.ErrMsgNotFound) {
+			_, err = js.Publish(ctx, subj, []byte("keeps this stream from emptying; no consumer reads it"), natsjs.WithMsgID(subj))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: anchoring stream %q: %w", name, err)
+		}
+	}
 	return s, nil
 }
+
+func anchored(o *StreamOptions) bool { return o != nil && o.Anchor && !o.Fanout }
 
 // StreamConfig is the configuration of the stream EnsureStream makes: what
 // pixmill needs of a stream that holds one of its queues.
@@ -70,6 +100,9 @@ func StreamConfig(name string, subjects []string, opts *StreamOptions) natsjs.St
 	}
 	if o.MaxBytes > 0 {
 		cfg.MaxBytes = o.MaxBytes
+	}
+	if anchored(&o) {
+		cfg.Subjects = append(slices.Clone(subjects), AnchorSubject(name))
 	}
 	return cfg
 }

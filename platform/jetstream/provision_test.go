@@ -3,6 +3,10 @@ package jetstream
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +14,8 @@ import (
 	natsjs "github.com/nats-io/nats.go/jetstream"
 	"gocloud.dev/gcerrors"
 	"gocloud.dev/pubsub"
+
+	"github.com/pixmill/pixmill/platform/embedded"
 )
 
 func TestEnsureStream(t *testing.T) {
@@ -90,5 +96,81 @@ func TestBacklog(t *testing.T) {
 
 	if _, err := ConsumerBacklog(t.Context(), q.js, q.subject, "nobody"); !errors.Is(err, natsjs.ErrConsumerNotFound) {
 		t.Errorf("backlog of a missing consumer: %v, want %v", err, natsjs.ErrConsumerNotFound)
+	}
+}
+
+// TestAnchorKeepsBlock: a work queue drained after every message makes the
+// file store replace its write block each time (a new N.blk file); an
+// anchored one keeps writing the same block. The anchor is stored once,
+// however often the stream is ensured, and is in no consumer's backlog.
+func TestAnchorKeepsBlock(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := embedded.Start(t.Context(), embedded.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	_, js := connect(t, srv)
+	ctx := t.Context()
+	const cycles = 30
+	for _, c := range []struct {
+		stream string
+		anchor bool
+	}{{"PLAIN", false}, {"ANCHORED", true}} {
+		subject := "q." + strings.ToLower(c.stream)
+		var s natsjs.Stream
+		for range 2 {
+			if s, err = EnsureStream(ctx, js, c.stream, []string{subject}, &StreamOptions{Anchor: c.anchor}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cons, err := s.CreateOrUpdateConsumer(ctx, natsjs.ConsumerConfig{Durable: "w", FilterSubject: subject, AckPolicy: natsjs.AckExplicitPolicy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range cycles {
+			if _, err := js.Publish(ctx, subject, []byte(fmt.Sprint(i))); err != nil {
+				t.Fatal(err)
+			}
+			batch, err := cons.Fetch(1, natsjs.FetchMaxWait(5*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for m := range batch.Messages() {
+				if err := m.DoubleAck(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ci, err := cons.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantMsgs := uint64(0)
+		if c.anchor {
+			wantMsgs = 1
+		}
+		if info.State.Msgs != wantMsgs || ci.NumPending != 0 || ci.NumAckPending != 0 {
+			t.Errorf("%s: %d messages stored, %d pending, %d unacked; want %d, 0, 0", c.stream, info.State.Msgs, ci.NumPending, ci.NumAckPending, wantMsgs)
+		}
+		blocks, _ := filepath.Glob(filepath.Join(dir, "jetstream", "*", "streams", c.stream, "msgs", "*.blk"))
+		last := 0
+		for _, b := range blocks {
+			n, _ := strconv.Atoi(strings.TrimSuffix(filepath.Base(b), ".blk"))
+			last = max(last, n)
+		}
+		switch {
+		case len(blocks) == 0:
+			t.Errorf("%s: no block files under %s", c.stream, dir)
+		case c.anchor && last != 1:
+			t.Errorf("anchored: block %d.blk after %d drained messages, want still 1.blk", last, cycles)
+		case !c.anchor && last < cycles/2:
+			t.Errorf("plain: block %d.blk after %d drained messages; the store no longer replaces its block when emptied, and the anchor may not be needed", last, cycles)
+		}
+		t.Logf("%s: %d messages left, write block %d.blk", c.stream, info.State.Msgs, last)
 	}
 }

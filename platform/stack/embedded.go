@@ -71,7 +71,7 @@ func provision(ctx context.Context, addr string, ackWait time.Duration) (Queues,
 		return Queues{}, err
 	}
 	for name, subject := range map[string]string{"PIXMILL_REQUESTS": subjectRequests, "PIXMILL_RESPONSES": subjectResponses, "PIXMILL_DEADLETTER": subjectDeadletter} {
-		if _, err := jetstream.EnsureStream(ctx, js, name, []string{subject}, nil); err != nil {
+		if _, err := jetstream.EnsureStream(ctx, js, name, []string{subject}, &jetstream.StreamOptions{Anchor: true}); err != nil {
 			return Queues{}, err
 		}
 	}
