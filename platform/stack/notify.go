@@ -53,9 +53,6 @@ func (n *Notifications) bindFlags(fs *flag.FlagSet, c *Config) {
 	fs.Func("notify-timeout", "longest a receiver may take to answer one attempt, handshake included (default 10s)", durationFlag(&n.Timeout, "notify-timeout", 10*time.Millisecond))
 }
 
-// DeadLetterNotification is the kind of a notification's dead letter.
-const DeadLetterNotification = "notification"
-
 // notifier sends each job's notification once its job has ended: told of
 // each ended task by the Store the results handler writes through, and
 // sweeping the pending notifications for the ends it was not told of.
@@ -241,8 +238,8 @@ func (n *notifier) notifyIfEnded(ctx context.Context, job string, told bool) err
 func (n *notifier) deadLetter(ctx context.Context, l notify.Letter) error {
 	job := l.Notification.Data.Job
 	err := n.store.PutDeadLetter(ctx, records.DeadLetter{
-		Key: NotificationDeadLetterKey(job), Job: job, Owner: l.Notification.Data.Owner,
-		Reason: l.Reason, Kind: DeadLetterNotification, Attempts: l.Attempts, At: n.now().UTC(),
+		Key: records.NotificationDeadLetterKey(job), Job: job, Owner: l.Notification.Data.Owner,
+		Reason: l.Reason, Kind: records.DeadLetterNotification, Attempts: l.Attempts, At: n.now().UTC(),
 	})
 	if err != nil {
 		return err
@@ -252,6 +249,3 @@ func (n *notifier) deadLetter(ctx context.Context, l notify.Letter) error {
 	}
 	return nil
 }
-
-// NotificationDeadLetterKey is the dead-letter key of job's notification.
-func NotificationDeadLetterKey(job string) string { return "notify-" + job }
