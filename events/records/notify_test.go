@@ -183,4 +183,3 @@ func TestOnTaskEndEveryHook(t *testing.T) {
 		t.Errorf("hooks told %v, want %s", got, want)
 	}
 }
-
