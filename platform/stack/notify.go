@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -84,6 +85,7 @@ const maxWithout = 1 << 14
 func startNotifications(cfg Notifications, store *records.Store, log *slog.Logger) (*notifier, error) {
 	n := &notifier{store: store, by: "pixmill-" + events.NewID(), now: time.Now, log: log,
 		ended: map[string]bool{}, without: map[string]bool{}, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	cfg.Sweep = cmp.Or(cfg.Sweep, DefaultNotifySweep)
 	ncfg := notify.Config{MaxAttempts: cfg.Attempts, Backoff: cfg.Backoff, Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivate}
 	// A claim is taken over only when its sender must have stopped: it
 	// would have delivered or dead-lettered within one span.

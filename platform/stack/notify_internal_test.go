@@ -2,9 +2,12 @@ package stack
 
 import (
 	"context"
+	"flag"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -156,4 +159,33 @@ func TestJobNotificationsResume(t *testing.T) {
 			t.Errorf("%d notifications sent behind a live claim, want none", n)
 		}
 	})
+}
+
+// TestNotifyFlags: the notification flags' defaults, and private
+// destinations allowed at submission and delivery alike by one flag.
+func TestNotifyFlags(t *testing.T) {
+	parse := func(args ...string) (Config, error) {
+		fs := flag.NewFlagSet("up", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var c Config
+		c.BindFlags(fs, func(string) string { return "" })
+		return c, fs.Parse(args)
+	}
+	c, err := parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Notifications{Sweep: 30 * time.Second, Attempts: 5, Backoff: time.Second, Timeout: 10 * time.Second}
+	if c.Notify != want || c.Limits.NotifyAllowPrivate {
+		t.Errorf("defaults %+v (gateway allows private: %t), want %+v, private refused", c.Notify, c.Limits.NotifyAllowPrivate, want)
+	}
+	c, err = parse("--notify-allow-private", "--notify-sweep", "2s", "--notify-attempts", "3")
+	if err != nil || !c.Notify.AllowPrivate || !c.Limits.NotifyAllowPrivate || c.Notify.Sweep != 2*time.Second || c.Notify.Attempts != 3 {
+		t.Errorf("%+v %v: want private allowed in both, a 2s sweep, 3 attempts", c.Notify, err)
+	}
+	for _, args := range [][]string{{"--notify-sweep", "0"}, {"--notify-attempts", "0"}, {"--notify-allow-private=maybe"}} {
+		if _, err := parse(args...); err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(strings.SplitN(args[0], "=", 2)[0], "--")) {
+			t.Errorf("%v: %v, want an error naming the flag", args, err)
+		}
+	}
 }
