@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,6 +146,9 @@ func TestJobNotifications(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if out, err := stacktest.Command(t, "notify-secret", "--server", p.URL); err != nil || strings.TrimSpace(out) != secret.Secret {
+		t.Errorf("pixmill notify-secret: %q %v, want the secret GET /v1/me/notify-secret gives", out, err)
+	}
 
 	// Two pictures big enough for the crop, four too small for it.
 	ids := stacktest.Upload(t, ctx, c, append(stacktest.Generated(t, 2, 11), stacktest.Tiny(t, 4)...))
@@ -168,7 +173,19 @@ func TestJobNotifications(t *testing.T) {
 	wants[partial] = want{"partial", 3, 2, 1}
 	failed := submit(tiny[:1], crop, ok.url)
 	wants[failed] = want{"failed", 1, 0, 1}
-	flakyJob := submit(tiny[1:2], stacktest.ThumbOp, flaky.url)
+	// The flaky receiver's job comes from the command line.
+	pic := filepath.Join(t.TempDir(), "flaky.jpg")
+	if err := os.WriteFile(pic, stacktest.Tiny(t, 1)[0].Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := stacktest.Command(t, "submit", "--server", p.URL, "--op", "thumbnail:width=64,height=64", "--notify", flaky.url, pic)
+	flakyJob, _, _ := strings.Cut(strings.TrimPrefix(out, "job "), ":")
+	if err != nil || len(flakyJob) != 26 {
+		t.Fatalf("pixmill submit --notify: %q %v", out, err)
+	}
+	if j, err := c.Job(ctx, flakyJob); err != nil || j.Notify == nil || j.Notify.URL != flaky.url {
+		t.Fatalf("the job pixmill submit --notify made: %+v %v, want notify %s", j.Notify, err, flaky.url)
+	}
 	silentJob := submit(tiny[2:3], stacktest.ThumbOp, silent.url)
 	stacktest.WaitFinal(t, ctx, c, silentJob)
 	// The silent receiver now holds a delivery; the next job's must not
