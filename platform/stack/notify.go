@@ -68,23 +68,38 @@ type notifier struct {
 	log   *slog.Logger
 
 	mu      sync.Mutex
-	ended   map[string]bool // jobs with a task ended since the last look
-	without map[string]bool // jobs known to have no pending notification
+	ended   map[string][]string // tasks ended since the last look, by job
+	without map[string]bool     // jobs known to have no pending notification
 	kick    chan struct{}
+	// counts are the tasks seen ending of the jobs with a pending
+	// notification, kept by run alone: a job's records are listed when
+	// its first end is seen and when all its tasks are, not at every end
+	// (a job of 10,000 photos would be listed 10,000 times).
+	counts map[string]*count
 
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// maxWithout bounds the jobs remembered as having no notification; when
-// full it starts again empty, which costs one more read per job.
-const maxWithout = 1 << 14
+// count is what a notifier knows of a job's ended tasks.
+type count struct {
+	total int
+	ended map[string]bool
+}
+
+// maxWithout and maxCounted bound the jobs remembered as having no
+// notification and those counted; when full each starts again empty,
+// which costs one more read or listing per job.
+const (
+	maxWithout = 1 << 14
+	maxCounted = 1 << 10
+)
 
 // startNotifications starts the notifier on store, which it hooks for the
 // ends of tasks, until close.
 func startNotifications(cfg Notifications, store *records.Store, log *slog.Logger) (*notifier, error) {
 	n := &notifier{store: store, by: "pixmill-" + events.NewID(), now: time.Now, log: log,
-		ended: map[string]bool{}, without: map[string]bool{}, kick: make(chan struct{}, 1), done: make(chan struct{})}
+		ended: map[string][]string{}, without: map[string]bool{}, counts: map[string]*count{}, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	cfg.Sweep = cmp.Or(cfg.Sweep, DefaultNotifySweep)
 	ncfg := notify.Config{MaxAttempts: cfg.Attempts, Backoff: cfg.Backoff, Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivate}
 	// A claim is taken over only when its sender must have stopped: it
@@ -121,11 +136,11 @@ func (n *notifier) close() {
 	n.nf.Close()
 }
 
-// taskEnded is the Store's hook: quick, it only notes the job.
-func (n *notifier) taskEnded(job, _ string) {
+// taskEnded is the Store's hook: quick, it only notes the task.
+func (n *notifier) taskEnded(job, task string) {
 	n.mu.Lock()
 	if !n.without[job] {
-		n.ended[job] = true
+		n.ended[job] = append(n.ended[job], task)
 	}
 	n.mu.Unlock()
 	select {
@@ -148,10 +163,12 @@ func (n *notifier) run(ctx context.Context, every time.Duration) {
 		case <-n.kick:
 			n.mu.Lock()
 			jobs := n.ended
-			n.ended = map[string]bool{}
+			n.ended = map[string][]string{}
 			n.mu.Unlock()
-			for job := range jobs {
-				n.look(ctx, job, true)
+			for job, tasks := range jobs {
+				if err := n.told(ctx, job, tasks); err != nil && ctx.Err() == nil {
+					n.log.Warn("counting a job's ended tasks; the next sweep looks at it", "job", job, "err", err)
+				}
 			}
 		case <-t.C:
 			n.sweep(ctx)
@@ -166,31 +183,69 @@ func (n *notifier) sweep(ctx context.Context) {
 		return
 	}
 	for _, job := range jobs {
-		n.look(ctx, job, false)
+		n.look(ctx, job)
 	}
 }
 
-// look sends job's notification if the job has ended, it is pending, and
-// no live claim is on it. told says a task of job was just seen ending:
-// a job without a pending notification then is remembered as such, since
-// a job's notification is pending from its creation on.
-func (n *notifier) look(ctx context.Context, job string, told bool) {
-	if err := n.notifyIfEnded(ctx, job, told); err != nil && ctx.Err() == nil {
-		n.log.Warn("looking at a job's notification; the next sweep tries again", "job", job, "err", err)
-	}
-}
-
-func (n *notifier) notifyIfEnded(ctx context.Context, job string, told bool) error {
-	p, err := n.store.PendingNotification(ctx, job)
-	if fault.KindOf(err) == fault.NotFound {
-		if told {
+// told counts tasks of job seen ending, and looks at the job once all of
+// them have. A job without a pending notification is remembered as such:
+// its notification would have been pending from its creation on. Ends
+// recorded by other processes are not seen here; the sweep finds those
+// jobs.
+func (n *notifier) told(ctx context.Context, job string, tasks []string) error {
+	c := n.counts[job]
+	if c == nil {
+		p, err := n.store.PendingNotification(ctx, job)
+		if fault.KindOf(err) == fault.NotFound {
 			n.mu.Lock()
 			if len(n.without) >= maxWithout {
 				n.without = map[string]bool{}
 			}
 			n.without[job] = true
 			n.mu.Unlock()
+			return nil
 		}
+		if err != nil {
+			return err
+		}
+		j, err := n.store.Job(ctx, p.Owner, job)
+		if err != nil {
+			return n.notifyIfEnded(ctx, job) // which ends it if the job is gone
+		}
+		// What ended before this process was told: it may have started
+		// with the job half done.
+		ended, err := n.store.EndedTasks(ctx, job)
+		if err != nil {
+			return err
+		}
+		if len(n.counts) >= maxCounted {
+			n.counts = map[string]*count{}
+		}
+		c = &count{total: len(j.Tasks), ended: ended}
+		n.counts[job] = c
+	}
+	for _, t := range tasks {
+		c.ended[t] = true
+	}
+	if len(c.ended) < c.total {
+		return nil
+	}
+	delete(n.counts, job)
+	return n.notifyIfEnded(ctx, job)
+}
+
+// look is notifyIfEnded for the sweep, which logs what went wrong.
+func (n *notifier) look(ctx context.Context, job string) {
+	if err := n.notifyIfEnded(ctx, job); err != nil && ctx.Err() == nil {
+		n.log.Warn("looking at a job's notification; the next sweep tries again", "job", job, "err", err)
+	}
+}
+
+// notifyIfEnded sends job's notification if it is pending, the job has
+// ended, and no live claim is on it.
+func (n *notifier) notifyIfEnded(ctx context.Context, job string) error {
+	p, err := n.store.PendingNotification(ctx, job)
+	if fault.KindOf(err) == fault.NotFound {
 		return nil
 	}
 	if err != nil {

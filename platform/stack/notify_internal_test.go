@@ -131,6 +131,22 @@ func TestJobNotificationsResume(t *testing.T) {
 		startTestNotifier(t, testNotify, records.NewStore(bucket))
 		waitGot(t, rc)
 	})
+	t.Run("started mid-job", func(t *testing.T) {
+		// A task ended before this process started; the last one ends
+		// through it, and the hour-long sweep is not what finds it.
+		rc, url := serve(t)
+		bucket, s, j := notifyFixture(t, url)
+		ctx := context.Background()
+		if err := s.MarkFailed(ctx, events.TaskFailed{Job: j.ID, Task: j.Tasks[0].ID, Owner: j.Owner, Attempt: 1, Kind: "permanent"}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		hooked := records.NewStore(bucket)
+		startTestNotifier(t, testNotify, hooked)
+		if err := hooked.MarkCompleted(ctx, events.TaskCompleted{Job: j.ID, Task: j.Tasks[1].ID, Owner: j.Owner, Attempt: 1}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		waitGot(t, rc)
+	})
 	t.Run("its sender stopped", func(t *testing.T) {
 		rc, url := serve(t)
 		bucket, s, j := notifyFixture(t, url)
