@@ -211,6 +211,7 @@ func TestJobNotifications(t *testing.T) {
 			if d.Job == after {
 				// One attempt of the silent receiver's may be under way;
 				// this one waits for none of its retries.
+				t.Logf("the job after the silent receiver's: told %s after its end was polled", p.at.Sub(endedAt).Round(time.Millisecond))
 				if took := p.at.Sub(endedAt); took > timeout+2*time.Second {
 					t.Errorf("the notification of a job that ended after the silent receiver's took %s, want under %s", took, timeout+2*time.Second)
 				}
