@@ -118,7 +118,7 @@ const FairTasks = 300
 // submits FairTasks pictures, owner B one 2 s later; B's task finishes
 // within 3 s of its submission and both jobs succeed.
 func fairShare(t *testing.T, b Backend) {
-	s := up(t, b, 2, "--auth", "keys", "--fair-window", "4")
+	s := up(t, b, 2, "--auth", "keys")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	key := func(name string) string {

@@ -10,17 +10,18 @@ import (
 
 // Config is a Dispatcher's policy.
 type Config struct {
-	// Window is how many tasks may be sent and not yet ended, all owners
-	// together. Enough to keep every worker busy while a released slot is
-	// refilled — twice the fleet's most tasks at once is the default
-	// pixmill up takes — and no more, since a task sent waits behind the
-	// whole window.
+	// Window is how many tasks may wait in the queue, sent and not yet
+	// taken by a worker, all owners together. Enough that a worker that
+	// takes a task finds the next one there — twice the fleet's most
+	// tasks at once is the default pixmill up takes — and no more, since a
+	// task sent waits behind the whole window.
 	Window int
 	// Weights are owners' shares, by owner id; an owner not listed
 	// weighs 1.
 	Weights map[string]int
 	// Reconcile is how often the tasks in flight for longer than this are
-	// read back from the records, in case their end was not told.
+	// read back from the records, in case their start or end was not
+	// told.
 	Reconcile time.Duration
 }
 

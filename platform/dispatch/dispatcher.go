@@ -27,8 +27,9 @@ type Deps struct {
 }
 
 // Dispatcher holds jobs' tasks and sends them under the window. Make one
-// with New, run it with Run, give it jobs with Submit, tell it of ended
-// tasks with Release. Safe for concurrent use.
+// with New, run it with Run, give it jobs with Submit, tell it of started
+// tasks with Started and of ended ones with Release. Safe for concurrent
+// use.
 type Dispatcher struct {
 	cfg  Config
 	deps Deps
@@ -38,6 +39,9 @@ type Dispatcher struct {
 	sched    *Scheduler
 	jobs     map[string]*run
 	inflight map[string]flight
+	// waiting counts the flights not known to have started: the tasks
+	// that take a slot of the window.
+	waiting int
 	// finished are jobs sent and ended whose cursor is to be removed.
 	finished []*run
 }
@@ -53,9 +57,13 @@ type run struct {
 	written, outstanding int
 }
 
+// flight is a task sent and not known to have ended.
 type flight struct {
 	run  *run
 	sent time.Time
+	// started is whether a worker is known to have taken the task: then
+	// it no longer waits in the queue, and frees its slot.
+	started bool
 }
 
 // New returns a Dispatcher, or an error naming the first invalid setting.
@@ -104,14 +112,38 @@ func (d *Dispatcher) Submit(ctx context.Context, j records.Job, originals []stri
 	return nil
 }
 
-// Release frees the slot of task in job, which has ended. A task that is
-// not in flight here (sent by another replica, or released already) is
-// ignored. It does no I/O.
+// Started frees the slot of task, which a worker has taken: it no longer
+// waits in the queue. The task stays in flight until it ends (Release). A
+// task not in flight here, or started already (a redelivery), is ignored.
+// It does no I/O.
+func (d *Dispatcher) Started(task string) {
+	d.mu.Lock()
+	f, ok := d.inflight[task]
+	freed := ok && !f.started
+	if freed {
+		f.started = true
+		d.inflight[task] = f
+		d.waiting--
+	}
+	d.mu.Unlock()
+	if freed {
+		d.poke()
+	}
+}
+
+// Release ends task in job: its slot is free if it was still held, and its
+// job is done once every task has ended. A task that is not in flight here
+// (sent by another replica, or released already) is ignored. It does no
+// I/O.
 func (d *Dispatcher) Release(job, task string) {
 	d.mu.Lock()
 	f, ok := d.inflight[task]
-	if ok && f.run.job.ID == job {
+	ok = ok && f.run.job.ID == job
+	if ok {
 		delete(d.inflight, task)
+		if !f.started {
+			d.waiting--
+		}
 		f.run.outstanding--
 		d.finishLocked(f.run)
 	}
@@ -134,6 +166,14 @@ func (d *Dispatcher) InFlight() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.inflight)
+}
+
+// Waiting is the number of tasks sent and not known to have started: the
+// slots of the window in use.
+func (d *Dispatcher) Waiting() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.waiting
 }
 
 func (d *Dispatcher) poke() {
@@ -168,7 +208,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 func (d *Dispatcher) pump(ctx context.Context) {
 	for ctx.Err() == nil {
 		d.mu.Lock()
-		picks := d.sched.Next(d.cfg.Window - len(d.inflight))
+		picks := d.sched.Next(d.cfg.Window - d.waiting)
 		now := d.deps.Now()
 		runs := make([]*run, len(picks))
 		for i, p := range picks {
@@ -176,6 +216,7 @@ func (d *Dispatcher) pump(ctx context.Context) {
 			runs[i] = r
 			d.inflight[r.job.Tasks[p.Index].ID] = flight{run: r, sent: now}
 			r.outstanding++
+			d.waiting++
 		}
 		d.mu.Unlock()
 		if len(picks) == 0 {
@@ -300,7 +341,8 @@ func (d *Dispatcher) send(ctx context.Context, r *run, index int) error {
 }
 
 // reconcile reads the state of each task in flight for longer than the
-// reconcile interval and releases those that ended: one listing a task.
+// reconcile interval: one listing a task. Those that ended are released,
+// those that started free their slot.
 func (d *Dispatcher) reconcile(ctx context.Context) {
 	type look struct{ job, task string }
 	var looks []look
@@ -321,8 +363,11 @@ func (d *Dispatcher) reconcile(ctx context.Context) {
 				d.deps.Log.Warn("reading a task in flight", "job", l.job, "task", l.task, "err", err)
 				return nil
 			}
-			if st.Final() {
+			switch {
+			case st.Final():
 				d.Release(l.job, l.task)
+			case st != records.Queued:
+				d.Started(l.task)
 			}
 			return nil
 		})
@@ -372,8 +417,11 @@ func (d *Dispatcher) resume(ctx context.Context) error {
 			switch {
 			case ended[t.ID]:
 			case i < c.Next:
+				// Whether it started is read back by the first
+				// reconcile; until then it holds a slot.
 				d.inflight[t.ID] = flight{run: r, sent: now}
 				r.outstanding++
+				d.waiting++
 			default:
 				held = append(held, i)
 			}

@@ -232,6 +232,55 @@ func TestDispatcherReconcile(t *testing.T) {
 	waitFor(t, "every slot free", func() bool { return d.InFlight() == 0 })
 }
 
+// TestDispatcherStartFreesSlot: the window holds the tasks waiting in the
+// queue, not those being worked on. A task a worker took frees its slot at
+// once when told (Started) and stays in flight until it ends; a worker
+// that dies mid-task keeps no slot, whether its start was told or read
+// back from the records.
+func TestDispatcherStartFreesSlot(t *testing.T) {
+	b := newBench(t)
+	d, err := New(Config{Window: 1, Reconcile: 20 * time.Millisecond}, Deps{Requests: b.topic, Store: b.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.store.OnTaskEnd(d.Release)
+	start(t, d)
+	j, o := b.job(t, "ann", "a", 4)
+	if err := d.Submit(context.Background(), j, o); err != nil {
+		t.Fatal(err)
+	}
+	names := namesOf(j)
+	if got := b.receive(t, names); got != "a-0" {
+		t.Fatalf("sent %s first, want a-0", got)
+	}
+	// a-0 is taken; its worker is then killed: a-0 never ends.
+	d.Started(j.Tasks[0].ID)
+	if got := b.receive(t, names); got != "a-1" {
+		t.Fatalf("sent %s after a-0 started, want a-1", got)
+	}
+	waitFor(t, "2 in flight, 1 waiting", func() bool { return d.InFlight() == 2 && d.Waiting() == 1 })
+	d.Started(j.Tasks[0].ID) // a redelivery of a-0 changes nothing
+	if d.Waiting() != 1 {
+		t.Errorf("%d waiting after a-0's redelivery started, want 1", d.Waiting())
+	}
+	// a-1's start is not told, only recorded by its worker (a worker in
+	// another process): the reconcile reads it back.
+	if err := b.store.MarkStarted(context.Background(), events.TaskStarted{Job: j.ID, Task: j.Tasks[1].ID, Owner: j.Owner, Attempt: 1}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.receive(t, names); got != "a-2" {
+		t.Fatalf("sent %s after a-1's start was recorded, want a-2", got)
+	}
+	for i := range 3 {
+		complete(t, b.store, j, i)
+	}
+	if got := b.receive(t, names); got != "a-3" {
+		t.Fatalf("sent %s, want a-3", got)
+	}
+	complete(t, b.store, j, 3)
+	waitFor(t, "every task ended", func() bool { return d.InFlight() == 0 && d.Waiting() == 0 })
+}
+
 func TestConfigErrors(t *testing.T) {
 	tests := []struct {
 		cfg  Config

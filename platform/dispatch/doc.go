@@ -1,7 +1,8 @@
 // Package dispatch shares the worker fleet fairly among owners: it stands
 // between the gateway and the requests topic, holds each job's tasks, and
-// sends them to the topic under one in-flight window shared by everyone,
-// freeing a slot when a task ends. Free slots go to the owners with tasks
+// sends them to the topic under one window shared by everyone: how many
+// tasks may wait in the queue, sent and not yet taken by a worker. A slot
+// frees when a worker starts its task. Free slots go to the owners with tasks
 // held by deficit round-robin (Scheduler), weighted per owner; within one
 // owner, jobs go in the order they were submitted, tasks in job order. An
 // owner alone gets every slot, so sharing costs it nothing. No broker needs
@@ -24,13 +25,19 @@
 //
 // # Releases
 //
-// A slot frees when its task ends: succeeded, or failed for good (which
-// includes dead-lettered). Where the results handler runs in the same
-// process (pixmill up), the records Store says so at once (Release). A
-// periodic reconcile also reads the state of the tasks in flight for longer
-// than its interval — one listing each, a cost in proportion to the window,
-// not to the jobs — so a lost notification, a restart, or a deployment where
-// the results run elsewhere (Knative, Cloud Run) leaks no slot.
+// A slot frees when a worker starts its task (Started): in pixmill up the
+// fleet's status pipe says so the moment a worker takes a request. Counting
+// only waiting tasks keeps the window's meaning when workers die holding
+// leases: a task leased to a killed worker is no longer waiting, so it
+// cannot fill the window while the broker holds it for redelivery. A
+// task's end (succeeded, or failed for good, which includes dead-lettered)
+// is told by the records Store where the results handler runs in the same
+// process (Release), and ends the job when it is the last. A periodic
+// reconcile also reads the state of the tasks sent longer ago than its
+// interval — one listing each, a cost in proportion to the tasks in flight,
+// not to the jobs — so a lost notification, a restart, or a deployment
+// where workers and results run elsewhere (Knative, Cloud Run) leaks no
+// slot: a task whose record shows it started frees its slot there.
 //
 // # Limits
 //

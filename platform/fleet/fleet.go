@@ -42,6 +42,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -66,6 +67,9 @@ type Config struct {
 	// MinBackoff and MaxBackoff bound the delay before restarting a worker
 	// that crashed within a minute of starting.
 	MinBackoff, MaxBackoff time.Duration
+	// Started, if set, is told the id of each task a worker starts, as
+	// the worker reports it; it must not block for long.
+	Started func(task string)
 }
 
 func (c *Config) setDefaults() error {
@@ -388,6 +392,16 @@ func (f *Fleet) readStatus(s *slot, r io.Reader) {
 		b, err := br.ReadByte()
 		if err != nil {
 			return
+		}
+		if b == statusBusy {
+			line, err := br.ReadString(statusEnd)
+			if err != nil {
+				return
+			}
+			task := strings.TrimSuffix(line, string(statusEnd))
+			if task != "" && f.cfg.Started != nil {
+				f.cfg.Started(task)
+			}
 		}
 		f.mu.Lock()
 		switch b {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func fakeWorker() {
 	st := StatusFromEnv(os.Getenv)
 	slot := os.Getenv("PIXMILL_WORKER_SLOT")
 	if slot == os.Getenv("FAKE_BUSY_SLOT") {
-		st.Busy()
+		st.Busy("task-in-slot-" + slot)
 	}
 	if dir := os.Getenv("FAKE_READY"); dir != "" {
 		_ = os.WriteFile(filepath.Join(dir, fmt.Sprint(os.Getpid())), nil, 0o600)
@@ -55,6 +56,9 @@ func fakeWorker() {
 func startFleet(t *testing.T, size int, env ...string) *Fleet {
 	t.Helper()
 	ready = t.TempDir()
+	started.mu.Lock()
+	started.tasks = nil
+	started.mu.Unlock()
 	f, err := New(Config{
 		Command:    []string{os.Args[0]},
 		Env:        append([]string{"FLEET_FAKE_WORKER=1", "FAKE_READY=" + ready}, env...),
@@ -62,6 +66,11 @@ func startFleet(t *testing.T, size int, env ...string) *Fleet {
 		Grace:      10 * time.Second,
 		MinBackoff: 10 * time.Millisecond,
 		MaxBackoff: 40 * time.Millisecond,
+		Started: func(task string) {
+			started.mu.Lock()
+			defer started.mu.Unlock()
+			started.tasks = append(started.tasks, task)
+		},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +92,12 @@ func startFleet(t *testing.T, size int, env ...string) *Fleet {
 
 // ready is the FAKE_READY directory of the test running.
 var ready string
+
+// started are the tasks the fleet of the running test was told of.
+var started struct {
+	mu    sync.Mutex
+	tasks []string
+}
 
 // readyWorkers counts the workers running now that listen for SIGTERM.
 func readyWorkers(f *Fleet) int {
@@ -137,6 +152,11 @@ func TestScaleDownRetiresBusyWorkersFirst(t *testing.T) {
 	stopped := filepath.Join(t.TempDir(), "stopped")
 	f := startFleet(t, 3, "FAKE_STOPPED="+stopped, "FAKE_BUSY_SLOT=1")
 	waitFor(t, "3 workers, one busy", func() bool { st := f.Stats(); return st.Running == 3 && st.Busy == 1 && readyWorkers(f) == 3 })
+	started.mu.Lock()
+	if want := []string{"task-in-slot-1"}; !slices.Equal(started.tasks, want) {
+		t.Errorf("the fleet was told of tasks started %q, want %q", started.tasks, want)
+	}
+	started.mu.Unlock()
 	f.Resize(2)
 	waitFor(t, "the retired worker to stop", func() bool { st := f.Stats(); return st.Running == 2 && st.Draining == 0 })
 	b, _ := os.ReadFile(stopped)
@@ -170,7 +190,7 @@ func TestCrashedWorkersAreRestarted(t *testing.T) {
 
 func TestStatusWithoutAFleet(t *testing.T) {
 	var s *Status
-	s.Busy() // nil: no-op
+	s.Busy("t") // nil: no-op
 	if StatusFromEnv(func(string) string { return "" }) != nil {
 		t.Error("a status without a pipe")
 	}
@@ -180,7 +200,7 @@ func TestStatusWithoutAFleet(t *testing.T) {
 	}
 	st := &Status{f: w}
 	r.Close()
-	st.Busy() // the fleet went away: the write fails quietly, then stops
+	st.Busy("t") // the fleet went away: the write fails quietly, then stops
 	st.Idle()
 	if err := st.Close(); err != nil {
 		t.Error(err)

@@ -3,6 +3,7 @@ package fleet
 import (
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -10,10 +11,12 @@ import (
 // fleet reports its status.
 const EnvStatusFD = "PIXMILL_STATUS_FD"
 
-// The status bytes: one per task started, one per task ended.
+// The status reports: "+TASK\n" when a task starts, naming it (the
+// request's CloudEvent subject, possibly empty), and "-" when one ends.
 const (
 	statusBusy = '+'
 	statusIdle = '-'
+	statusEnd  = '\n'
 )
 
 // Status is a worker's side of the status pipe. Its methods are safe for
@@ -38,13 +41,19 @@ func StatusFromEnv(getenv func(string) string) *Status {
 	return &Status{f: f}
 }
 
-// Busy reports that the worker started a task.
-func (s *Status) Busy() { s.write(statusBusy) }
+// Busy reports that the worker started task (a task id, or "" when the
+// request names none).
+func (s *Status) Busy(task string) {
+	if strings.ContainsRune(task, statusEnd) {
+		task = ""
+	}
+	s.write(string(statusBusy) + task + string(statusEnd))
+}
 
 // Idle reports that the worker ended a task.
-func (s *Status) Idle() { s.write(statusIdle) }
+func (s *Status) Idle() { s.write(string(statusIdle)) }
 
-func (s *Status) write(b byte) {
+func (s *Status) write(report string) {
 	if s == nil {
 		return
 	}
@@ -53,7 +62,8 @@ func (s *Status) write(b byte) {
 	if s.f == nil {
 		return
 	}
-	if _, err := s.f.Write([]byte{b}); err != nil {
+	// One write of a few bytes: a pipe writes it whole (PIPE_BUF).
+	if _, err := s.f.WriteString(report); err != nil {
 		// The fleet is gone (the pipe is broken): stop reporting.
 		_ = s.f.Close()
 		s.f = nil

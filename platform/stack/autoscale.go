@@ -15,6 +15,7 @@ import (
 	"gocloud.dev/pubsub"
 
 	"github.com/pixmill/pixmill/platform/autoscaler"
+	"github.com/pixmill/pixmill/platform/dispatch"
 	"github.com/pixmill/pixmill/platform/fleet"
 	"github.com/pixmill/pixmill/platform/jetstream"
 	"github.com/pixmill/pixmill/platform/metrics"
@@ -136,8 +137,9 @@ func (c *Config) slotEnv(slot int) []string {
 type observing struct {
 	metrics *metrics.Up
 	signal  autoscaler.Signal
-	// held is what the fair-share dispatcher holds back, once there is one.
-	held atomic.Pointer[heldBy]
+	// disp is the fair-share dispatcher, once there is one: the tasks it
+	// holds back are backlog, and the workers' starts free its slots.
+	disp atomic.Pointer[dispatch.Dispatcher]
 	// queued is the gateway's hook for each request it publishes.
 	queued func(task string)
 	close  func()
@@ -163,7 +165,7 @@ func startObserving(ctx context.Context, cfg Config, log *slog.Logger) (*observi
 	if _, ok := sig.(*autoscaler.Outstanding); ok && cfg.Autoscaled() {
 		log.Warn("the requests broker cannot report its backlog; the autoscaler counts what this gateway sends, and cannot see requests queued by others until a worker takes them (keep --min-workers 1 if that happens)", "requests_subscription", redactURL(cfg.Queues.RequestsSubscription))
 	}
-	o.signal = withHeld{sig: sig, held: &o.held}
+	o.signal = withHeld{sig: sig, disp: &o.disp}
 	o.metrics.WatchBacklog(o.signal)
 	o.close = func() {
 		closeSig()

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,10 +175,10 @@ func TestChaos(t *testing.T) {
 	}
 	deadLettered := strings.Count(strings.TrimSpace(parked), "\n") // lines after the header
 	backlog := queueBacklog(t, ctx, data)
-	results := countResults(t, ctx, data)
+	results, orphans := countResults(t, ctx, data)
 
-	report := fmt.Sprintf("chaos: owners=2 submitted=%d succeeded=%d results=%d redelivered=%d dead-lettered=%d lost=%d kills=%d broker-restarts=1 time=%s backlog=%+v",
-		want, succeeded, results, redelivered, deadLettered, lost, kills, elapsed.Round(time.Millisecond), backlog)
+	report := fmt.Sprintf("chaos: owners=2 submitted=%d succeeded=%d results=%d redelivered=%d dead-lettered=%d lost=%d kills=%d broker-restarts=1 interrupted-writes=%d time=%s backlog=%+v",
+		want, succeeded, results, redelivered, deadLettered, lost, kills, orphans, elapsed.Round(time.Millisecond), backlog)
 	t.Log(report)
 	fmt.Println(report)
 	if succeeded != want || lost != 0 || deadLettered != 0 {
@@ -196,8 +197,10 @@ func TestChaos(t *testing.T) {
 
 // countResults counts the result pictures in the bucket of the stack
 // running on data: one per task, since a task processed twice writes its
-// one output key again.
-func countResults(t *testing.T, ctx context.Context, data string) int {
+// one output key again. Apart, it counts the temporary files of writes a
+// SIGKILL interrupted, which the file bucket lists too (pixmill up removes
+// them once they are ten minutes old).
+func countResults(t *testing.T, ctx context.Context, data string) (results, orphans int) {
 	t.Helper()
 	ep, err := stack.ReadEndpoints(data)
 	if err != nil {
@@ -208,19 +211,25 @@ func countResults(t *testing.T, ctx context.Context, data string) int {
 		t.Fatal(err)
 	}
 	defer bucket.Close()
-	n := 0
 	it := bucket.List(&blob.ListOptions{Prefix: "results/"})
 	for {
-		_, err := it.Next(ctx)
+		obj, err := it.Next(ctx)
 		if errors.Is(err, io.EOF) {
-			return n
+			return results, orphans
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		n++
+		if interruptedWrite.MatchString(obj.Key) {
+			orphans++
+		} else {
+			results++
+		}
 	}
 }
+
+// interruptedWrite is the name of a file bucket's temporary file.
+var interruptedWrite = regexp.MustCompile(`\.[0-9a-f]+\.tmp$`)
 
 // queueBacklog reads the requests consumer of the stack running on data.
 func queueBacklog(t *testing.T, ctx context.Context, data string) jetstream.Backlog {

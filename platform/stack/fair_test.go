@@ -20,7 +20,7 @@ func TestFairShare(t *testing.T) {
 		t.Skip("end-to-end test")
 	}
 	data := t.TempDir()
-	p := stacktest.Up(t, data, "--auth", "keys", "--workers", "2", "--fair-window", "4")
+	p := stacktest.Up(t, data, "--auth", "keys", "--workers", "2")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	a := client.New(p.URL, nil, client.WithToken(newKey(t, data, "ann")))

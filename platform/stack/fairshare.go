@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -26,7 +27,8 @@ const (
 
 // FairShare is how up shares the fleet among owners (package dispatch).
 type FairShare struct {
-	// Window is the tasks in flight at most, all owners together; 0 turns
+	// Window is the tasks waiting in the queue at most (sent and not yet
+	// taken by a worker), all owners together; 0 turns
 	// fair share off (every task is sent at submission, one FIFO for
 	// everyone); negative (the default) is twice the fleet's most tasks
 	// at once, max workers × concurrency × 2, or DefaultRemoteWindow when
@@ -39,12 +41,7 @@ type FairShare struct {
 }
 
 func (f *FairShare) bindFlags(fs *flag.FlagSet, getenv func(string) string, envErr *error) {
-	// Off until the window counts only the tasks waiting in the queue:
-	// counting the running ones too, a worker killed mid-task keeps its
-	// slot until its lease ends, and under repeated crashes (make chaos)
-	// the window fills with such tasks and the fleet starves. Turn it on
-	// with --fair-window N (twice the fleet's tasks at once).
-	f.Window = 0
+	f.Window = -1
 	f.Reconcile = dispatch.DefaultReconcile
 	f.Weights = map[string]int{}
 	weights := func(s string) error {
@@ -62,7 +59,7 @@ func (f *FairShare) bindFlags(fs *flag.FlagSet, getenv func(string) string, envE
 	set(EnvFairWindow, intFlag(&f.Window, EnvFairWindow, 0))
 	set(EnvFairWeights, weights)
 	set(EnvFairReconcile, durationFlag(&f.Reconcile, EnvFairReconcile, 10*time.Millisecond))
-	fs.Func("fair-window", "tasks sent to the requests queue and not yet ended, all owners together; free slots go to owners by weighted round-robin, so one owner's big job never starves another's; 0, the default for now, turns fair share off; twice the fleet's tasks at once is the size to give (env "+EnvFairWindow+")", intFlag(&f.Window, "fair-window", 0))
+	fs.Func("fair-window", "tasks waiting in the requests queue (sent, not yet taken by a worker), all owners together; free slots go to owners by weighted round-robin, so one owner's big job never starves another's; 0 turns fair share off (env "+EnvFairWindow+"; default: max workers × concurrency × 2, or "+strconv.Itoa(DefaultRemoteWindow)+" when the workers run elsewhere)", intFlag(&f.Window, "fair-window", 0))
 	fs.Func("fair-weights", "owners' shares of the fleet, OWNER=N,… with OWNER a name given to pixmill keys create or an owner id; unlisted owners weigh 1 (env "+EnvFairWeights+")", weights)
 	fs.Func("fair-reconcile", fmt.Sprintf("how often tasks in flight for longer are read back from the records, in case their end was not told (env %s, default %s)", EnvFairReconcile, dispatch.DefaultReconcile), durationFlag(&f.Reconcile, "fair-reconcile", 10*time.Millisecond))
 }
@@ -98,23 +95,29 @@ func startDispatch(cfg Config, requests *pubsub.Topic, store *records.Store, obs
 		return nil, err
 	}
 	store.OnTaskEnd(d.Release)
-	obs.held.Store(&heldBy{d.Held})
+	obs.disp.Store(d)
 	return d, nil
 }
 
-type heldBy struct{ held func() int }
+// started tells the dispatcher, if there is one, that a worker of this
+// process' fleet took task: its slot of the window is free.
+func (o *observing) started(task string) {
+	if d := o.disp.Load(); d != nil {
+		d.Started(task)
+	}
+}
 
 // withHeld adds the tasks the dispatcher holds to the waiting requests the
 // broker reports: they are work for the fleet all the same.
 type withHeld struct {
 	sig  autoscaler.Signal
-	held *atomic.Pointer[heldBy]
+	disp *atomic.Pointer[dispatch.Dispatcher]
 }
 
 func (s withHeld) Backlog(ctx context.Context) (autoscaler.Backlog, error) {
 	b, err := s.sig.Backlog(ctx)
-	if h := s.held.Load(); h != nil && err == nil {
-		b.Waiting += h.held()
+	if d := s.disp.Load(); d != nil && err == nil {
+		b.Waiting += d.Held()
 	}
 	return b, err
 }

@@ -29,6 +29,8 @@ import (
 // at most 10 %, a ratio of at least 0.9), the previews made and those
 // answered "busy" (the gateway's --preview-cpu share was in use for longer
 // than a request waits; the web app asks again), and their median time.
+// The batches alternate, alone-with-with-alone, and the rates are each
+// pair's total tasks over total time.
 func BenchmarkBatchWithPreviews(b *testing.B) {
 	const tasks = 500
 	all := stacktest.Photos(b)
@@ -54,38 +56,46 @@ func BenchmarkBatchWithPreviews(b *testing.B) {
 			}
 			return tasks / time.Since(start).Seconds()
 		}
-		alone := batch()
-
-		stop := make(chan struct{})
 		var made, busy atomic.Int64
 		var took []time.Duration
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			tick := time.NewTicker(300 * time.Millisecond)
-			defer tick.Stop()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
+		// withPreviews runs a batch while a client asks for previews.
+		withPreviews := func() float64 {
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				tick := time.NewTicker(300 * time.Millisecond)
+				defer tick.Stop()
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+					}
+					d, err := preview(ctx, p.URL, edited[i%2], i)
+					if errors.Is(err, errBusy) {
+						busy.Add(1) // the web app asks again later
+						continue
+					}
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					made.Add(1)
+					took = append(took, d)
 				}
-				d, err := preview(ctx, p.URL, edited[i%2], i)
-				if errors.Is(err, errBusy) {
-					busy.Add(1) // the web app asks again later
-					continue
-				}
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				made.Add(1)
-				took = append(took, d)
-			}
-		}()
-		with := batch()
-		close(stop)
-		<-done
+			}()
+			rate := batch()
+			close(stop)
+			<-done
+			return rate
+		}
+		// Alone, with, with, alone: a change of the machine's load in
+		// the meantime falls on both alike.
+		alone := batch()
+		with := withPreviews()
+		with = 2 / (1/with + 1/withPreviews())
+		alone = 2 / (1/alone + 1/batch())
 		p.Stop()
 		cancel()
 

@@ -66,6 +66,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 		// than the write itself. The gateway takes content types from
 		// the records, not from the bucket.
 		cfg.Bucket = (&url.URL{Scheme: "file", Path: filepath.Join(data, "bucket"), RawQuery: "create_dir=1&no_tmp_dir=1&metadata=skip"}).String()
+		go cleanOrphans(ctx, filepath.Join(data, "bucket"), time.Hour, time.Now, log)
 	}
 	if cfg.Queues.empty() {
 		q, stop, err := startEmbedded(ctx, filepath.Join(data, "queue"), cfg.AckWait, log)
@@ -286,6 +287,7 @@ func startProcessing(ctx context.Context, cfg Config, bucket *blob.Bucket, obs *
 		SlotEnv:    cfg.slotEnv,
 		Output:     os.Stderr,
 		MaxBackoff: cfg.RestartBackoffMax,
+		Started:    obs.started,
 	}, log.With("component", "fleet"))
 	if err != nil {
 		return p, err

@@ -65,5 +65,5 @@ func startWorkerObserving(cfg WorkerConfig, log *slog.Logger) (*workerObserving,
 // scale-down knows which workers hold a task.
 type statusObserver struct{ s *fleet.Status }
 
-func (o statusObserver) Begin(*runner.Delivery)                     { o.s.Busy() }
+func (o statusObserver) Begin(d *runner.Delivery)                   { o.s.Busy(d.Event.Subject()) }
 func (o statusObserver) End(*runner.Delivery, error, time.Duration) { o.s.Idle() }

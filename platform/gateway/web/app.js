@@ -673,7 +673,6 @@ async function updatePreview() {
     errBox.textContent = err.message;
     return;
   }
-  if (!body.preset && body.ops.length === 0) body.ops = [];
   state.textContent = 'updating…';
   try {
     const url = await previewImage('after', body);
