@@ -8,11 +8,20 @@ import (
 	"github.com/pixmill/pixmill/events/fault"
 )
 
+// DeadLetterNotification is the Kind of a job's notification that could
+// not be delivered (platform/notify), parked beside the requests. Its Key
+// is NotificationDeadLetterKey(job); it has no Body: a redrive asks for
+// the notification again (RedriveNotification).
+const DeadLetterNotification = "notification"
+
+// NotificationDeadLetterKey is the dead-letter key of job's notification.
+func NotificationDeadLetterKey(job string) string { return "notify-" + job }
+
 // DeadLetter is a request parked on the dead-letter topic, kept so it can be
 // listed and redriven.
 type DeadLetter struct {
-	// Key identifies the record: the task id, or the event id of a
-	// message that was not a task request.
+	// Key identifies the record: the task id, the event id of a message
+	// that was not a task request, or notify-{job} for a notification.
 	Key      string    `json:"key"`
 	Job      string    `json:"job,omitempty"`
 	Task     string    `json:"task,omitempty"`

@@ -10,7 +10,7 @@
 // tasks.go (with ended.go, the cache of ended tasks, and views.go, the reads
 // of part of a job: a page, or the tasks a reader was told changed),
 // deadletters.go, fleet.go, dispatch.go (the fair-share dispatcher's
-// cursors); gone.go (tombstones), erase.go (deleting jobs, images and
+// cursors), notify.go (job-end notifications: pending, claims, secrets); gone.go (tombstones), erase.go (deleting jobs, images and
 // owners) and retention.go (the expiry sweep); keys.go is the whole bucket
 // layout; store.go the bucket I/O.
 //
@@ -35,6 +35,11 @@
 //	                                          a job's fair-share cursor, while
 //	                                          its tasks are being sent (dispatch.go)
 //	records/deadletter/{task or event}.json   a parked request
+//	records/deadletter/notify-{job}.json      a notification not delivered
+//	records/notify/{job}.json                 a job's end notification, still to send
+//	records/jobs/{job}/notify/{generation}.json
+//	                                          a claim on sending it (notify.go)
+//	records/owners/{owner}/notify-secret.json the key it is signed with
 //	records/fleet.json                        the supervisor's last report
 //
 // An owner's pictures lie under its own prefix of each kind

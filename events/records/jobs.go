@@ -29,6 +29,8 @@ type Job struct {
 	// Inputs are the other pictures the ops read, id → bucket key.
 	Inputs map[string]string `json:"inputs,omitempty"`
 	Tasks  []JobTask         `json:"tasks"`
+	// Notify, if set, is where the owner is told that the job ended.
+	Notify *Notify `json:"notify,omitempty"`
 }
 
 // JobTask is one image of a job.

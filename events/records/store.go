@@ -16,7 +16,7 @@ type Store struct {
 	bucket  *blob.Bucket
 	ended   endedCache
 	changed func(job, task string)
-	onEnd   func(job, task string)
+	onEnd   []func(job, task string)
 }
 
 // OnTaskChange asks s to call f after each task record it writes (a task
@@ -28,9 +28,11 @@ func (s *Store) OnTaskChange(f func(job, task string)) { s.changed = f }
 
 // OnTaskEnd asks s to call f after each record it writes that ends a task
 // (succeeded, or failed for good), with the task's job and id: how the
-// fair-share dispatcher in the same process frees the task's slot at once.
-// f must be quick. Set it before the Store is used.
-func (s *Store) OnTaskEnd(f func(job, task string)) { s.onEnd = f }
+// fair-share dispatcher in the same process frees the task's slot at once,
+// and how the notifier learns that a job may have ended. Every f given is
+// called, in the order given. f must be quick. Add them before the Store is
+// used.
+func (s *Store) OnTaskEnd(f func(job, task string)) { s.onEnd = append(s.onEnd, f) }
 
 // putTask writes a task record and tells the OnTaskChange hook.
 func (s *Store) putTask(ctx context.Context, job, task, fact string, v any) error {

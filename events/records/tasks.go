@@ -58,8 +58,8 @@ func (s *Store) MarkFailed(ctx context.Context, e events.TaskFailed, at time.Tim
 }
 
 func (s *Store) taskEnded(job, task string) {
-	if s.onEnd != nil {
-		s.onEnd(job, task)
+	for _, f := range s.onEnd {
+		f(job, task)
 	}
 }
 

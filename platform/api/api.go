@@ -55,6 +55,22 @@ type JobRequest struct {
 	Format   string            `json:"format,omitempty"`
 	Quality  int               `json:"quality,omitempty"`
 	Metadata string            `json:"metadata,omitempty"`
+	// Notify, if set, is where a job.finished CloudEvent is POSTed when
+	// the job ends (docs/api.md, "Notifications").
+	Notify *Notify `json:"notify,omitempty"`
+}
+
+// Notify is where a job's end is told: an http or https URL.
+type Notify struct {
+	URL string `json:"url"`
+}
+
+// NotifySecret is the key the caller's job notifications are signed with
+// (GET and POST /v1/me/notify-secret): the HMAC-SHA256 key is the secret's
+// text as it is.
+type NotifySecret struct {
+	Secret  string    `json:"secret"`
+	Created time.Time `json:"created"`
 }
 
 // Preset is a named recipe: the ops and output settings of a job, without
@@ -141,6 +157,8 @@ type Job struct {
 	// page of them or none (view=summary).
 	Total int    `json:"total"`
 	Tasks []Task `json:"tasks,omitempty"`
+	// Notify is where the job's end is told, if anywhere.
+	Notify *Notify `json:"notify,omitempty"`
 	// NextPageToken, given as ?page_token= with the same limit, fetches
 	// the next page of tasks; it is empty on the last.
 	NextPageToken string `json:"next_page_token,omitempty"`

@@ -40,6 +40,9 @@ type SubmitOptions struct {
 	// KeepMetadata keeps the originals' EXIF, XMP and IPTC (the camera, the
 	// time, the GPS position) in the results; by default they are removed.
 	KeepMetadata bool
+	// Notify, if set, is a URL the gateway POSTs a job.finished
+	// CloudEvent to when the job ends (docs/api.md, "Notifications").
+	Notify string
 	// Parallel bounds the concurrent uploads, and later the concurrent
 	// downloads.
 	Parallel int

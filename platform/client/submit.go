@@ -122,7 +122,11 @@ func (s *submission) run(ctx context.Context) error {
 	if len(ids) == 0 {
 		return s.noneAccepted()
 	}
-	job, err := s.client.CreateJob(ctx, api.JobRequest{Images: ids, Ops: s.opts.Ops, Preset: s.opts.Preset, Format: s.opts.Format, Quality: s.opts.Quality, Metadata: s.opts.metadata()})
+	req := api.JobRequest{Images: ids, Ops: s.opts.Ops, Preset: s.opts.Preset, Format: s.opts.Format, Quality: s.opts.Quality, Metadata: s.opts.metadata()}
+	if s.opts.Notify != "" {
+		req.Notify = &api.Notify{URL: s.opts.Notify}
+	}
+	job, err := s.client.CreateJob(ctx, req)
 	if err != nil {
 		return err
 	}

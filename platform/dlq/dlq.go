@@ -2,12 +2,17 @@
 // parked and why, and redrive requests — send them again, as new messages
 // with a fresh delivery-attempt count, after their task's failure and
 // attempts are forgotten. The records come from the dead-letter function
-// (functions/deadletter), which keeps one per parked message.
+// (functions/deadletter), which keeps one per parked message, and from the
+// notifier of pixmill up, which keeps one per job-end notification it
+// could not deliver (kind records.DeadLetterNotification): redriving one
+// of those asks for it again, and the running pixmill up sends it at its
+// next sweep (--notify-sweep).
 package dlq
 
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"gocloud.dev/pubsub"
 
@@ -30,6 +35,16 @@ func Redrive(ctx context.Context, store *records.Store, requests *pubsub.Topic, 
 	n := 0
 	for _, d := range parked {
 		if !keep(d) {
+			continue
+		}
+		if d.Kind == records.DeadLetterNotification {
+			if err := store.RedriveNotification(ctx, d.Owner, d.Job, time.Now()); err != nil {
+				return n, err
+			}
+			if err := store.DeleteDeadLetter(ctx, d.Key); err != nil {
+				return n, err
+			}
+			n++
 			continue
 		}
 		if d.Task != "" {

@@ -48,6 +48,10 @@ type Config struct {
 	Quotas quota.Config
 	// RateLimits bound how fast requests come; zero rates are no limit.
 	RateLimits RateLimits
+	// NotifyAllowPrivate accepts jobs' notification URLs that name
+	// loopback, private or link-local addresses (package notify,
+	// "Destinations"); they are refused by default.
+	NotifyAllowPrivate bool
 }
 
 // Defaults.

@@ -13,7 +13,7 @@
 //	POST /v1/images                          multipart upload, parts named "file"
 //	GET  /v1/images/{id}                     the original bytes
 //	DELETE /v1/images/{id}                   the original and its record
-//	POST /v1/jobs                            {"images":[…],"ops":[…],"format":"jpeg"}
+//	POST /v1/jobs                            {"images":[…],"ops":[…],"format":"jpeg","notify":{"url":"https://…"}}
 //	GET  /v1/jobs                            the caller's jobs, newest first, a page at a time
 //	GET  /v1/jobs/{id}                       job and task states (?limit=, ?page_token=, ?view=summary)
 //	DELETE /v1/jobs/{id}                     the job's results, previews and records
@@ -24,6 +24,8 @@
 //	DELETE /v1/me                            everything of the caller's, keys included
 //	POST /v1/links                           {"path":"/v1/jobs/ID/archive","expires_in":"1h"}: a signed link
 //	GET  /v1/me                              who the caller is taken for, their use of their quotas and the limits
+//	GET  /v1/me/notify-secret                the key job notifications are signed with (made on first use)
+//	POST /v1/me/notify-secret                a new key in its place
 //	GET  /v1/ops                             the op catalogue and output formats, for forms
 //	GET  /                                   the web app (and /assets/…)
 //	GET  /healthz
@@ -236,6 +238,8 @@ func (g *Gateway) ownedRoutes() []ownedRoute {
 		{"GET /v1/jobs/{id}/events", g.jobEvents, nil},
 		{"POST /v1/links", g.createLink, nil},
 		{"GET /v1/me", g.getMe, nil},
+		{"GET /v1/me/notify-secret", g.getNotifySecret, nil},
+		{"POST /v1/me/notify-secret", g.rotateNotifySecret, nil},
 		{"POST /v1/presets", g.savePreset, nil},
 		{"GET /v1/presets", g.listPresets, nil},
 		{"GET /v1/presets/{name}", g.getPreset, nil},

@@ -333,6 +333,10 @@ func TestCreateJobRejectsAndEnqueuesNothing(t *testing.T) {
 		{"bad quality", map[string]any{"images": ids, "ops": []any{thumb}, "quality": 101}, "quality"},
 		{"bad metadata", map[string]any{"images": ids, "ops": []any{thumb}, "metadata": "some"}, `metadata: must be "strip" (the default: no camera, time or GPS position in the results) or "keep", got "some"`},
 		{"unknown top-level field", map[string]any{"images": ids, "ops": []any{thumb}, "colour": "red"}, "colour"},
+		{"notify not a URL", map[string]any{"images": ids, "ops": []any{thumb}, "notify": map[string]any{"url": "mailto:me@example.com"}}, "notify.url: "},
+		{"notify to loopback", map[string]any{"images": ids, "ops": []any{thumb}, "notify": map[string]any{"url": "http://127.0.0.1:9000/hook"}}, "notify.url: 127.0.0.1 is a loopback, private or link-local address"},
+		{"notify to the metadata service", map[string]any{"images": ids, "ops": []any{thumb}, "notify": map[string]any{"url": "http://169.254.169.254/latest"}}, "notify.url: 169.254.169.254"},
+		{"notify to localhost", map[string]any{"images": ids, "ops": []any{thumb}, "notify": map[string]any{"url": "http://localhost/hook"}}, "notify.url: "},
 		{"not JSON", "just a string", "not valid JSON"},
 	}
 	for _, tt := range tests {

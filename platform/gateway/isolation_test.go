@@ -124,6 +124,18 @@ var routeCases = map[string]routeCase{
 		body:  noBody,
 		owner: http.StatusOK, other: http.StatusOK,
 	},
+	// Everyone has a notification secret of their own, and rotates only
+	// their own.
+	"GET /v1/me/notify-secret": {
+		path:  func(holdings) string { return "/v1/me/notify-secret" },
+		body:  noBody,
+		owner: http.StatusOK, other: http.StatusOK,
+	},
+	"POST /v1/me/notify-secret": {
+		path:  func(holdings) string { return "/v1/me/notify-secret" },
+		body:  noBody,
+		owner: http.StatusOK, other: http.StatusOK,
+	},
 	// Presets: everyone saves and lists their own; a name another owner
 	// saved is unknown; deleting is idempotent, so any name answers 204.
 	"POST /v1/presets": {

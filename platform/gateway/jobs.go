@@ -18,6 +18,7 @@ import (
 	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/platform/api"
+	"github.com/pixmill/pixmill/platform/notify"
 )
 
 // maxJobBody bounds a job request: 10,000 ids (25 bytes each in JSON) and a
@@ -36,6 +37,11 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 		return
 	}
 	ops, needs, err := g.validateJob(req)
+	if err == nil && req.Notify != nil {
+		if nerr := notify.CheckURL(req.Notify.URL, g.cfg.NotifyAllowPrivate); nerr != nil {
+			err = fault.New(fault.InvalidArgument, "%s", nerr)
+		}
+	}
 	if err != nil {
 		g.fail(w, r, err)
 		return
@@ -52,6 +58,9 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 		return
 	}
 	job := records.Job{ID: events.NewID(), Owner: owner, Created: g.deps.Now().UTC(), Ops: ops, Format: req.Format, Quality: req.Quality, Metadata: metadata(req.Metadata), Inputs: inputs}
+	if req.Notify != nil {
+		job.Notify = &records.Notify{URL: req.Notify.URL}
+	}
 	for _, img := range imgs {
 		task := records.JobTask{ID: events.NewID(), Image: img.ID, Name: img.Name}
 		format := outputFormat(req.Format, img.Format)
@@ -66,6 +75,15 @@ func (g *Gateway) createJob(w http.ResponseWriter, r *http.Request, owner string
 		g.quotas.Stored(owner, job.ID, false)
 		g.fail(w, r, err)
 		return
+	}
+	// The notification is pending before any task is sent, so that the
+	// job's end, whoever sees it, finds it (platform/stack, notify.go).
+	if job.Notify != nil {
+		if err := g.store.PutPending(ctx, records.Pending{Job: job.ID, Owner: owner, Generation: 1, At: job.Created}); err != nil {
+			g.quotas.Stored(owner, job.ID, false)
+			g.fail(w, r, err)
+			return
+		}
 	}
 	g.quotas.Stored(owner, job.ID, true)
 	g.jobs.put(job.ID, job)
@@ -218,7 +236,11 @@ func (g *Gateway) inputs(r *http.Request, owner string, needs map[int][]string) 
 // newJobBody is what the API shows of job j in state, before its counts
 // and tasks.
 func newJobBody(j records.Job, state records.State) api.Job {
-	return api.Job{ID: j.ID, State: api.JobState(state), Counts: map[api.TaskState]int{}, Total: len(j.Tasks), Format: j.Format, Quality: j.Quality, Metadata: metadata(j.Metadata)}
+	b := api.Job{ID: j.ID, State: api.JobState(state), Counts: map[api.TaskState]int{}, Total: len(j.Tasks), Format: j.Format, Quality: j.Quality, Metadata: metadata(j.Metadata)}
+	if j.Notify != nil {
+		b.Notify = &api.Notify{URL: j.Notify.URL}
+	}
+	return b
 }
 
 // metadata is the job's metadata choice with the default spelled out.

@@ -44,3 +44,27 @@ func identify(deps Deps) Identify {
 		return auth.Identity{Owner: LocalOwner, Via: string(auth.ModeLoopback)}, nil
 	}
 }
+
+// getNotifySecret answers GET /v1/me/notify-secret: the key the caller's
+// job notifications are signed with, made on first use.
+func (g *Gateway) getNotifySecret(w http.ResponseWriter, r *http.Request, owner string) {
+	s, err := g.store.OwnerNotifySecret(r.Context(), owner, g.deps.Now())
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, api.NotifySecret{Secret: s.Secret, Created: s.Created})
+}
+
+// rotateNotifySecret answers POST /v1/me/notify-secret: a new key, which
+// signs the notifications sent from then on.
+func (g *Gateway) rotateNotifySecret(w http.ResponseWriter, r *http.Request, owner string) {
+	s, err := g.store.RotateNotifySecret(r.Context(), owner, g.deps.Now())
+	if err != nil {
+		g.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, api.NotifySecret{Secret: s.Secret, Created: s.Created})
+}

@@ -76,3 +76,72 @@ func TestMe(t *testing.T) {
 		})
 	}
 }
+
+// TestJobNotify: a job's notification URL is kept with the job and shown
+// by GET /v1/jobs/{id}, and its notification is pending from the job's
+// creation; a private URL is accepted only where the gateway allows it.
+func TestJobNotify(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		private bool
+		url     string
+		status  int
+	}{
+		{"public", false, "https://hooks.example.com/pixmill?token=t", http.StatusAccepted},
+		{"private refused", false, "http://10.0.0.8/hook", http.StatusBadRequest},
+		{"private allowed", true, "http://10.0.0.8/hook", http.StatusAccepted},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, Config{NotifyAllowPrivate: tt.private})
+			ids := e.uploadOK(t, LocalOwner, 1)
+			var job api.Job
+			req := map[string]any{"images": ids, "ops": []any{map[string]any{"op": "flip"}}, "notify": map[string]any{"url": tt.url}}
+			if st := e.postJSON(t, LocalOwner, "/v1/jobs", req, &job); st != tt.status {
+				t.Fatalf("%d, want %d", st, tt.status)
+			}
+			if tt.status != http.StatusAccepted {
+				return
+			}
+			st, _, b := e.get(t, LocalOwner, "/v1/jobs/"+job.ID)
+			var got api.Job
+			if err := json.Unmarshal(b, &got); st != http.StatusOK || err != nil || got.Notify == nil || got.Notify.URL != tt.url {
+				t.Errorf("GET: %d %s, want notify %s", st, b, tt.url)
+			}
+			if p, err := e.store.PendingNotification(context.Background(), job.ID); err != nil || p.Generation != 1 || p.Owner != LocalOwner {
+				t.Errorf("pending %+v (%v), want generation 1 of %s", p, err, LocalOwner)
+			}
+		})
+	}
+}
+
+// TestNotifySecret: GET /v1/me/notify-secret makes the caller's secret on
+// first use and then gives the same one; POST gives a new one, which GET
+// gives from then on; two callers have two secrets.
+func TestNotifySecret(t *testing.T) {
+	e := newEnv(t, Config{})
+	get := func(owner, method string) api.NotifySecret {
+		t.Helper()
+		req, _ := http.NewRequest(method, e.srv.URL+"/v1/me/notify-secret", nil)
+		req.Header.Set("X-Owner", owner)
+		resp, b := roundTrip(t, req)
+		var s api.NotifySecret
+		if err := json.Unmarshal(b, &s); resp.StatusCode != http.StatusOK || err != nil || len(s.Secret) < 40 || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("%s: %d %s %v, want 200, a secret, not to be cached", method, resp.StatusCode, b, resp.Header)
+		}
+		return s
+	}
+	first := get("alice", "GET")
+	if again := get("alice", "GET"); again != first {
+		t.Errorf("a second GET: %+v, want %+v", again, first)
+	}
+	if bobs := get("bob", "GET"); bobs.Secret == first.Secret {
+		t.Error("two owners share a secret")
+	}
+	rotated := get("alice", "POST")
+	if rotated.Secret == first.Secret {
+		t.Error("POST kept the secret")
+	}
+	if now := get("alice", "GET"); now.Secret != rotated.Secret {
+		t.Errorf("after rotating, GET gives %q, want the new %q", now.Secret, rotated.Secret)
+	}
+}

@@ -24,6 +24,17 @@
 // A notification is delivered at least once: a receiver that answers 2xx
 // after its deadline passed is sent it again. Receivers should treat the
 // event id as the idempotency key.
+//
+// # Destinations
+//
+// Unless Config.AllowPrivate is set, a notification is never sent to a
+// loopback, private, link-local or otherwise non-public address: CheckURL
+// refuses such an address written in the URL when the job is submitted,
+// and the Notifier's dialer refuses to connect to one whatever the host
+// name resolved to, so a name that resolves to a public address when
+// checked and to an internal one when dialled (DNS rebinding) reaches
+// nothing. Set AllowPrivate for a receiver on the same machine or network,
+// as tests and local setups have.
 package notify
 
 import (
@@ -34,10 +45,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
@@ -66,8 +81,14 @@ type JobFinished struct {
 
 // Notification is one job's end, for one URL.
 type Notification struct {
-	URL  string
+	URL string
+	// ID is the event id, the same for every attempt: the receiver's
+	// idempotency key (default: a new id).
+	ID   string
 	Data JobFinished
+	// Generation is the caller's, given back to Deps.Delivered and
+	// Deps.DeadLetter.
+	Generation int
 }
 
 // Letter is a notification that could not be delivered.
@@ -92,6 +113,17 @@ type Config struct {
 	Timeout time.Duration
 	// Workers is how many deliveries run at once (default 4).
 	Workers int
+	// AllowPrivate lets notifications go to loopback, private and
+	// link-local addresses (see Destinations).
+	AllowPrivate bool
+}
+
+// Span is the longest one delivery can take, from its first attempt to
+// its dead letter: MaxAttempts attempts of Timeout each and the back-offs
+// between them. With the defaults, 5×10s + (1+2+4+8)s = 65s.
+func (c Config) Span() time.Duration {
+	_ = c.setDefaults()
+	return time.Duration(c.MaxAttempts)*c.Timeout + c.Backoff*time.Duration(1<<(c.MaxAttempts-1)-1)
 }
 
 func (c *Config) setDefaults() error {
@@ -117,7 +149,11 @@ type Deps struct {
 	// DeadLetter keeps a notification that could not be delivered;
 	// required.
 	DeadLetter func(ctx context.Context, l Letter) error
-	// HTTPClient sends the requests (default http.DefaultClient).
+	// Delivered, if set, is told of each notification its receiver
+	// accepted.
+	Delivered func(ctx context.Context, n Notification)
+	// HTTPClient sends the requests (default: a client whose dialer
+	// keeps to Config.AllowPrivate).
 	HTTPClient *http.Client
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -150,7 +186,9 @@ func New(cfg Config, deps Deps) (*Notifier, error) {
 	if deps.Secret == nil || deps.DeadLetter == nil {
 		return nil, errors.New("notify: a secret source and a dead-letter store are required")
 	}
-	deps.HTTPClient = cmp.Or(deps.HTTPClient, http.DefaultClient)
+	if deps.HTTPClient == nil {
+		deps.HTTPClient = Client(cfg.AllowPrivate)
+	}
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
@@ -167,23 +205,74 @@ func New(cfg Config, deps Deps) (*Notifier, error) {
 }
 
 // CheckURL says what is wrong with a notification URL, for the request
-// that gives it: it must be an absolute http or https URL with a host.
-func CheckURL(raw string) error {
+// that gives it: it must be an absolute http or https URL with a host, and,
+// unless allowPrivate, the host must not be "localhost" or an address that
+// is not public (Public). A host name is not resolved here: the dialer
+// checks the addresses it resolves to at each attempt.
+func CheckURL(raw string, allowPrivate bool) error {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("notify.url: %q is not an http or https URL with a host", raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return fmt.Errorf("notify.url: %q is not an http or https URL with a host", redact(raw))
+	}
+	if allowPrivate {
+		return nil
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return fmt.Errorf("notify.url: %q is this machine, not a public address", redact(raw))
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && !Public(ip) {
+		return fmt.Errorf("notify.url: %s is a loopback, private or link-local address, not a public one", ip)
 	}
 	return nil
+}
+
+// Public reports whether ip is an address on the public internet: not
+// loopback, private (RFC 1918, fc00::/7), link-local (which holds the
+// cloud metadata service, 169.254.169.254), unspecified, multicast, or
+// carrier-grade NAT (100.64.0.0/10).
+func Public(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return ip.IsGlobalUnicast() && !ip.IsPrivate() && !cgnat.Contains(ip)
+}
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// Client is the HTTP client a Notifier sends with by default: unless
+// allowPrivate, its dialer refuses every address that is not Public, after
+// name resolution, so no host name leads it inside the network. It follows
+// no redirects: a receiver answers, it does not send pixmill elsewhere.
+func Client(allowPrivate bool) *http.Client {
+	d := &net.Dialer{Timeout: 10 * time.Second}
+	if !allowPrivate {
+		d.Control = func(_, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return fmt.Errorf("notify: dialling %q: %w", address, err)
+			}
+			if !Public(ap.Addr()) {
+				return fmt.Errorf("notify: %s is not a public address (pixmill up --notify-allow-private allows it)", ap.Addr())
+			}
+			return nil
+		}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.DialContext = d.DialContext
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // Notify queues n and returns at once; a full queue is an error to tell
 // the caller, never a wait.
 func (nf *Notifier) Notify(n Notification) error {
-	if err := CheckURL(n.URL); err != nil {
+	if err := CheckURL(n.URL, nf.cfg.AllowPrivate); err != nil {
 		return err
 	}
 	e := cloudevents.NewEvent()
-	e.SetID(events.NewID())
+	e.SetID(cmp.Or(n.ID, events.NewID()))
 	e.SetSource(nf.cfg.Source)
 	e.SetType(TypeJobFinished)
 	e.SetSubject(n.Data.Job)
@@ -222,6 +311,9 @@ func (nf *Notifier) work() {
 func (nf *Notifier) attempt(d delivery) {
 	retry, err := nf.send(d)
 	if err == nil {
+		if nf.deps.Delivered != nil {
+			nf.deps.Delivered(nf.ctx, d.n)
+		}
 		return
 	}
 	if !retry || d.attempt >= nf.cfg.MaxAttempts {

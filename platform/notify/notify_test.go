@@ -98,6 +98,7 @@ type letters struct {
 func newNotifier(t *testing.T, cfg notify.Config, dl *letters) *notify.Notifier {
 	t.Helper()
 	dl.ch = make(chan struct{}, 16)
+	cfg.AllowPrivate = true // the receivers listen on loopback
 	n, err := notify.New(cfg, notify.Deps{
 		Secret: func(context.Context, string) ([]byte, error) { return secret, nil },
 		DeadLetter: func(_ context.Context, l notify.Letter) error {
@@ -234,5 +235,67 @@ func TestNotifyRefusedHandshake(t *testing.T) {
 	}
 	if err := n.Notify(notify.Notification{URL: "ftp://example.com/x"}); err == nil || !strings.Contains(err.Error(), "notify.url") {
 		t.Errorf("an ftp URL: %v, want an error naming notify.url", err)
+	}
+}
+
+// TestCheckURL: a job is refused a notification URL that is not http(s)
+// or, unless private destinations are allowed, that names this machine or
+// an address inside a network.
+func TestCheckURL(t *testing.T) {
+	tests := []struct {
+		url          string
+		allowPrivate bool
+		want         string // in the error; "" for none
+	}{
+		{"https://hooks.example.com/pixmill?token=x", false, ""},
+		{"http://93.184.216.34:8080/hook", false, ""},
+		{"ftp://example.com/x", false, "not an http or https URL"},
+		{"https:///no-host", false, "not an http or https URL"},
+		{"http://localhost:9000/hook", false, "this machine"},
+		{"http://api.localhost/hook", false, "this machine"},
+		{"http://127.0.0.1/hook", false, "loopback, private or link-local"},
+		{"http://10.1.2.3/hook", false, "loopback, private or link-local"},
+		{"http://192.168.0.10/hook", false, "loopback, private or link-local"},
+		{"http://169.254.169.254/latest/meta-data", false, "loopback, private or link-local"},
+		{"http://100.64.0.1/hook", false, "loopback, private or link-local"},
+		{"http://[::1]:8080/hook", false, "loopback, private or link-local"},
+		{"http://[fd00::1]/hook", false, "loopback, private or link-local"},
+		{"http://[::ffff:127.0.0.1]/hook", false, "loopback, private or link-local"},
+		{"http://0.0.0.0/hook", false, "loopback, private or link-local"},
+		{"http://127.0.0.1:9000/hook", true, ""},
+		{"http://localhost:9000/hook", true, ""},
+	}
+	for _, tt := range tests {
+		err := notify.CheckURL(tt.url, tt.allowPrivate)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("CheckURL(%q, %t): %v, want none", tt.url, tt.allowPrivate, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "notify.url: ")):
+			t.Errorf("CheckURL(%q, %t): %v, want an error naming notify.url saying %q", tt.url, tt.allowPrivate, err, tt.want)
+		}
+	}
+}
+
+// TestClientRefusesPrivate: the default client will not connect to a
+// loopback address, whatever the URL said, so a name that resolves there
+// reaches nothing; with private destinations allowed it does.
+func TestClientRefusesPrivate(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	t.Cleanup(srv.Close)
+	// "localhost" resolves to the loopback address at dial time; the URL
+	// check alone would not see an IP.
+	target := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	_, err := notify.Client(false).Get(target)
+	if err == nil || !strings.Contains(err.Error(), "not a public address") {
+		t.Errorf("GET %s with the default client: %v, want refused as not public", target, err)
+	}
+	resp, err := notify.Client(true).Get(target)
+	if err != nil {
+		t.Fatalf("GET %s with private allowed: %v", target, err)
+	}
+	resp.Body.Close()
+	if hits.Load() != 1 {
+		t.Errorf("the receiver saw %d requests, want 1 (the allowed one)", hits.Load())
 	}
 }

@@ -121,6 +121,8 @@ type Config struct {
 	// SweepEvery is how often expired pictures are swept (default 1h);
 	// zero sweeps never.
 	SweepEvery time.Duration
+	// Notify is how jobs' owners are told that their jobs ended.
+	Notify Notifications
 
 	envErr error
 }
@@ -182,6 +184,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	c.SweepEvery = DefaultSweepEvery
 	fs.DurationVar(&c.SweepEvery, "retention-sweep", DefaultSweepEvery, "how often expired pictures are looked for and deleted; 0 never")
 	c.Auth.BindFlags(fs, getenv)
+	c.Notify.bindFlags(fs, c)
 	c.AckWait = DefaultAckWait
 	fs.Func("ack-wait", "lease on a request before it is handed to another worker (env "+EnvAckWait+", default 30s)", durationFlag(&c.AckWait, "ack-wait", time.Second))
 	if v := getenv(EnvAckWait); v != "" {

@@ -124,6 +124,11 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	notes, err := startNotifications(cfg.Notify, store, log.With("component", "notify"))
+	if err != nil {
+		return err
+	}
+	defer notes.close()
 
 	if len(cfg.Auth.LinkKeys) == 0 {
 		// Links still work on one gateway without a configured key;

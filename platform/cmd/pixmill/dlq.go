@@ -26,7 +26,10 @@ const dlqUsage = `Usage:
 
 list shows the requests parked on the dead-letter topic, whose they are and
 why; redrive sends them again with a fresh attempt count. --owner keeps one
-owner's (a name as given to keys create, or an owner id).
+owner's (a name as given to keys create, or an owner id). Job-end
+notifications that could not be delivered are listed too, as notify-JOB of
+kind notification; redriving one (--task notify-JOB) makes the running
+pixmill up send it again at its next --notify-sweep.
 
 These are an operator's tools: they read and write the bucket and the queue
 directly, with the operator's credentials for them, and see every owner's

@@ -10,6 +10,7 @@
 //	pixmill delete    delete an image, a job, or everything of yours
 //	pixmill retention set one owner's own retention
 //	pixmill usage     what you use of your quotas, and their limits
+//	pixmill notify-secret the key job notifications are signed with
 //
 // Run `pixmill COMMAND -h` for a command's flags.
 package main
@@ -44,6 +45,7 @@ Usage:
   pixmill delete me --yes            erase everything of yours, API keys included
   pixmill retention --owner OWNER    set one owner's own retention (--originals, --results)
   pixmill usage                      what you use of your quotas, and their limits
+  pixmill notify-secret [--rotate]   the key your job notifications are signed with
 
 Run "pixmill COMMAND -h" for the flags of a command.
 `
@@ -86,6 +88,8 @@ func main() {
 		err = runRetention(ctx, args, os.Stdout, os.Stderr)
 	case "usage":
 		err = runUsage(ctx, args, os.Stdout)
+	case "notify-secret":
+		err = runNotifySecret(ctx, args, os.Stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 		return

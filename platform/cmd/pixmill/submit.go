@@ -37,6 +37,7 @@ func runSubmit(ctx context.Context, args []string) error {
 	fs.IntVar(&opts.Quality, "quality", 0, "output quality 1-100 (0: the format's default)")
 	fs.BoolVar(&opts.KeepMetadata, "keep-metadata", false, "keep the photos' EXIF, XMP and IPTC (camera, time, GPS position) in the results; removed by default")
 	fs.BoolVar(&opts.Wait, "wait", false, "wait for the job to finish, showing progress")
+	fs.StringVar(&opts.Notify, "notify", "", "an http(s) URL the gateway POSTs a signed job.finished CloudEvent to when the job ends (pixmill notify-secret shows the key)")
 	fs.StringVar(&opts.Out, "out", "", "download the edited pictures to this folder (implies --wait)")
 	fs.IntVar(&opts.Parallel, "parallel", client.DefaultParallel, "concurrent uploads and downloads")
 	fs.Usage = func() {

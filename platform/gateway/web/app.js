@@ -7,6 +7,8 @@
 //   GET  /v1/jobs/{id}/events                      live progress (server-sent events)
 //   GET  /v1/jobs/{id}/tasks/{task}/output, …/archive   results
 //   GET  /v1/me                                    who is signed in, and the use of the quotas
+// "Notify me when done" uses the browser's Notification API, nothing of the
+// server's.
 // It sends no credential of its own: behind oauth2-proxy or IAP the browser's
 // same-origin cookie signs every request, images included, and no key or
 // token ever goes into a URL. Without such a proxy in front of a gateway
@@ -962,6 +964,56 @@ function closeJob() {
   job = null;
 }
 
+// ------------------------------------------------------- notify me when done
+
+// NOTIFY_KEY keeps, in this browser, whether the person asked to be told
+// when the job they watch ends; the browser keeps whether they allowed it.
+const NOTIFY_KEY = 'pixmill.notify-when-done';
+
+function notifyWanted() {
+  return 'Notification' in window && Notification.permission === 'granted' && localStorage.getItem(NOTIFY_KEY) === '1';
+}
+
+// setUpNotify has the "Notify me when done" box ask the browser for
+// permission when ticked, and remember the choice for the jobs watched
+// next.
+function setUpNotify() {
+  const box = $('#job-notify');
+  const hint = $('#job-notify-hint');
+  if (!('Notification' in window)) {
+    box.disabled = true;
+    hint.textContent = 'This browser cannot show notifications.';
+    return;
+  }
+  box.checked = notifyWanted();
+  box.addEventListener('change', async () => {
+    if (!box.checked) {
+      localStorage.removeItem(NOTIFY_KEY);
+      return;
+    }
+    let permission = Notification.permission;
+    if (permission === 'default') permission = await Notification.requestPermission();
+    if (permission !== 'granted') {
+      box.checked = false;
+      hint.textContent = 'Notifications are blocked for this site: allow them in the browser\'s site settings, then tick again.';
+      return;
+    }
+    localStorage.setItem(NOTIFY_KEY, '1');
+    hint.textContent = 'You will get a notification from this browser when the job ends, while this page is open.';
+  });
+}
+
+// notifyEnded shows a browser notification that job j ended, when the
+// person asked for one and watched it while it ran; a job opened already
+// finished tells nothing.
+function notifyEnded(j, s, text) {
+  if (!j.sawRunning || j.notified || !notifyWanted()) return;
+  j.notified = true;
+  const n = new Notification(`pixmill: job ${s.state === 'succeeded' ? 'finished' : s.state}`, { body: text, tag: `pixmill-job-${j.id}` });
+  n.onclick = () => { window.focus(); n.close(); };
+  document.body.dataset.notified = j.id;
+}
+
 function updateSummary(s) {
   const view = $('#job-view');
   const c = s.counts || {};
@@ -981,6 +1033,8 @@ function updateSummary(s) {
   if (c.queued) parts.push(`${c.queued} waiting`);
   const text = parts.join(' · ') + (isFinal(s.state) ? ` — ${s.state === 'succeeded' ? 'finished' : s.state}` : '');
   $('#job-counts').textContent = text;
+  if (!isFinal(s.state)) job.sawRunning = true;
+  else notifyEnded(job, s, text);
   const notice = $('#job-notice');
   notice.textContent = s.notice || '';
   notice.hidden = !s.notice;
@@ -1179,6 +1233,7 @@ async function main() {
   setUpDraw();
   setUpDialogs();
   setUpDelete();
+  setUpNotify();
   $('#add-op-button').addEventListener('click', () => addOp($('#add-op').value));
   $('#edit-form').addEventListener('submit', startJob);
   $('#jobs-more').addEventListener('click', () => listJobs(false));
