@@ -16,20 +16,22 @@ import (
 // has ended, with the dispatcher's window (the default) and without it
 // (--fair-window 0: every task sent at once), in the same run. Two
 // workloads: 400 tiny pictures, whose short tasks show as much as anything
-// can the time a freed slot takes to refill, and 96 real photographs (the
-// fetched photos, repeated) thumbnailed to 256 px, which is what users
-// send. The two settings alternate, fifo-fair-fair-fifo, so that a change
+// can the time a freed slot takes to refill, and 240 real 1–5 MP
+// photographs (the fetched photos, repeated) thumbnailed to 256 px, which
+// is what users send. The two settings alternate, fifo-fair-fair-fifo, so that a change
 // of the machine's load falls on both alike; it reports both rates and
 // their ratio, which should stay within 5 % of 1. One iteration is the
 // whole comparison: run it with -benchtime 1x.
 func BenchmarkFairShareAlone(b *testing.B) {
 	for _, w := range []struct {
 		name string
-		pics func(testing.TB) []stacktest.Picture
+		pics func(*testing.B) []stacktest.Picture
 		op   string
 	}{
-		{"tiny", func(tb testing.TB) []stacktest.Picture { return stacktest.Tiny(tb, 400) }, `{"op":"thumbnail","width":48,"height":48}`},
-		{"photos", func(tb testing.TB) []stacktest.Picture { return repeatPictures(stacktest.Photos(tb), 96) }, `{"op":"thumbnail","width":256,"height":256}`},
+		{"tiny", func(b *testing.B) []stacktest.Picture { return stacktest.Tiny(b, 400) }, `{"op":"thumbnail","width":48,"height":48}`},
+		{"photos", func(b *testing.B) []stacktest.Picture {
+			return repeatPictures(pickPhotos(b, stacktest.Photos(b), between(1, 5)), 240)
+		}, `{"op":"thumbnail","width":256,"height":256}`},
 	} {
 		b.Run(w.name, func(b *testing.B) {
 			pics := w.pics(b)
