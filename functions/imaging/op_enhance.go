@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -46,9 +47,9 @@ func (*Enhance) Name() string { return "enhance" }
 // The fix's sizes. Casts and lightness are in CIELAB units.
 const (
 	analysisSide   = 512   // the longer side of the copy measured
-	neutralShare   = 0.02  // under this share of near-neutral pixels, no white balance
-	neutralChroma  = 20.0  // the chroma under which a pixel may be grey under a cast
-	castTolerance  = 6.0   // a cast this large is left as it is
+	neutralShare   = 0.01  // under this weighted share of near-neutral pixels, no white balance
+	neutralChroma  = 25.0  // the chroma under which a pixel may be grey under a cast
+	castTolerance  = 4.5   // a cast this large is left as it is
 	castMax        = 20.0  // the largest cast taken off
 	exposureTarget = 0.96  // the highlights' brightest channel after the fix, in sRGB
 	exposureFull   = 0.75  // highlights under this (sRGB) get the whole exposure fix,
@@ -156,27 +157,52 @@ func histQuantile(h *[256]int, n int, q float64) int {
 	return 255
 }
 
-// neutralCast estimates the cast as the median a*, b* of near-neutral
-// pixels: those of mid lightness (neither black, where a* and b* are
-// noise, nor clipped white) with a chroma under neutralChroma, wide
-// enough to hold grey under a strong cast. The window stays centred on
-// grey rather than following the estimate, so that a dominant colour
-// near grey (a blue-grey sea, dry grass) cannot pull it far. Too few such
-// pixels, and it returns 0: no white balance.
+// neutralCast estimates the cast as the weighted median a*, b* of
+// near-neutral pixels: those of mid lightness (neither black, where a* and
+// b* are noise, nor clipped white) with a chroma under neutralChroma, wide
+// enough to hold grey under a strong cast. A pixel's weight falls smoothly
+// with its chroma, (1 − (C/neutralChroma)²)², to nothing at the window's
+// edge, so that a coloured region near the edge (a blue uniform a cast has
+// brought towards grey) cannot swing the estimate as it crosses in. The
+// window stays centred on grey rather than following the estimate, so
+// that a dominant colour near grey (a blue-grey sea, dry grass) cannot
+// pull it far. Too little weight, and it returns 0: no white balance.
 func neutralCast(ls, as, bs []float64) (ca, cb float64) {
-	var na, nb []float64
+	var na, nb, nw []float64
+	total := 0.0
 	for i := range ls {
-		if ls[i] < 20 || ls[i] > 95 || math.Hypot(as[i], bs[i]) > neutralChroma {
+		if ls[i] < 20 || ls[i] > 95 {
 			continue
 		}
-		na, nb = append(na, as[i]), append(nb, bs[i])
+		c := math.Hypot(as[i], bs[i]) / neutralChroma
+		if c >= 1 {
+			continue
+		}
+		w := (1 - c*c) * (1 - c*c)
+		na, nb, nw = append(na, as[i]), append(nb, bs[i]), append(nw, w)
+		total += w
 	}
-	if float64(len(na)) < neutralShare*float64(len(ls)) {
+	if total < neutralShare*float64(len(ls)) {
 		return 0, 0
 	}
-	slices.Sort(na)
-	slices.Sort(nb)
-	return na[len(na)/2], nb[len(nb)/2]
+	return weightedMedian(na, nw, total), weightedMedian(nb, nw, total)
+}
+
+// weightedMedian returns the value of v at which the weights w, summing to
+// total, reach half.
+func weightedMedian(v, w []float64, total float64) float64 {
+	idx := make([]int, len(v))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(x, y int) int { return cmp.Compare(v[x], v[y]) })
+	sum := 0.0
+	for _, i := range idx {
+		if sum += w[i]; sum >= total/2 {
+			return v[i]
+		}
+	}
+	return 0
 }
 
 // fix is the CIELAB map that applies the fix at strength s.
