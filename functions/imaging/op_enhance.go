@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register(&Enhance{}, "Fixes a colour cast, too dark an exposure and a flat look automatically; a photo that is already fine changes little.")
+	register(&Enhance{}, "Fixes a colour cast, too dark an exposure and a flat look automatically; a photo that is already fine changes little. The cast is measured on the photo's near-grey pixels: one without any (a meadow, a flower filling the frame) keeps its colours, and a strong cast is only partly taken off.")
 }
 
 // Enhance is a one-click fix for casual photos. It measures the picture on
@@ -18,11 +18,15 @@ func init() {
 // streamed pass as brightness or recolor):
 //
 //   - White balance: the cast is the median a*, b* of the near-neutral
-//     pixels (chroma under neutralChroma around grey, so a dominant
-//     colour is not taken for grey), and what of it exceeds castTolerance
-//     is taken off, never more than castMax. When under a fiftieth of the
-//     picture is near-neutral there is nothing to measure against and it
-//     abstains.
+//     pixels (chroma under neutralChroma around grey, weighted down towards
+//     that edge, so a dominant colour is not taken for grey), and what of
+//     it exceeds castTolerance is taken off, never more than castMax. When
+//     under a hundredth of the picture's weight is near-neutral there is
+//     nothing to measure against and it abstains. This holds casts to a
+//     partial fix: a photo whose near-grey content is not grey (a blue-grey
+//     sea, brown wood) cannot be told from a grey one under a cast, and one
+//     without near-grey content tells nothing (see docs/ops.md, Enhance,
+//     for what was measured and what else was tried).
 //   - Exposure: the brightest channel's 99.9th percentile, the highlights,
 //     is brought up to exposureTarget (0.96 in sRGB), never beyond what
 //     clips more than 0.5 % of pixels, and never down. Only photos whose
