@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -9,7 +10,7 @@ import (
 )
 
 func init() {
-	register(&Enhance{}, "Fixes a colour cast, too dark an exposure and a flat look automatically; a photo that is already fine changes little.")
+	register(&Enhance{}, "Fixes a colour cast, too dark an exposure and a flat look automatically; a photo that is already fine changes little. The cast is measured on the photo's near-grey pixels: one without any (a meadow, a flower filling the frame) keeps its colours, and a strong cast is only partly taken off.")
 }
 
 // Enhance is a one-click fix for casual photos. It measures the picture on
@@ -17,11 +18,15 @@ func init() {
 // streamed pass as brightness or recolor):
 //
 //   - White balance: the cast is the median a*, b* of the near-neutral
-//     pixels (chroma under neutralChroma around grey, so a dominant
-//     colour is not taken for grey), and what of it exceeds castTolerance
-//     is taken off, never more than castMax. When under a fiftieth of the
-//     picture is near-neutral there is nothing to measure against and it
-//     abstains.
+//     pixels (chroma under neutralChroma around grey, weighted down towards
+//     that edge, so a dominant colour is not taken for grey), and what of
+//     it exceeds castTolerance is taken off, never more than castMax. When
+//     under a hundredth of the picture's weight is near-neutral there is
+//     nothing to measure against and it abstains. This holds casts to a
+//     partial fix: a photo whose near-grey content is not grey (a blue-grey
+//     sea, brown wood) cannot be told from a grey one under a cast, and one
+//     without near-grey content tells nothing (see docs/ops.md, Enhance,
+//     for what was measured and what else was tried).
 //   - Exposure: the brightest channel's 99.9th percentile, the highlights,
 //     is brought up to exposureTarget (0.96 in sRGB), never beyond what
 //     clips more than 0.5 % of pixels, and never down. Only photos whose
@@ -46,9 +51,9 @@ func (*Enhance) Name() string { return "enhance" }
 // The fix's sizes. Casts and lightness are in CIELAB units.
 const (
 	analysisSide   = 512   // the longer side of the copy measured
-	neutralShare   = 0.02  // under this share of near-neutral pixels, no white balance
-	neutralChroma  = 20.0  // the chroma under which a pixel may be grey under a cast
-	castTolerance  = 6.0   // a cast this large is left as it is
+	neutralShare   = 0.01  // under this weighted share of near-neutral pixels, no white balance
+	neutralChroma  = 25.0  // the chroma under which a pixel may be grey under a cast
+	castTolerance  = 4.5   // a cast this large is left as it is
 	castMax        = 20.0  // the largest cast taken off
 	exposureTarget = 0.96  // the highlights' brightest channel after the fix, in sRGB
 	exposureFull   = 0.75  // highlights under this (sRGB) get the whole exposure fix,
@@ -156,27 +161,52 @@ func histQuantile(h *[256]int, n int, q float64) int {
 	return 255
 }
 
-// neutralCast estimates the cast as the median a*, b* of near-neutral
-// pixels: those of mid lightness (neither black, where a* and b* are
-// noise, nor clipped white) with a chroma under neutralChroma, wide
-// enough to hold grey under a strong cast. The window stays centred on
-// grey rather than following the estimate, so that a dominant colour
-// near grey (a blue-grey sea, dry grass) cannot pull it far. Too few such
-// pixels, and it returns 0: no white balance.
+// neutralCast estimates the cast as the weighted median a*, b* of
+// near-neutral pixels: those of mid lightness (neither black, where a* and
+// b* are noise, nor clipped white) with a chroma under neutralChroma, wide
+// enough to hold grey under a strong cast. A pixel's weight falls smoothly
+// with its chroma, (1 − (C/neutralChroma)²)², to nothing at the window's
+// edge, so that a coloured region near the edge (a blue uniform a cast has
+// brought towards grey) cannot swing the estimate as it crosses in. The
+// window stays centred on grey rather than following the estimate, so
+// that a dominant colour near grey (a blue-grey sea, dry grass) cannot
+// pull it far. Too little weight, and it returns 0: no white balance.
 func neutralCast(ls, as, bs []float64) (ca, cb float64) {
-	var na, nb []float64
+	var na, nb, nw []float64
+	total := 0.0
 	for i := range ls {
-		if ls[i] < 20 || ls[i] > 95 || math.Hypot(as[i], bs[i]) > neutralChroma {
+		if ls[i] < 20 || ls[i] > 95 {
 			continue
 		}
-		na, nb = append(na, as[i]), append(nb, bs[i])
+		c := math.Hypot(as[i], bs[i]) / neutralChroma
+		if c >= 1 {
+			continue
+		}
+		w := (1 - c*c) * (1 - c*c)
+		na, nb, nw = append(na, as[i]), append(nb, bs[i]), append(nw, w)
+		total += w
 	}
-	if float64(len(na)) < neutralShare*float64(len(ls)) {
+	if total < neutralShare*float64(len(ls)) {
 		return 0, 0
 	}
-	slices.Sort(na)
-	slices.Sort(nb)
-	return na[len(na)/2], nb[len(nb)/2]
+	return weightedMedian(na, nw, total), weightedMedian(nb, nw, total)
+}
+
+// weightedMedian returns the value of v at which the weights w, summing to
+// total, reach half.
+func weightedMedian(v, w []float64, total float64) float64 {
+	idx := make([]int, len(v))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(x, y int) int { return cmp.Compare(v[x], v[y]) })
+	sum := 0.0
+	for _, i := range idx {
+		if sum += w[i]; sum >= total/2 {
+			return v[i]
+		}
+	}
+	return 0
 }
 
 // fix is the CIELAB map that applies the fix at strength s.

@@ -104,16 +104,25 @@ func enhanced(t *testing.T, img *image.RGBA, e *Enhance) *image.RGBA {
 // TestEnhanceRestores gives real photographs a known fault, a colour cast
 // of ±15 in b* or ±10 in a* (and both), a stop of underexposure, or a cast
 // and the stop together, and measures, over all the photos, the mean ΔE00
-// to the original before and after enhance.
+// to the original before and after enhance. For a cast it also logs what
+// taking the cast off exactly would leave (the cast clips what sRGB cannot
+// show, and that is lost) and the issue's target.
 //
 // Issue 16 asks for it at least halved. The stop of underexposure is (12.3
-// to 4.2 when this was written). The casts are not yet: they come down by
-// 7 to 22 % (b* +15: 6.6 to 6.1; a* +10: 7.4 to 5.8), because the cast is
-// measured on near-neutral pixels and many of these photographs have no
-// neutral content, or neutral content that is not grey (a blue sea, a
-// wood's brown): what enhance can tell apart from the photograph's own
-// tone is small. For the casts the test holds enhance to making things
-// better, not worse, until the estimate improves.
+// to 4.2). The casts are not: they come down by 8 to 25 % (b* +15: 6.6 to
+// 6.1; a* +10: 7.4 to 5.6), because the cast is measured on near-neutral
+// pixels, and of these 22 photographs about a third have none (a meadow, a
+// flower filling the frame: enhance abstains) and another third have
+// near-neutral content that is not grey (a blue sea, a wood's brown, a
+// cat's fur), which no measure of the picture alone tells from grey under
+// a cast. Halving b* +15 needs three quarters of what the exact correction
+// would win, on every kind of photograph. Grey-world, white patch, grey
+// edge, shades of grey, the darkest pixels, the densest low-chroma mode, a
+// window that follows its estimate, agreement across lightness bands and
+// a vote of several estimators were measured; none did better over the
+// whole set without changing the untouched photographs far more (numbers
+// in docs/ops.md). For the casts the test holds enhance to taking off at
+// least castGain of the error, a floor under what it does now.
 func TestEnhanceRestores(t *testing.T) {
 	photos := enhancePhotos(t)
 	names := slices.Sorted(func(yield func(string) bool) {
@@ -123,39 +132,50 @@ func TestEnhanceRestores(t *testing.T) {
 			}
 		}
 	})
+	const castGain = 0.05
 	for _, c := range []struct {
 		name  string
 		fault func(r, g, b uint8) (uint8, uint8, uint8)
-		halve bool // the issue's target is met and held; else only better
+		undo  func(r, g, b uint8) (uint8, uint8, uint8) // the exact inverse of a cast; nil for the others
+		halve bool                                      // the issue's target is met and held; else castGain
 	}{
-		{"b*+15", cast(0, 15), false},
-		{"b*-15", cast(0, -15), false},
-		{"a*+10", cast(10, 0), false},
-		{"a*-10", cast(-10, 0), false},
-		{"a*+10,b*+15", cast(10, 15), false},
-		{"a*-10,b*-15", cast(-10, -15), false},
-		{"-1 EV", underexpose, true},
-		{"-1 EV,b*+15", func(r, g, b uint8) (uint8, uint8, uint8) { return cast(0, 15)(underexpose(r, g, b)) }, false},
+		{"b*+15", cast(0, 15), cast(0, -15), false},
+		{"b*-15", cast(0, -15), cast(0, 15), false},
+		{"a*+10", cast(10, 0), cast(-10, 0), false},
+		{"a*-10", cast(-10, 0), cast(10, 0), false},
+		{"a*+10,b*+15", cast(10, 15), cast(-10, -15), false},
+		{"a*-10,b*-15", cast(-10, -15), cast(10, 15), false},
+		{"-1 EV", underexpose, nil, true},
+		{"-1 EV,b*+15", func(r, g, b uint8) (uint8, uint8, uint8) { return cast(0, 15)(underexpose(r, g, b)) }, nil, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var before, after float64
+			var before, after, exact float64
 			for _, name := range names {
 				orig := photos[name]
 				bad := degrade(orig, c.fault)
 				fixed := enhanced(t, bad, &Enhance{Strength: 1})
 				b, a := rgbaDeltaE00(orig, bad), rgbaDeltaE00(orig, fixed)
-				t.Logf("%-24s ΔE00 %5.2f → %5.2f", name, b, a)
+				if c.undo != nil {
+					x := rgbaDeltaE00(orig, degrade(bad, c.undo))
+					t.Logf("%-24s ΔE00 %5.2f → %5.2f (exactly undone %5.2f)", name, b, a, x)
+					exact += x
+				} else {
+					t.Logf("%-24s ΔE00 %5.2f → %5.2f", name, b, a)
+				}
 				before += b
 				after += a
 			}
-			before /= float64(len(names))
-			after /= float64(len(names))
-			t.Logf("mean over %d photos: ΔE00 %.2f → %.2f (%.0f %%)", len(names), before, after, 100*after/before)
+			n := float64(len(names))
+			before, after, exact = before/n, after/n, exact/n
+			t.Logf("mean over %d photos: ΔE00 %.2f → %.2f (%.0f %%); the target, half, %.2f", len(names), before, after, 100*after/before, before/2)
+			if c.undo != nil {
+				t.Logf("the cast taken off exactly would leave %.2f", exact)
+			}
 			if c.halve && after > before/2 {
 				t.Errorf("mean ΔE00 to the original %.2f after enhance, %.2f before: want at most half", after, before)
 			}
-			if after >= before {
-				t.Errorf("mean ΔE00 to the original %.2f after enhance, %.2f before: want less", after, before)
+			if !c.halve && after > (1-castGain)*before {
+				t.Errorf("mean ΔE00 to the original %.2f after enhance, %.2f before: want at most %.2f", after, before, (1-castGain)*before)
 			}
 		})
 	}
@@ -163,7 +183,7 @@ func TestEnhanceRestores(t *testing.T) {
 
 // TestEnhanceUntouched runs enhance on the photographs as they are: the
 // mean ΔE00 of the change over all of them must stay under 3. (Three
-// change by 7 to 8 when this was written: Aqua, Wood and Storm, whose
+// change by 6.5 to 8.5 when this was written: Aqua, Storm and Wood, whose
 // near-neutral pixels are blue or brown and are taken for a cast.)
 func TestEnhanceUntouched(t *testing.T) {
 	photos := enhancePhotos(t)
