@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"gocloud.dev/pubsub"
 	"golang.org/x/sync/errgroup"
 
@@ -59,6 +60,9 @@ type run struct {
 	// have been sent (pump's goroutine only); outstanding how many are
 	// in flight.
 	written, sent, outstanding int
+	// trace is the span the job was submitted in, which its requests
+	// carry on as their parent (none for a job resumed after a restart).
+	trace trace.SpanContext
 }
 
 // flight is a task sent and not known to have ended.
@@ -109,7 +113,7 @@ func (d *Dispatcher) Submit(ctx context.Context, j records.Job, originals []stri
 		indexes[i] = i
 	}
 	d.mu.Lock()
-	d.jobs[j.ID] = &run{job: j, originals: originals}
+	d.jobs[j.ID] = &run{job: j, originals: originals, trace: trace.SpanContextFromContext(ctx)}
 	d.sched.Add(j.Owner, j.ID, indexes)
 	d.mu.Unlock()
 	d.poke()
@@ -364,6 +368,9 @@ func (d *Dispatcher) send(ctx context.Context, r *run, index int) error {
 			return err
 		}
 		original = img.Key
+	}
+	if r.trace.IsValid() {
+		ctx = trace.ContextWithRemoteSpanContext(ctx, r.trace)
 	}
 	e, err := events.New(events.SourceGateway, d.deps.Now(), events.TaskRequested{
 		Job: j.ID, Task: t.ID, Owner: j.Owner, Image: t.Image,

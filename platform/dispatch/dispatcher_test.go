@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/pubsub"
 	"gocloud.dev/pubsub/mempubsub"
@@ -394,4 +395,38 @@ func TestDispatcherCursorLag(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestDispatcherCarriesTrace: a job's requests carry on the trace of the
+// request that submitted it, although they are sent later, from the
+// dispatcher's own goroutine.
+func TestDispatcherCarriesTrace(t *testing.T) {
+	b := newBench(t)
+	d, err := New(Config{Window: 4, Reconcile: time.Hour}, Deps{Requests: b.topic, Store: b.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, d)
+	j, o := b.job(t, "ann", "a", 2)
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{0x5c, 0xa1, 0xab, 0x1e}, SpanID: trace.SpanID{1}, TraceFlags: trace.FlagsSampled})
+	if err := d.Submit(trace.ContextWithRemoteSpanContext(context.Background(), sc), j, o); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		m, err := b.sub.Receive(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Ack()
+		e, err := events.FromMessage(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := trace.SpanContextFromContext(events.TraceContext(context.Background(), e))
+		if got.TraceID() != sc.TraceID() {
+			t.Errorf("request of task %s carries trace %s, want %s", e.Subject(), got.TraceID(), sc.TraceID())
+		}
+	}
 }
