@@ -3,6 +3,8 @@ package stack_test
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +23,9 @@ import (
 // is what users send. The two settings alternate, fifo-fair-fair-fifo, so that a change
 // of the machine's load falls on both alike; it reports both rates and
 // their ratio, which should stay within 5 % of 1. One iteration is the
-// whole comparison: run it with -benchtime 1x.
+// whole comparison: run it with -benchtime 1x. PIXMILL_BENCH_FAIR_ARGS
+// gives the fair side flags of its own (say "--fair-window 16") to compare
+// settings.
 func BenchmarkFairShareAlone(b *testing.B) {
 	for _, w := range []struct {
 		name string
@@ -41,7 +45,7 @@ func BenchmarkFairShareAlone(b *testing.B) {
 					for _, on := range []bool{fairFirst, !fairFirst} {
 						args := []string{"--fair-window", "0"}
 						if on {
-							args = nil
+							args = strings.Fields(os.Getenv("PIXMILL_BENCH_FAIR_ARGS"))
 						}
 						d := aloneTime(b, pics, w.op, args...)
 						if on {
