@@ -27,6 +27,29 @@ func For(subURL string) runner.Broker {
 	}
 }
 
+// DefaultPrefetch is how many requests a worker receives ahead on subURL
+// unless told otherwise: 1, except on Pub/Sub, where it is 0.
+//
+// To receive ahead, a worker keeps a receive pending while it works; if it
+// dies then (a picture that crashes libvips), the broker may answer that
+// receive after the death and so hand a request to nobody. RabbitMQ pushes
+// only up to prefetch_count, JetStream's pull requests die with their
+// connection, and a request handed to a dead consumer comes back once its
+// lease runs out, costing no attempt (see runner.CountStarted). gocloud.dev's
+// Pub/Sub receiver, though, polls with unary Pull calls, and Google's Pub/Sub
+// emulator serves a Pull whose client was killed mid-call: the request it
+// answers with comes back one lease later at best, and is at times never
+// offered again (the poison scenario of platform/backendtest, about one run
+// in three with prefetching on, hung with a request stranded). A worker on
+// Pub/Sub therefore receives only when it has a free task slot, as before
+// prefetching; --prefetch 1 turns it on there all the same.
+func DefaultPrefetch(subURL string) int {
+	if u, err := url.Parse(subURL); err == nil && u.Scheme == pubsubScheme {
+		return 0
+	}
+	return 1
+}
+
 // SubscriptionFor returns subURL set up for a subscriber that holds up to
 // inHand messages at once (the runner's concurrency plus its prefetch). On
 // RabbitMQ that is the consumer's prefetch_count: the broker pushes that many

@@ -199,6 +199,25 @@ func TestSubscriptionFor(t *testing.T) {
 	}
 }
 
+// TestDefaultPrefetch: workers receive one ahead except on Pub/Sub, where a
+// pull left pending by a killed worker is served to nobody.
+func TestDefaultPrefetch(t *testing.T) {
+	tests := []struct {
+		url  string
+		want int
+	}{
+		{"jetstream://127.0.0.1:4222/pixmill.requests?consumer=workers", 1},
+		{"rabbit://pixmill.requests?prefetch_count=1", 1},
+		{"gcppubsub://projects/p/subscriptions/s?max_recv_batch_size=1", 0},
+		{"mem://requests", 1},
+	}
+	for _, tt := range tests {
+		if got := brokers.DefaultPrefetch(tt.url); got != tt.want {
+			t.Errorf("DefaultPrefetch(%q) = %d, want %d", tt.url, got, tt.want)
+		}
+	}
+}
+
 // TestRabbitHoldsWhatTheRunnerHolds opens the requests queue with the URL a
 // worker that runs one task and prefetches one uses: RabbitMQ hands it two
 // messages and keeps the third ready, so nothing waits in the worker's

@@ -34,7 +34,8 @@ type WorkerConfig struct {
 	// picks it from the CPUs.
 	VipsThreads int
 	// Prefetch is how many requests are received ahead while every task
-	// slot is busy (default 1; 0 turns prefetching off).
+	// slot is busy; -1 (the default) leaves it to the broker
+	// (brokers.DefaultPrefetch: 1, or 0 on Pub/Sub), 0 turns it off.
 	Prefetch    int
 	MaxAttempts int
 	// AckWait is the subscription's lease; the worker extends it every
@@ -66,9 +67,9 @@ func (c *WorkerConfig) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.Func("concurrency", "tasks run at once; 0 picks it from the CPUs (env "+EnvConcurrency+", default 0)", intFlag(&c.Concurrency, "concurrency", 0))
 	set(EnvVipsThreads, intFlag(&c.VipsThreads, EnvVipsThreads, 0))
 	fs.Func("vips-threads", "libvips threads per picture; 0 picks them from the CPUs (env "+EnvVipsThreads+", default 0)", intFlag(&c.VipsThreads, "vips-threads", 0))
-	c.Prefetch = 1
+	c.Prefetch = -1
 	set(EnvPrefetch, intFlag(&c.Prefetch, EnvPrefetch, 0))
-	fs.Func("prefetch", "requests received ahead while every task slot is busy; 0 turns it off (env "+EnvPrefetch+", default 1)", intFlag(&c.Prefetch, "prefetch", 0))
+	fs.Func("prefetch", "requests received ahead while every task slot is busy; 0 turns it off (env "+EnvPrefetch+", default 1, or 0 on Pub/Sub)", intFlag(&c.Prefetch, "prefetch", 0))
 	c.MaxAttempts = DefaultMaxAttempts
 	set(EnvMaxAttempts, intFlag(&c.MaxAttempts, EnvMaxAttempts, 1))
 	fs.Func("max-attempts", fmt.Sprintf("times a request is processed before it is dead-lettered (env %s, default %d)", EnvMaxAttempts, DefaultMaxAttempts), intFlag(&c.MaxAttempts, "max-attempts", 1))
@@ -97,6 +98,9 @@ func Worker(ctx context.Context, cfg WorkerConfig, log *slog.Logger) error {
 		return err
 	}
 	cfg.Concurrency, cfg.VipsThreads = workerDefaults(runtime.NumCPU(), cfg.Concurrency, cfg.VipsThreads)
+	if cfg.Prefetch < 0 {
+		cfg.Prefetch = brokers.DefaultPrefetch(cfg.RequestsSubscription)
+	}
 	if err := imaging.Startup(imaging.Config{Concurrency: cfg.VipsThreads}); err != nil {
 		return err
 	}

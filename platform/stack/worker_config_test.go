@@ -35,15 +35,16 @@ func TestTasksPerWorker(t *testing.T) {
 }
 
 // TestWorkerFlags checks the worker's flags and their environment
-// variables: 0 leaves the choice to the worker, prefetching is on unless
-// turned off.
+// variables: 0 leaves the choice to the worker, and so does the prefetch
+// left unset (-1: the broker's default, brokers.DefaultPrefetch).
 func TestWorkerFlags(t *testing.T) {
 	tests := []struct {
 		args                           []string
 		env                            map[string]string
 		concurrency, threads, prefetch int
 	}{
-		{nil, nil, 0, 0, 1},
+		{nil, nil, 0, 0, -1},
+		{[]string{"--prefetch", "1"}, nil, 0, 0, 1},
 		{[]string{"--concurrency", "2", "--vips-threads", "2", "--prefetch", "0"}, nil, 2, 2, 0},
 		{nil, map[string]string{stack.EnvConcurrency: "0", stack.EnvVipsThreads: "3", stack.EnvPrefetch: "0"}, 0, 3, 0},
 	}

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/pixmill/pixmill/functions/imaging"
@@ -53,7 +52,7 @@ func startWorkerObserving(cfg WorkerConfig, log *slog.Logger) (*workerObserving,
 		closers = append(closers, func() { _ = srv.Close() })
 	}
 	return &workerObserving{
-		middleware: []runner.Middleware{runner.Trace(nil), runner.Observe(m, &statusObserver{s: status})},
+		middleware: []runner.Middleware{runner.Trace(nil), runner.Observe(m, statusObserver{status})},
 		close: func() {
 			for _, c := range closers {
 				c()
@@ -63,26 +62,8 @@ func startWorkerObserving(cfg WorkerConfig, log *slog.Logger) (*workerObserving,
 }
 
 // statusObserver tells the fleet when the worker is busy, so that a
-// scale-down knows which workers hold a task: busy from the first task it
-// starts until the last one it runs ends.
-type statusObserver struct {
-	s       *fleet.Status
-	mu      sync.Mutex
-	running int
-}
+// scale-down knows which workers hold a task.
+type statusObserver struct{ s *fleet.Status }
 
-func (o *statusObserver) Begin(*runner.Delivery) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.running++; o.running == 1 {
-		o.s.Busy()
-	}
-}
-
-func (o *statusObserver) End(*runner.Delivery, error, time.Duration) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.running--; o.running == 0 {
-		o.s.Idle()
-	}
-}
+func (o statusObserver) Begin(*runner.Delivery)                     { o.s.Busy() }
+func (o statusObserver) End(*runner.Delivery, error, time.Duration) { o.s.Idle() }
