@@ -21,7 +21,7 @@ func For(subURL string) runner.Broker {
 	case pubsubScheme:
 		return pubSubBroker(u)
 	case rabbitScheme:
-		return runner.Broker{DeliveryCount: RabbitDeliveryCount, NackWithDelay: delayedNack, RedeliversAtOnce: true}
+		return runner.Broker{DeliveryCount: RabbitDeliveryCount, NackWithDelay: delayedNack}
 	default:
 		return runner.Broker{}
 	}

@@ -18,8 +18,8 @@
 //	rabbit://     the x-delivery-count header of a quorum queue (see
 //	              ProvisionRabbit); no lease to extend, since RabbitMQ keeps an
 //	              unacked message with its consumer until the consumer's
-//	              channel closes, and then redelivers it at once
-//	              (RedeliversAtOnce); a delayed nack held on a timer
+//	              channel closes, and then redelivers it at once; a
+//	              delayed nack held on a timer
 //
 // SubscriptionFor sizes a worker's subscription URL to what its runner holds
 // (running plus prefetched): RabbitMQ's prefetch_count; the pulled brokers

@@ -9,16 +9,16 @@ import (
 // StartedConfig configures CountStarted.
 type StartedConfig struct {
 	// Started reports whether attempt n of d's request began (for a
-	// pixmill task, whether its task.started was recorded). It must answer
-	// from what the attempt left behind, not from the broker.
+	// pixmill task, whether its started-{n} record is there). It must
+	// answer from what the attempt left behind, not from the broker.
 	Started func(ctx context.Context, d *Delivery, n int) (bool, error)
 	// Grace is how long a missing record is waited for before the attempt
-	// is taken not to have started (0: it is read once). The record of an
-	// attempt that did start lags it by the time the responses queue
-	// takes, milliseconds when it keeps up. Where a dead worker's request
-	// comes back only after its lease, that lag is long past; a broker
-	// that hands it out again at once (Broker.RedeliversAtOnce) wants a
-	// grace of a second or two.
+	// is taken not to have started (0: it is read once), for a record
+	// that may lag its attempt. pixmill's worker needs none: the edit
+	// function writes started-{n} itself before it reads the picture, so
+	// the record of an attempt that started is there before the attempt
+	// can die, even on a broker that redelivers a dead consumer's
+	// messages at once (RabbitMQ).
 	Grace time.Duration
 	// Poll is how often a missing record is looked for again within Grace
 	// (default 100ms).
@@ -52,8 +52,8 @@ type StartedConfig struct {
 // reads; a first delivery costs nothing.
 //
 // The rule never counts fewer than b-Lost attempts, so a request is parked
-// after at most Lost deliveries more than the limit even if the records lag
-// or stop coming (a results function that is down); and where Started
+// after at most Lost deliveries more than the limit even if no record is
+// ever written (a bucket that refuses the write); and where Started
 // fails, the broker's count stands, as it would without prefetching. Only
 // the record of attempt b-1 is waited for (Grace): an older one has had a
 // whole attempt's time to be written.

@@ -82,10 +82,6 @@ type Broker struct {
 	// NackWithDelay asks for redelivery after a delay, and settles the
 	// message.
 	NackWithDelay func(*pubsub.Message, time.Duration) error
-	// RedeliversAtOnce says that the messages of a consumer that dies come
-	// back at once (RabbitMQ), not after their lease: what the dead
-	// attempt left behind may not be recorded yet (see CountStarted).
-	RedeliversAtOnce bool
 }
 
 // Config tunes a Runner.

@@ -39,11 +39,7 @@ type chain struct {
 func (c chain) build(log *slog.Logger) []runner.Middleware {
 	var mw []runner.Middleware
 	if c.started != nil {
-		cfg := runner.StartedConfig{Started: c.started, Lost: c.maxAttempts}
-		if c.broker.RedeliversAtOnce {
-			cfg.Grace = 2 * time.Second
-		}
-		mw = append(mw, runner.CountStarted(cfg, log))
+		mw = append(mw, runner.CountStarted(runner.StartedConfig{Started: c.started, Lost: c.maxAttempts}, log))
 	}
 	mw = append(mw, c.observe...)
 	if c.deadletter != nil {

@@ -209,11 +209,31 @@ func (q *benchQueue) run(b *testing.B, name string, s workerShape, tasks int) (f
 			}
 		}
 	}
+	bkt, err := blob.OpenBucket(ctx, q.bucket)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bkt.Close()
+	// began is when the attempt that completed started, by the worker's
+	// clock: the edit function records it in the task's started-{n}
+	// record (it publishes no task.started).
+	began := func(c events.TaskCompleted) time.Time {
+		data, err := bkt.ReadAll(ctx, fmt.Sprintf("records/jobs/%s/tasks/%s/started-%d.json", c.Job, c.Task, c.Attempt))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var rec struct {
+			At time.Time `json:"at"`
+		}
+		if err := json.Unmarshal(data, &rec); err != nil {
+			b.Fatal(err)
+		}
+		return rec.At
+	}
 	// await waits for n completions and returns when each task ran, by
-	// the workers' clocks (its task.started and task.completed times).
+	// the workers' clocks (its started record and task.completed times).
 	await := func(n int) []span {
 		var spans []span
-		began := map[string]time.Time{}
 		for len(spans) < n {
 			m, err := responses.Receive(ctx)
 			if err != nil {
@@ -225,10 +245,12 @@ func (q *benchQueue) run(b *testing.B, name string, s workerShape, tasks int) (f
 				b.Fatal(err)
 			}
 			switch e.Type() {
-			case events.TypeTaskStarted:
-				began[e.Subject()] = e.Time()
 			case events.TypeTaskCompleted:
-				spans = append(spans, span{began[e.Subject()], e.Time()})
+				var c events.TaskCompleted
+				if err := events.Decode(e, &c); err != nil {
+					b.Fatal(err)
+				}
+				spans = append(spans, span{began(c), e.Time()})
 			case events.TypeTaskFailed:
 				b.Fatalf("a task failed: %s", m.Body)
 			}
