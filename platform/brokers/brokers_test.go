@@ -64,22 +64,7 @@ func attempt(t *testing.T, count func(*pubsub.Message) (int, bool), m *pubsub.Me
 // a consumer whose connection dies each raise the count, and a redriven
 // message that still carries the count of its earlier life starts at 1.
 func TestRabbitDeliveryCount(t *testing.T) {
-	backendtest.Need(t, "rabbitmq", backendtest.RabbitAddr)
-	conn, err := amqp.Dial(backendtest.Env["RABBIT_SERVER_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	prefix := fmt.Sprintf("pixmill-test-%d", time.Now().UnixNano())
-	q, err := brokers.ProvisionRabbit(conn, prefix, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := brokers.DeleteRabbit(conn, prefix); err != nil {
-			t.Error(err)
-		}
-	})
+	_, prefix, q := provisionRabbit(t)
 	ctx := context.Background()
 	topic, err := pubsub.OpenTopic(ctx, q.RequestsTopic)
 	if err != nil {
@@ -117,6 +102,29 @@ func TestRabbitDeliveryCount(t *testing.T) {
 		t.Errorf("after the consumer died: attempt %d, want 3", n)
 	}
 	m.Ack()
+}
+
+// provisionRabbit makes pixmill's queues on the machine's RabbitMQ, named
+// for this test, and removes them after it.
+func provisionRabbit(t *testing.T) (*amqp.Connection, string, brokers.Queues) {
+	t.Helper()
+	backendtest.Need(t, "rabbitmq", backendtest.RabbitAddr)
+	conn, err := amqp.Dial(backendtest.Env["RABBIT_SERVER_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	prefix := fmt.Sprintf("pixmill-test-%d", time.Now().UnixNano())
+	q, err := brokers.ProvisionRabbit(conn, prefix, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := brokers.DeleteRabbit(conn, prefix); err != nil {
+			t.Error(err)
+		}
+	})
+	return conn, prefix, q
 }
 
 func openRabbit(t *testing.T, conn *amqp.Connection, prefix string) *pubsub.Subscription {
@@ -170,4 +178,89 @@ func TestPubSubDeliveryCount(t *testing.T) {
 		t.Errorf("after a nack: attempt %d, want 2", n)
 	}
 	m.Ack()
+}
+
+func TestSubscriptionFor(t *testing.T) {
+	tests := []struct {
+		url    string
+		inHand int
+		want   string
+	}{
+		{"rabbit://pixmill.requests?prefetch_count=1", 2, "rabbit://pixmill.requests?prefetch_count=2"},
+		{"rabbit://pixmill.requests", 3, "rabbit://pixmill.requests?prefetch_count=3"},
+		{"jetstream://127.0.0.1:4222/pixmill.requests?consumer=workers&max_batch=1", 2, "jetstream://127.0.0.1:4222/pixmill.requests?consumer=workers&max_batch=1"},
+		{"gcppubsub://projects/p/subscriptions/s?max_recv_batch_size=1", 2, "gcppubsub://projects/p/subscriptions/s?max_recv_batch_size=1"},
+		{"::not a url", 2, "::not a url"},
+	}
+	for _, tt := range tests {
+		if got := brokers.SubscriptionFor(tt.url, tt.inHand); got != tt.want {
+			t.Errorf("SubscriptionFor(%q, %d) = %q, want %q", tt.url, tt.inHand, got, tt.want)
+		}
+	}
+}
+
+// TestDefaultPrefetch: workers receive one ahead except on Pub/Sub, where a
+// pull left pending by a killed worker is served to nobody.
+func TestDefaultPrefetch(t *testing.T) {
+	tests := []struct {
+		url  string
+		want int
+	}{
+		{"jetstream://127.0.0.1:4222/pixmill.requests?consumer=workers", 1},
+		{"rabbit://pixmill.requests?prefetch_count=1", 1},
+		{"gcppubsub://projects/p/subscriptions/s?max_recv_batch_size=1", 0},
+		{"mem://requests", 1},
+	}
+	for _, tt := range tests {
+		if got := brokers.DefaultPrefetch(tt.url); got != tt.want {
+			t.Errorf("DefaultPrefetch(%q) = %d, want %d", tt.url, got, tt.want)
+		}
+	}
+}
+
+// TestRabbitHoldsWhatTheRunnerHolds opens the requests queue with the URL a
+// worker that runs one task and prefetches one uses: RabbitMQ hands it two
+// messages and keeps the third ready, so nothing waits in the worker's
+// buffer beyond what its runner holds.
+func TestRabbitHoldsWhatTheRunnerHolds(t *testing.T) {
+	conn, prefix, q := provisionRabbit(t)
+	ctx := context.Background()
+	topic, err := pubsub.OpenTopic(ctx, q.RequestsTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer topic.Shutdown(ctx)
+	for i := range 3 {
+		if err := topic.Send(ctx, &pubsub.Message{Body: []byte{byte('a' + i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sub, err := pubsub.OpenSubscription(ctx, brokers.SubscriptionFor(q.RequestsSubscription, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Shutdown(ctx)
+	held := []*pubsub.Message{receive(t, sub), receive(t, sub)}
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	var ready int
+	for range 50 {
+		info, err := ch.QueueDeclarePassive(prefix+".requests", true, false, false, false, amqp.Table{"x-queue-type": "quorum"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ready = info.Messages; ready == 1 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if ready != 1 {
+		t.Fatalf("%d messages ready with two held, want 1: the consumer took more than it holds", ready)
+	}
+	for _, m := range held {
+		m.Ack()
+	}
 }

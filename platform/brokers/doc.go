@@ -18,7 +18,12 @@
 //	rabbit://     the x-delivery-count header of a quorum queue (see
 //	              ProvisionRabbit); no lease to extend, since RabbitMQ keeps an
 //	              unacked message with its consumer until the consumer's
-//	              channel closes; a delayed nack held on a timer
+//	              channel closes, and then redelivers it at once; a
+//	              delayed nack held on a timer
+//
+// SubscriptionFor sizes a worker's subscription URL to what its runner holds
+// (running plus prefetched): RabbitMQ's prefetch_count; the pulled brokers
+// fetch only when asked and need nothing.
 //
 // A broker that keeps no count (a classic RabbitMQ queue, mem://) gives every
 // delivery attempt 1, so the platform cannot tell a request that keeps

@@ -42,8 +42,7 @@ func RabbitDeliveryCount(m *pubsub.Message) (int, bool) {
 
 // delayedNack hands m back after d. RabbitMQ has no delayed redelivery of its
 // own, so the message stays with this consumer, unacked, until the timer
-// fires; with prefetch_count=1 that consumer takes nothing else meanwhile,
-// which is the point of backing off.
+// fires, taking one of the consumer's prefetch_count places meanwhile.
 func delayedNack(m *pubsub.Message, d time.Duration) error {
 	time.AfterFunc(d, m.Nack)
 	return nil
@@ -60,9 +59,10 @@ func delayedNack(m *pubsub.Message, d time.Duration) error {
 //
 // The URLs need RABBIT_SERVER_URL (amqp://user:password@host:port/) in the
 // environment of every pixmill process, as gocloud.dev's rabbitpubsub does.
-// Workers receive with prefetch_count=1 so that a worker holds only the
-// request it is working on: a request waiting in a worker's buffer would be
-// counted as delivered each time that worker crashed.
+// The requests URL says prefetch_count=1; a worker replaces it with what its
+// runner holds, its concurrency plus its prefetch (SubscriptionFor), so that
+// no request waits in its buffer beyond those: a request waiting there
+// would be counted as delivered each time that worker crashed.
 func ProvisionRabbit(conn *amqp.Connection, prefix string, maxAttempts int) (Queues, error) {
 	ch, err := conn.Channel()
 	if err != nil {

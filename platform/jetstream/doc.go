@@ -93,7 +93,10 @@
 //	max_batch=16,  after 2 / 20 / 200 quick messages: 5 / 11 / 23 in flight
 //
 // So max_batch=1, the default, is the setting for slow work; a larger batch
-// is for many short messages, where the round trips matter more. One case
+// is for many short messages, where the round trips matter more. A runner
+// that prefetches (platform/runner, Config.Prefetch) calls Receive once more
+// while its handlers are busy, so it holds one message more than it
+// handles: exactly one, with max_batch=1. One case
 // escapes the rule: a Receive whose context ends while its fetch is in
 // flight leaves the fetched message in gocloud's queue for the next Receive;
 // Shutdown releases it.

@@ -14,11 +14,23 @@
 // message that can never succeed and was not dead-lettered (no dead-letter
 // wrapper configured) is logged and acked, so it cannot block the queue.
 //
+// # Prefetching and attempts
+//
+// With Config.Prefetch, the runner receives the next message while every
+// handler is busy and holds it, its lease kept, until a handler is free, so
+// a worker never waits for the broker between two requests. The broker
+// counts a held message as delivered, and if the worker dies before it
+// starts (SIGKILL, a crash of the picture next to it) the broker's count
+// goes up by one for an attempt that never happened. CountStarted keeps the
+// attempt number true: for a redelivered request only, it reads which of
+// its attempts left a record; see CountStarted for the arithmetic.
+//
 // # Shutdown
 //
-// When Run's context ends the runner stops receiving at once, gives the
-// handlers it holds up to Config.Drain to finish, then cancels them; a
-// cancelled handler's message is nacked, never lost.
+// When Run's context ends the runner stops receiving at once, releases the
+// messages it holds unstarted, gives the handlers it runs up to Config.Drain
+// to finish, then cancels them; a cancelled handler's message is nacked,
+// never lost.
 package runner
 
 import (
@@ -48,8 +60,9 @@ type Delivery struct {
 	// DecodeErr says why and Event is empty.
 	Event     cloudevents.Event
 	DecodeErr error
-	// Attempt is the broker's delivery count (1 for the first delivery),
-	// or 1 when the broker keeps none.
+	// Attempt is the attempt number: the broker's delivery count (1 for
+	// the first delivery, or 1 when the broker keeps none), until a
+	// wrapper such as CountStarted corrects it.
 	Attempt int
 }
 
@@ -73,9 +86,14 @@ type Broker struct {
 
 // Config tunes a Runner.
 type Config struct {
-	// Concurrency is the number of messages handled at once (default 1:
-	// libvips already uses every core for one picture).
+	// Concurrency is the number of messages handled at once (default 1).
 	Concurrency int
+	// Prefetch is how many messages are received ahead and held while
+	// every handler is busy (default 0); see the package documentation.
+	Prefetch int
+	// HoldLease is how often a held message's lease is extended with
+	// Broker.ExtendLease (0: never; give a third of the lease).
+	HoldLease time.Duration
 	// Drain is how long handlers may run on after Run's context ends
 	// (default 25s, inside Kubernetes' default 30s termination grace).
 	Drain  time.Duration
@@ -90,6 +108,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Concurrency < 0 {
 		return fmt.Errorf("runner: concurrency must be positive, got %d", c.Concurrency)
+	}
+	if c.Prefetch < 0 {
+		return fmt.Errorf("runner: prefetch must not be negative, got %d", c.Prefetch)
 	}
 	if c.Drain == 0 {
 		c.Drain = 25 * time.Second
@@ -154,11 +175,14 @@ func (r *Runner) Run(ctx context.Context) error {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	var wg sync.WaitGroup
-	slots := make(chan struct{}, r.cfg.Concurrency)
+	// inHand bounds the messages received and not yet settled, running
+	// bounds those being handled; the difference is what may be held.
+	inHand := make(chan struct{}, r.cfg.Concurrency+r.cfg.Prefetch)
+	running := make(chan struct{}, r.cfg.Concurrency)
 	var recvErr error
 	for {
 		select {
-		case slots <- struct{}{}:
+		case inHand <- struct{}{}:
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
@@ -166,17 +190,22 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		m, err := r.sub.Receive(ctx)
 		if err != nil {
-			<-slots
+			<-inHand
 			if ctx.Err() == nil {
 				recvErr = fmt.Errorf("runner: receiving: %w", err)
 			}
 			break
 		}
+		d := r.delivery(m)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-slots }()
-			r.handle(work, m)
+			defer func() { <-inHand }()
+			if !r.await(ctx, d, running) {
+				return
+			}
+			defer func() { <-running }()
+			r.handle(work, d)
 		}()
 	}
 	done := make(chan struct{})
@@ -191,7 +220,42 @@ func (r *Runner) Run(ctx context.Context) error {
 	return recvErr
 }
 
-func (r *Runner) handle(ctx context.Context, m *pubsub.Message) {
+// await takes a handler slot for d, holding d until one is free and keeping
+// its lease meanwhile. If ctx ends first, d is released unstarted and await
+// reports false.
+func (r *Runner) await(ctx context.Context, d *Delivery, running chan struct{}) bool {
+	select {
+	case running <- struct{}{}:
+		return true
+	default:
+	}
+	var beat <-chan time.Time
+	if r.cfg.Broker.ExtendLease != nil && r.cfg.HoldLease > 0 {
+		t := time.NewTicker(r.cfg.HoldLease)
+		defer t.Stop()
+		beat = t.C
+	}
+	for {
+		select {
+		case running <- struct{}{}:
+			if ctx.Err() == nil {
+				return true
+			}
+			<-running
+		case <-beat:
+			if err := r.cfg.Broker.ExtendLease(d.Msg); err != nil {
+				r.log.Warn("extending the lease of a held message failed", "message", d.Msg.LoggableID, "err", err)
+			}
+			continue
+		case <-ctx.Done():
+		}
+		r.release(d.Msg, 0, r.log.With("message", d.Msg.LoggableID))
+		return false
+	}
+}
+
+// delivery decodes m and reads the broker's delivery count.
+func (r *Runner) delivery(m *pubsub.Message) *Delivery {
 	d := &Delivery{Msg: m, Attempt: 1}
 	d.Event, d.DecodeErr = events.FromMessage(m)
 	if r.cfg.Broker.DeliveryCount != nil {
@@ -199,8 +263,13 @@ func (r *Runner) handle(ctx context.Context, m *pubsub.Message) {
 			d.Attempt = n
 		}
 	}
-	log := r.log.With("message", m.LoggableID, "event", d.Event.ID(), "type", d.Event.Type(), "subject", d.Event.Subject(), "attempt", d.Attempt)
+	return d
+}
+
+func (r *Runner) handle(ctx context.Context, d *Delivery) {
+	m := d.Msg
 	err := r.h(ctx, d)
+	log := r.log.With("message", m.LoggableID, "event", d.Event.ID(), "type", d.Event.Type(), "subject", d.Event.Subject(), "attempt", d.Attempt)
 	switch Outcome(err) {
 	case OutcomeAcked:
 		r.acked.Add(1)

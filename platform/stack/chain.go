@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"context"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -14,6 +15,8 @@ import (
 // one order that is right for every runner here (the worker's, the results
 // handler's and the dead-letter recorder's), outermost first:
 //
+//	started     the attempt number from the started records, not the
+//	            broker's count alone (the worker's, which prefetches)
 //	observe     trace and metrics, so they see the outcome the runner settles
 //	deadletter  after the last attempt, park the request and tell its owner
 //	            (only with a dead-letter topic)
@@ -23,6 +26,7 @@ import (
 //	recover     innermost, so that a panic becomes an error that every
 //	            wrapper above handles like any other
 type chain struct {
+	started     func(context.Context, *runner.Delivery, int) (bool, error)
 	observe     []runner.Middleware
 	deadletter  *pubsub.Topic
 	responses   *pubsub.Topic // where deadletter tells the owner; nil: nobody to tell
@@ -33,7 +37,11 @@ type chain struct {
 }
 
 func (c chain) build(log *slog.Logger) []runner.Middleware {
-	mw := append([]runner.Middleware(nil), c.observe...)
+	var mw []runner.Middleware
+	if c.started != nil {
+		mw = append(mw, runner.CountStarted(runner.StartedConfig{Started: c.started, Lost: c.maxAttempts}, log))
+	}
+	mw = append(mw, c.observe...)
 	if c.deadletter != nil {
 		mw = append(mw, runner.DeadLetter(runner.DeadLetterConfig{MaxAttempts: c.maxAttempts, Topic: c.deadletter, Responses: c.responses}, log))
 	}

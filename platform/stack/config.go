@@ -4,11 +4,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pixmill/pixmill/events/records"
+	"github.com/pixmill/pixmill/functions/imaging"
 	"github.com/pixmill/pixmill/platform/auth"
 	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/gateway"
@@ -29,6 +31,9 @@ const (
 	EnvAckWait                = "PIXMILL_ACK_WAIT"
 	EnvConcurrency            = "PIXMILL_CONCURRENCY"
 	EnvMaxAttempts            = "PIXMILL_MAX_ATTEMPTS"
+	EnvPrefetch               = "PIXMILL_PREFETCH"
+	// EnvVipsThreads is the one the HTTP functions read too.
+	EnvVipsThreads = imaging.EnvConcurrency
 )
 
 // Queues are the URLs of the topics and subscriptions pixmill uses. Any
@@ -100,7 +105,8 @@ type Config struct {
 	Queues Queues
 	// AckWait is the lease a worker gets on a request.
 	AckWait time.Duration
-	// Concurrency is the number of tasks each worker runs at once.
+	// Concurrency is the number of tasks each worker runs at once; 0 lets
+	// each worker pick it from the CPUs.
 	Concurrency int
 	// MaxAttempts is how many times a request is processed before it is
 	// dead-lettered.
@@ -154,10 +160,9 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	if v := getenv(EnvWorkers); v != "" {
 		c.envErr = errors.Join(c.envErr, intFlag(&c.Workers, EnvWorkers, 0)(v))
 	}
-	c.Concurrency = 1
-	fs.Func("concurrency", "tasks each worker runs at once (env "+EnvConcurrency+", default 1)", intFlag(&c.Concurrency, "concurrency", 1))
+	fs.Func("concurrency", "tasks each worker runs at once; 0 lets each worker pick it from the CPUs (env "+EnvConcurrency+", default 0)", intFlag(&c.Concurrency, "concurrency", 0))
 	if v := getenv(EnvConcurrency); v != "" {
-		c.envErr = errors.Join(c.envErr, intFlag(&c.Concurrency, EnvConcurrency, 1)(v))
+		c.envErr = errors.Join(c.envErr, intFlag(&c.Concurrency, EnvConcurrency, 0)(v))
 	}
 	fs.StringVar(&c.Bucket, "bucket", env(EnvBucket, ""), "blob bucket URL, e.g. s3://photos?region=eu-west-1 (env "+EnvBucket+"; default file:// under --data)")
 	fs.StringVar(&c.Queues.RequestsTopic, "requests-topic", env(EnvRequestsTopic, ""), "pubsub topic URL for task requests, e.g. jetstream://…, or a Knative Broker's http:// address; without --requests-subscription and --responses-subscription up runs only the gateway (env "+EnvRequestsTopic+"; default: the embedded JetStream)")
@@ -192,8 +197,14 @@ func (c *Config) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 	}
 }
 
-// Validate reports every bad setting, each naming its key and value.
+// Validate reports every bad setting, each naming its key and value, and
+// settles the tasks per worker left at 0: the machine's CPUs shared out
+// over the most workers the fleet runs (one per CPU by default, so one task
+// each; two tasks each for `--workers 1` on two CPUs).
 func (c *Config) Validate() error {
+	if c.Concurrency == 0 && c.fleetSlots() > 0 {
+		c.Concurrency = tasksPerWorker(runtime.NumCPU(), c.fleetSlots())
+	}
 	errs := []error{c.envErr}
 	if c.SweepEvery < 0 {
 		errs = append(errs, fmt.Errorf("retention-sweep: %s is negative; 0 turns the sweep off", c.SweepEvery))
@@ -209,6 +220,12 @@ func (c *Config) Validate() error {
 		errs = append(errs, auth.Check(c.Addr, c.Auth.Mode))
 	}
 	return errors.Join(errs...)
+}
+
+// tasksPerWorker shares cpus out over workers, rounding up so that no CPU
+// is left without a task.
+func tasksPerWorker(cpus, workers int) int {
+	return max(1, (cpus+workers-1)/workers)
 }
 
 func intFlag(dst *int, name string, min int) func(string) error {

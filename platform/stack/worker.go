@@ -1,18 +1,23 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/pubsub"
 
+	"github.com/pixmill/pixmill/events"
+	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/edit"
 	"github.com/pixmill/pixmill/functions/imaging"
+	"github.com/pixmill/pixmill/platform/brokers"
 	"github.com/pixmill/pixmill/platform/runner"
 )
 
@@ -22,8 +27,17 @@ type WorkerConfig struct {
 	RequestsSubscription string
 	ResponsesTopic       string
 	DeadletterTopic      string
-	Concurrency          int
-	MaxAttempts          int
+	// Concurrency is the number of tasks run at once; 0 picks it from the
+	// CPUs (see workerDefaults).
+	Concurrency int
+	// VipsThreads is the number of threads libvips gives one picture; 0
+	// picks it from the CPUs.
+	VipsThreads int
+	// Prefetch is how many requests are received ahead while every task
+	// slot is busy; -1 (the default) leaves it to the broker
+	// (brokers.DefaultPrefetch: 1, or 0 on Pub/Sub), 0 turns it off.
+	Prefetch    int
+	MaxAttempts int
 	// AckWait is the subscription's lease; the worker extends it every
 	// third of it while it works on a request.
 	AckWait time.Duration
@@ -49,9 +63,13 @@ func (c *WorkerConfig) BindFlags(fs *flag.FlagSet, getenv func(string) string) {
 			c.envErr = errors.Join(c.envErr, f(v))
 		}
 	}
-	c.Concurrency = 1
-	set(EnvConcurrency, intFlag(&c.Concurrency, EnvConcurrency, 1))
-	fs.Func("concurrency", "tasks run at once (env "+EnvConcurrency+", default 1)", intFlag(&c.Concurrency, "concurrency", 1))
+	set(EnvConcurrency, intFlag(&c.Concurrency, EnvConcurrency, 0))
+	fs.Func("concurrency", "tasks run at once; 0 picks it from the CPUs (env "+EnvConcurrency+", default 0)", intFlag(&c.Concurrency, "concurrency", 0))
+	set(EnvVipsThreads, intFlag(&c.VipsThreads, EnvVipsThreads, 0))
+	fs.Func("vips-threads", "libvips threads per picture; 0 picks them from the CPUs (env "+EnvVipsThreads+", default 0)", intFlag(&c.VipsThreads, "vips-threads", 0))
+	c.Prefetch = -1
+	set(EnvPrefetch, intFlag(&c.Prefetch, EnvPrefetch, 0))
+	fs.Func("prefetch", "requests received ahead while every task slot is busy; 0 turns it off (env "+EnvPrefetch+", default 1, or 0 on Pub/Sub)", intFlag(&c.Prefetch, "prefetch", 0))
 	c.MaxAttempts = DefaultMaxAttempts
 	set(EnvMaxAttempts, intFlag(&c.MaxAttempts, EnvMaxAttempts, 1))
 	fs.Func("max-attempts", fmt.Sprintf("times a request is processed before it is dead-lettered (env %s, default %d)", EnvMaxAttempts, DefaultMaxAttempts), intFlag(&c.MaxAttempts, "max-attempts", 1))
@@ -79,7 +97,11 @@ func Worker(ctx context.Context, cfg WorkerConfig, log *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	if err := imaging.Startup(imaging.DefaultConfig()); err != nil {
+	cfg.Concurrency, cfg.VipsThreads = workerDefaults(runtime.NumCPU(), cfg.Concurrency, cfg.VipsThreads)
+	if cfg.Prefetch < 0 {
+		cfg.Prefetch = brokers.DefaultPrefetch(cfg.RequestsSubscription)
+	}
+	if err := imaging.Startup(imaging.Config{Concurrency: cfg.VipsThreads}); err != nil {
 		return err
 	}
 	defer imaging.Shutdown()
@@ -106,7 +128,8 @@ func Worker(ctx context.Context, cfg WorkerConfig, log *slog.Logger) error {
 	if deadletter != nil {
 		defer shutdownTopic(deadletter)
 	}
-	requests, err := pubsub.OpenSubscription(open, cfg.RequestsSubscription)
+	subURL := brokers.SubscriptionFor(cfg.RequestsSubscription, cfg.Concurrency+cfg.Prefetch)
+	requests, err := pubsub.OpenSubscription(open, subURL)
 	if err != nil {
 		return fmt.Errorf("requests subscription %q: %w", cfg.RequestsSubscription, err)
 	}
@@ -114,16 +137,53 @@ func Worker(ctx context.Context, cfg WorkerConfig, log *slog.Logger) error {
 
 	fn := &edit.Function{Bucket: bucket, Responses: responses, Now: time.Now}
 	broker := brokerFor(cfg.RequestsSubscription)
-	mw := chain{observe: obs.middleware, deadletter: deadletter, responses: responses, maxAttempts: cfg.MaxAttempts, broker: broker, ackWait: cfg.AckWait, timeout: cfg.Timeout}.build(log)
-	r, err := runner.New(requests, runner.Call(fn.Handle), runner.Config{Concurrency: cfg.Concurrency, Drain: cfg.Drain, Broker: broker, Middleware: mw}, log)
+	mw := chain{
+		started: taskStarted(records.NewStore(bucket)), observe: obs.middleware,
+		deadletter: deadletter, responses: responses, maxAttempts: cfg.MaxAttempts,
+		broker: broker, ackWait: cfg.AckWait, timeout: cfg.Timeout,
+	}.build(log)
+	r, err := runner.New(requests, runner.Call(fn.Handle), runner.Config{
+		Concurrency: cfg.Concurrency, Prefetch: cfg.Prefetch, HoldLease: cfg.AckWait / 3,
+		Drain: cfg.Drain, Broker: broker, Middleware: mw,
+	}, log)
 	if err != nil {
 		return err
 	}
-	log.Info("worker started", "concurrency", cfg.Concurrency, "max_attempts", cfg.MaxAttempts)
+	log.Info("worker started", "concurrency", cfg.Concurrency, "vips_threads", cfg.VipsThreads, "prefetch", cfg.Prefetch, "max_attempts", cfg.MaxAttempts)
 	err = r.Run(ctx)
 	st := r.Stats()
 	log.Info("worker stopped", "acked", st.Acked, "nacked", st.Nacked, "rejected", st.Rejected)
 	return err
+}
+
+// workerDefaults fills in the concurrency and libvips threads left at 0,
+// for a worker on a machine with cpus CPUs (BenchmarkWorkers measures the
+// shapes; docs/configuration.md has the numbers):
+//
+//   - one libvips thread per picture: a thumbnail is mostly a JPEG decode
+//     with shrink-on-load, which libvips runs on one thread, and once every
+//     CPU has a picture more threads only fight each other for the cores;
+//   - one task per CPU: a worker that is alone on its machine (`pixmill
+//     worker` run by another fleet manager) fills it. Under `pixmill up`
+//     the fleet passes its own share instead, one task per CPU across its
+//     largest fleet (see Config.Validate), so workers × tasks = CPUs.
+func workerDefaults(cpus, concurrency, threads int) (int, int) {
+	return cmp.Or(concurrency, max(cpus, 1)), cmp.Or(threads, 1)
+}
+
+// taskStarted tells runner.CountStarted whether an attempt at a task
+// request began, from the task's started-{n} record.
+func taskStarted(store *records.Store) func(context.Context, *runner.Delivery, int) (bool, error) {
+	return func(ctx context.Context, d *runner.Delivery, n int) (bool, error) {
+		var req events.TaskRequested
+		if d.DecodeErr != nil {
+			return false, d.DecodeErr
+		}
+		if err := events.Decode(d.Event, &req); err != nil {
+			return false, err
+		}
+		return store.AttemptStarted(ctx, req.Job, req.Task, n)
+	}
 }
 
 // topicShutdownWait bounds a topic's shutdown. A send the broker keeps
