@@ -46,8 +46,9 @@ type Dispatcher struct {
 	// finished are jobs sent and ended whose cursor is to be removed.
 	finished []*run
 	// unwritten counts the tasks sent since the cursors were last written
-	// (pump's goroutine only).
-	unwritten int
+	// (pump's goroutine only); they are written once it reaches
+	// cursorEvery.
+	unwritten, cursorEvery int
 }
 
 // run is a job being dispatched.
@@ -92,7 +93,7 @@ func New(cfg Config, deps Deps) (*Dispatcher, error) {
 		deps.Sent = func(string) {}
 	}
 	return &Dispatcher{
-		cfg: cfg, deps: deps, wake: make(chan struct{}, 1),
+		cfg: cfg, deps: deps, wake: make(chan struct{}, 1), cursorEvery: max(cfg.Window, minCursorEvery),
 		sched: NewScheduler(cfg.weight), jobs: map[string]*run{}, inflight: map[string]flight{},
 	}, nil
 }
@@ -255,21 +256,26 @@ func (d *Dispatcher) pump(ctx context.Context) {
 // acknowledgements overlap.
 const parallelSends = 128
 
+// minCursorEvery is the fewest tasks sent between two writes of the
+// cursors: with a small window, a write per window would still be a file
+// written for every few tasks.
+const minCursorEvery = 32
+
 // advance notes how far each job of picks was sent — each job's tasks are
 // picked in order, so its last pick is its new cursor — and writes the
-// cursors of the jobs now sent to the end. The others are written once a
-// window of tasks has been sent since the last write (writeCursors), or at
-// the next reconcile tick: one cursor write per window of tasks rather
-// than one per task, at the price of sending again, after a crash, at
-// most a window of tasks or a reconcile interval's worth, which is
-// harmless (a task sent twice has one result).
+// cursors of the jobs now sent to the end. The others are written once
+// cursorEvery tasks (the window, and at least minCursorEvery) have been
+// sent since the last write (writeCursors), or at the next reconcile tick:
+// one cursor write per window of tasks rather than one per task, at the
+// price of sending again, after a crash, what was sent since — harmless,
+// a task sent twice has one result.
 func (d *Dispatcher) advance(ctx context.Context, picks []Pick, runs []*run) {
 	for i, p := range picks {
 		r := runs[i]
 		r.sent = max(r.sent, p.Index+1)
 	}
 	d.unwritten += len(picks)
-	d.writeCursors(ctx, d.unwritten < d.cfg.Window)
+	d.writeCursors(ctx, d.unwritten < d.cursorEvery)
 }
 
 // writeCursors writes the cursor of every job sent further than its stored

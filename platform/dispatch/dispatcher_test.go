@@ -178,6 +178,7 @@ func TestDispatcherResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d1.cursorEvery = cfg.Window // the cursor written after the first sends
 	stop := start(t, d1)
 	j, o := b.job(t, "ann", "a", 4)
 	if err := d1.Submit(context.Background(), j, o); err != nil {
@@ -309,9 +310,9 @@ func TestConfigErrors(t *testing.T) {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-// TestDispatcherCursorLag: cursors are written once a window of tasks has
-// been sent, not after each send, so a crash sends again at most a window
-// of tasks; a job sent to the end, and a dispatcher that stops, leave the
+// TestDispatcherCursorLag: cursors are written once cursorEvery tasks have
+// been sent, not after each send, so a crash sends again at most that
+// many; a job sent to the end, and a dispatcher that stops, leave the
 // cursor current.
 func TestDispatcherCursorLag(t *testing.T) {
 	const window, tasks = 3, 12
@@ -320,6 +321,10 @@ func TestDispatcherCursorLag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if d.cursorEvery != minCursorEvery {
+		t.Errorf("cursors written every %d tasks with a window of %d, want %d", d.cursorEvery, window, minCursorEvery)
+	}
+	d.cursorEvery = window // to see it happen within a small job
 	b.store.OnTaskEnd(d.Release)
 	stop := start(t, d)
 	j, o := b.job(t, "ann", "a", tasks)

@@ -15,13 +15,13 @@
 // job record, with its tasks in order — plus one small cursor per job still
 // dispatching (records.Cursor, under the owner's records): the tasks before
 // it were sent. Cursors are written after the sends they cover, once a
-// window of tasks has been sent since the last write, when a job has been
-// sent to its end, at every reconcile and when Run stops: one write per
-// window of tasks rather than per task. On start,
+// window of tasks (and at least 32) has been sent since the last write,
+// when a job has been sent to its end, at every reconcile and when Run
+// stops: a write per window of tasks rather than per task. On start,
 // Run reads every cursor, and for each job counts its tasks before the
 // cursor that have not ended as in flight and holds those after it that
 // have not ended. So a crash between a send and the cursor's write sends
-// those tasks again, fewer than two windows of them; a task sent twice is
+// those tasks again, those sent since the last write; a task sent twice is
 // processed to the same output key and the same records, so its owner sees
 // one result. No task is lost: a job's cursor is written before Submit
 // returns, and removed only when every task is sent and has ended.
