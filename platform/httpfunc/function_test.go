@@ -16,15 +16,13 @@ import (
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
-	"github.com/nats-io/nats.go"
-	natsjs "github.com/nats-io/nats.go/jetstream"
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/fileblob"
 	"gocloud.dev/pubsub"
 
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/events/records"
-	"github.com/pixmill/pixmill/platform/embedded"
+	"github.com/pixmill/pixmill/platform/embedded/embeddedtest"
 	"github.com/pixmill/pixmill/platform/jetstream"
 	"github.com/pixmill/pixmill/platform/stacktest"
 )
@@ -42,20 +40,7 @@ func newRig(t *testing.T, target string) *rig {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	ns, err := embedded.Start(ctx, embedded.Config{Dir: filepath.Join(dir, "queue")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := natsjs.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns, js := embeddedtest.Start(t, filepath.Join(dir, "queue"))
 	if _, err := jetstream.EnsureStream(ctx, js, "RESPONSES", []string{"pixmill.responses"}, nil); err != nil {
 		t.Fatal(err)
 	}

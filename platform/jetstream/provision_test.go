@@ -15,7 +15,7 @@ import (
 	"gocloud.dev/gcerrors"
 	"gocloud.dev/pubsub"
 
-	"github.com/pixmill/pixmill/platform/embedded"
+	"github.com/pixmill/pixmill/platform/embedded/embeddedtest"
 )
 
 func TestEnsureStream(t *testing.T) {
@@ -105,12 +105,8 @@ func TestBacklog(t *testing.T) {
 // however often the stream is ensured, and is in no consumer's backlog.
 func TestAnchorKeepsBlock(t *testing.T) {
 	dir := t.TempDir()
-	srv, err := embedded.Start(t.Context(), embedded.Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	_, js := connect(t, srv)
+	_, js := embeddedtest.Start(t, dir)
+	var err error
 	ctx := t.Context()
 	const cycles = 30
 	for _, c := range []struct {

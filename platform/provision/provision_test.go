@@ -1,38 +1,21 @@
 package provision
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/pixmill/pixmill/events/fault"
 	"github.com/pixmill/pixmill/platform/brokers"
-	"github.com/pixmill/pixmill/platform/embedded"
+	"github.com/pixmill/pixmill/platform/embedded/embeddedtest"
 )
 
 func startNATS(t *testing.T) (string, natsjs.JetStream) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	srv, err := embedded.Start(ctx, embedded.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := natsjs.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, js := embeddedtest.Start(t, "")
 	return srv.Addr(), js
 }
 

@@ -7,12 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
 	"gocloud.dev/pubsub"
 
 	"github.com/pixmill/pixmill/events"
-	"github.com/pixmill/pixmill/platform/embedded"
+	"github.com/pixmill/pixmill/platform/embedded/embeddedtest"
 	"github.com/pixmill/pixmill/platform/jetstream"
 )
 
@@ -30,22 +29,10 @@ const consumer = "workers"
 func newQueue(t *testing.T) *queue {
 	t.Helper()
 	ctx := context.Background()
-	srv, err := embedded.Start(ctx, embedded.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := natsjs.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := embeddedtest.Start(t, "")
 	q := &queue{js: js, subject: "test.requests"}
-	if _, err := jetstream.EnsureStream(ctx, js, "TEST_REQUESTS", []string{q.subject}, nil); err != nil {
+	var err error
+	if _, err = jetstream.EnsureStream(ctx, js, "TEST_REQUESTS", []string{q.subject}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if q.topic, err = jetstream.OpenTopic(js, q.subject, nil); err != nil {

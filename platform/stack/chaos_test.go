@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -220,16 +219,13 @@ func countResults(t *testing.T, ctx context.Context, data string) (results, orph
 		if err != nil {
 			t.Fatal(err)
 		}
-		if interruptedWrite.MatchString(obj.Key) {
+		if stack.IsInterruptedWrite(obj.Key) {
 			orphans++
 		} else {
 			results++
 		}
 	}
 }
-
-// interruptedWrite is the name of a file bucket's temporary file.
-var interruptedWrite = regexp.MustCompile(`\.[0-9a-f]+\.tmp$`)
 
 // queueBacklog reads the requests consumer of the stack running on data.
 func queueBacklog(t *testing.T, ctx context.Context, data string) jetstream.Backlog {

@@ -17,6 +17,9 @@ import (
 // and the bucket lists it as an object.
 var orphanTemp = regexp.MustCompile(`\.[0-9a-f]+\.tmp$`)
 
+// IsInterruptedWrite reports whether key names such a temporary file.
+func IsInterruptedWrite(key string) bool { return orphanTemp.MatchString(key) }
+
 // orphanAge is how old a temporary file must be to count as left behind:
 // far longer than any write takes.
 const orphanAge = 10 * time.Minute
@@ -32,7 +35,7 @@ func removeOrphans(root string, before time.Time) (int, error) {
 			}
 			return err
 		}
-		if d.IsDir() || !orphanTemp.MatchString(d.Name()) {
+		if d.IsDir() || !IsInterruptedWrite(d.Name()) {
 			return nil
 		}
 		info, err := d.Info()

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/fileblob"
@@ -23,7 +22,7 @@ import (
 	"github.com/pixmill/pixmill/events"
 	"github.com/pixmill/pixmill/events/records"
 	"github.com/pixmill/pixmill/functions/imaging"
-	"github.com/pixmill/pixmill/platform/embedded"
+	"github.com/pixmill/pixmill/platform/embedded/embeddedtest"
 	"github.com/pixmill/pixmill/platform/jetstream"
 	"github.com/pixmill/pixmill/platform/stack"
 	"github.com/pixmill/pixmill/platform/stacktest"
@@ -111,20 +110,7 @@ type benchQueue struct {
 func startBenchQueue(b *testing.B, photos []stacktest.Picture) *benchQueue {
 	b.Helper()
 	ctx := context.Background()
-	srv, err := embedded.Start(ctx, embedded.Config{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(nc.Close)
-	js, err := natsjs.New(nc)
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv, js := embeddedtest.Start(b, "")
 	dir := b.TempDir()
 	bucketURL := "file://" + dir
 	bkt, err := blob.OpenBucket(ctx, bucketURL)
